@@ -1,0 +1,28 @@
+// BoardInfo: the record hal.board_info() writes. Chip facts come from the HAL (hal/<chip>/),
+// so the same core serves every board. Layout (little-endian), 48 bytes:
+//   +0  u32 flashBase     address at which flash offset 0 appears when memory-mapped
+//   +4  u32 bootReserved  bytes at the start of flash that belong to the bootloader (never written)
+//   +8  u32 ramStart      RAM range an application's initial stack pointer must lie in
+//   +12 u32 ramEnd
+//   +16 u16 vid, +18 u16 pid, +20 u16 bcdDevice
+//   +22 u8  boardId       1 = WeAct STM32H750, 2 = Raspberry Pi Pico (RP2040)
+//   +23 u8  reserved
+//   +24 u32 recordOffset  flash offset of the update-record sector (0 = last sector of the chip)
+//   +28 u32 reserved
+//   +32 16 bytes          board name, ASCII, zero-padded
+import { board_info } from "./hal";
+
+export const BOARD_INFO_SIZE: i32 = 48;
+const info = memory.data(BOARD_INFO_SIZE);
+
+export function loadBoardInfo(): void { board_info(info); }
+export function flashBase(): u32 { return load<u32>(info, 0); }
+export function bootReserved(): u32 { return load<u32>(info, 4); }
+export function ramStart(): u32 { return load<u32>(info, 8); }
+export function ramEnd(): u32 { return load<u32>(info, 12); }
+export function usbVid(): u16 { return load<u16>(info, 16); }
+export function usbPid(): u16 { return load<u16>(info, 18); }
+export function bcdDevice(): u16 { return load<u16>(info, 20); }
+export function boardId(): u8 { return load<u8>(info, 22); }
+export function recordOffsetHint(): u32 { return load<u32>(info, 24); }
+export function boardNamePtr(): usize { return info + 32; }

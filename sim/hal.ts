@@ -1,0 +1,104 @@
+// The simulator's implementation of boot/hal.ts, one function per import, against the models.
+import { BoardHalt } from "./halt";
+import type { BoardFacts, Ep0Controller, FlashBus } from "./models";
+import type { SimClock } from "./clock";
+
+export interface HalContext {
+  facts: BoardFacts;
+  usb: Ep0Controller;
+  flash: FlashBus;
+  clock: SimClock;
+  /** Survives reset, lost on power cut (RTC backup register / watchdog scratch). */
+  flags: { value: number };
+  button: { held: boolean };
+  memory: () => Uint8Array;
+}
+
+// Cost of one HAL call in simulated time, a stand-in for the CPU work around it.
+const CALL_US = 0.05;
+
+const crcTable = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** zlib-style CRC-32: crc32(0, data) is the CRC of data; pass a previous result to continue. */
+export function crc32(crc: number, data: Uint8Array): number {
+  let c = ~crc >>> 0;
+  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+export function makeHalImports(ctx: HalContext) {
+  const { facts, usb, flash, clock } = ctx;
+  const mem = ctx.memory;
+  const tick = () => clock.advance(CALL_US);
+  const mappedOffset = (addr: number, len: number) => {
+    const off = (addr >>> 0) - facts.flashBase;
+    if (!flash.mapped || off < 0) throw new Error(`bus fault: read of 0x${(addr >>> 0).toString(16)} with flash not mapped`);
+    return flash.readMapped(off, len);
+  };
+  return {
+    board_info(out: number) {
+      const m = mem(); const dv = new DataView(m.buffer, m.byteOffset);
+      dv.setUint32(out, facts.flashBase, true);
+      dv.setUint32(out + 4, facts.bootReserved, true);
+      dv.setUint32(out + 8, facts.ramStart, true);
+      dv.setUint32(out + 12, facts.ramEnd, true);
+      dv.setUint16(out + 16, facts.vid, true);
+      dv.setUint16(out + 18, facts.pid, true);
+      dv.setUint16(out + 20, facts.bcdDevice, true);
+      dv.setUint8(out + 22, facts.boardId);
+      dv.setUint8(out + 23, 0);
+      dv.setUint32(out + 24, facts.recordOffset, true);
+      dv.setUint32(out + 28, 0, true);
+      m.fill(0, out + 32, out + 48);
+      for (let i = 0; i < Math.min(16, facts.name.length); i++) m[out + 32 + i] = facts.name.charCodeAt(i) & 0x7f;
+    },
+    usb_init() { tick(); usb.init(); },
+    usb_poll(setup: number) { tick(); return usb.poll(mem(), setup); },
+    usb_ep0_in(buf: number, len: number) { tick(); usb.in(mem(), buf, len); },
+    usb_ep0_out(buf: number, max: number) { tick(); usb.out(buf, max); },
+    usb_ep0_stall() { tick(); usb.stall(); },
+    usb_set_address(addr: number) { tick(); usb.setAddress(addr); },
+    flash_cmd(fmt: number, addr: number, buf: number, len: number) {
+      tick();
+      const m = mem();
+      const data = m.subarray(buf, buf + (len >>> 0));
+      if (data.length !== len >>> 0) throw new Error("flash_cmd buffer outside linear memory");
+      return flash.command(fmt >>> 0, addr >>> 0, data);
+    },
+    flash_mmap(fmt: number) { tick(); return flash.mmap(fmt >>> 0); },
+    mem_read32(addr: number) {
+      tick();
+      const b = mappedOffset(addr, 4);
+      return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) | 0;
+    },
+    time_us() { tick(); return clock.micros() | 0; },
+    crc32_buf(crc: number, buf: number, len: number) {
+      tick();
+      clock.advance((len >>> 0) / 200); // hardware CRC: about 4 bytes per cycle at 200 MHz... order of magnitude only
+      return crc32(crc >>> 0, mem().subarray(buf, buf + (len >>> 0))) | 0;
+    },
+    crc32_phys(crc: number, addr: number, len: number) {
+      tick();
+      const data = mappedOffset(addr, len >>> 0);
+      clock.advance((len >>> 0) / 30); // bounded by the mapped read: ~30 bytes/us at 60 MHz quad
+      return crc32(crc >>> 0, data) | 0;
+    },
+    flag_get() { tick(); return ctx.flags.value | 0; },
+    flag_set(v: number) { tick(); ctx.flags.value = v >>> 0; },
+    button() { tick(); return ctx.button.held ? 1 : 0; },
+    chip_uid(out: number) { tick(); mem().set(facts.uid, out); return facts.uid.length; },
+    system_reset() { throw new BoardHalt("reset"); },
+    jump(vectors: number) { throw new BoardHalt("jump", vectors >>> 0); },
+  };
+}
+
+/** The import names in boot/hal.ts order; the pipeline test compares it with boot/ and hal/. */
+export const HAL_IMPORT_NAMES = Object.keys(makeHalImports({} as HalContext));

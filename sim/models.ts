@@ -1,0 +1,37 @@
+// The interfaces between sim/hal.ts and the hardware models it is plugged with.
+// One model of each piece of hardware, shared by every test (and by the RP2040/H750 benches).
+
+export interface BoardFacts {
+  id: "h750" | "rp2040";
+  boardId: number;          // BoardInfo.boardId: 1 = H750, 2 = RP2040
+  name: string;             // at most 16 ASCII characters
+  flashBase: number;        // where flash offset 0 appears in the memory map
+  bootReserved: number;     // bytes at the start of flash owned by the bootloader
+  ramStart: number; ramEnd: number;
+  vid: number; pid: number; bcdDevice: number;
+  recordOffset: number;     // 0 = last sector of the chip
+  uid: Uint8Array;          // MCU unique ID; empty when the MCU has none (the RP2040)
+}
+
+/** The device side of USB endpoint 0 as the core sees it through the HAL. */
+export interface Ep0Controller {
+  init(): void;
+  /** Returns the event word of hal.usb_poll; writes SETUP/OUT bytes into `mem`. */
+  poll(mem: Uint8Array, setupPtr: number): number;
+  in(mem: Uint8Array, ptr: number, len: number): void;
+  out(ptr: number, max: number): void;
+  stall(): void;
+  setAddress(addr: number): void;
+}
+
+/** A QSPI controller with a NOR chip behind it, executing hal.flash_cmd formats. */
+export interface FlashBus {
+  /** Execute one command. For reads, fill `data`; for writes, `data` holds the bytes. 0 = ok. */
+  command(fmt: number, addr: number, data: Uint8Array): number;
+  /** Enter memory-mapped mode with the read command `fmt`. 0 = ok. */
+  mmap(fmt: number): number;
+  /** Whether memory-mapped mode is on (reads through the window work only then). */
+  readonly mapped: boolean;
+  /** Read through the memory-mapped window: `offset` counts from flash offset 0. */
+  readMapped(offset: number, length: number): Uint8Array;
+}

@@ -1,0 +1,55 @@
+// Builds the AssemblyScript core (boot/**) into build/core/core.wasm, once per change of its
+// sources: the simulator, the tests and the firmware builds all consume this one file.
+import asc from "assemblyscript/asc";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const root = join(import.meta.dirname, "..");
+export const coreWasm = join(root, "build/core/core.wasm");
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const n of readdirSync(dir).sort()) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) out.push(...sources(p));
+    else if (n.endsWith(".ts")) out.push(p);
+  }
+  return out;
+}
+
+/** Hash of everything that determines the .wasm: the sources, asconfig and the compiler version. */
+export function coreInputsHash(entry = "boot/main.ts"): string {
+  const h = createHash("sha256");
+  for (const f of [...sources(join(root, "boot")), join(root, "asconfig.json"), join(root, "node_modules/assemblyscript/package.json")]) {
+    h.update(f.slice(root.length)); h.update(readFileSync(f));
+  }
+  h.update(entry);
+  return h.digest("hex");
+}
+
+/**
+ * Compile `entry` (default: the core) to `outFile` unless the sources are unchanged since the
+ * last build. Returns the path of the .wasm. Throws with asc's diagnostics on an error.
+ */
+export async function buildCore(entry = "boot/main.ts", outFile = coreWasm, quiet = true): Promise<string> {
+  const hash = coreInputsHash(entry);
+  const stamp = outFile + ".hash";
+  if (existsSync(outFile) && existsSync(stamp) && readFileSync(stamp, "utf8") === hash) return outFile;
+  mkdirSync(join(outFile, ".."), { recursive: true });
+  let diag = "";
+  const { error } = await asc.main([
+    entry, "--config", join(root, "asconfig.json"), "--target", "release",
+    "--outFile", outFile, "--textFile", outFile.replace(/\.wasm$/, ".wat"),
+  ], {
+    stdout: { write: (s: string) => { if (!quiet) process.stdout.write(s); return true; } } as any,
+    stderr: { write: (s: string) => { diag += s; return true; } } as any,
+  });
+  if (error) throw new Error(`AssemblyScript build of ${entry} failed:\n${diag}`);
+  writeFileSync(stamp, hash);
+  return outFile;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  buildCore(process.argv[2], process.argv[3], false).then((p) => console.log(p), (e) => { console.error(e.message); process.exit(1); });
+}
