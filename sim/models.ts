@@ -34,4 +34,7 @@ export interface FlashBus {
   readonly mapped: boolean;
   /** Read through the memory-mapped window: `offset` counts from flash offset 0. */
   readMapped(offset: number, length: number): Uint8Array;
+  /** Simulated time (SimClock.now) at which the chip's current operation ends; now when idle.
+   *  The board skips idle polling up to it, so waiting for a 150 ms erase costs no host time. */
+  readyAt?(): number;
 }
