@@ -1,17 +1,30 @@
-// Entry points the C main loop (hal/common/main.c) and the simulator call.
+// Entry points: the C main loop (hal/common/main.c) and the simulator call init() once after
+// reset, then poll() forever.
 import { loadBoardInfo } from "./board";
-import { usb_init, usb_poll, EV_NONE } from "./hal";
+import { usb_init } from "./hal";
+import { ctrlPoll, setDeviceVendorFilter } from "./usb/control";
+import { usbStandardInit } from "./usb/standard";
+import { getDescriptor, getVendorDescriptor, isDescriptorVendorRequest, descriptorsInit } from "./descriptors";
+import { dfuInit, dfuTick, dfuSetHooks } from "./dfu/dfu";
+import { layoutInit } from "./dfu/layout";
+import { flashInit, flashSize, flashSectorSize, flashBlockSize } from "./flash/engine";
+import { bootDecide, manifestStart, manifestPoll, leaveDfu } from "./boot";
 
-const setupBuf = memory.data(8);
-
-// Decide: boot the application or stay in DFU mode. Returns only in DFU mode.
+// Decide: boot the application (hal.jump does not return) or stay in DFU mode.
 export function init(): void {
   loadBoardInfo();
+  const flashOk = flashInit() == 0;
+  if (flashOk) layoutInit(flashSize(), flashSectorSize(), flashBlockSize());
+  bootDecide(flashOk);
+  descriptorsInit();
+  usbStandardInit(getDescriptor, getVendorDescriptor);
+  setDeviceVendorFilter(isDescriptorVendorRequest);
+  dfuInit();
+  dfuSetHooks(manifestStart, manifestPoll, leaveDfu);
   usb_init();
 }
 
-// One step of DFU mode. Returns 1 if it did work, 0 if it only waited.
+// One pass of DFU mode. Returns 1 if it did work, 0 if it only waited.
 export function poll(): i32 {
-  const ev = usb_poll(setupBuf);
-  return (ev & 0xff) != EV_NONE ? 1 : 0;
+  return ctrlPoll() | dfuTick();
 }

@@ -54,7 +54,7 @@ export function makeHalImports(ctx: HalContext) {
       dv.setUint16(out + 18, facts.pid, true);
       dv.setUint16(out + 20, facts.bcdDevice, true);
       dv.setUint8(out + 22, facts.boardId);
-      dv.setUint8(out + 23, 0);
+      dv.setUint8(out + 23, facts.bootCrc ? 1 : 0);
       dv.setUint32(out + 24, facts.recordOffset, true);
       dv.setUint32(out + 28, 0, true);
       m.fill(0, out + 32, out + 48);

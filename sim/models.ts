@@ -11,6 +11,7 @@ export interface BoardFacts {
   vid: number; pid: number; bcdDevice: number;
   recordOffset: number;     // 0 = last sector of the chip
   uid: Uint8Array;          // MCU unique ID; empty when the MCU has none (the RP2040)
+  bootCrc?: boolean;        // BoardInfo flag: check the image CRC on every boot
 }
 
 /** The device side of USB endpoint 0 as the core sees it through the HAL. */

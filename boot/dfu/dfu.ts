@@ -1,0 +1,330 @@
+// DFU 1.1 class with ST's DfuSe extension (bcdDFUVersion 0x011A), on one interface.
+// It does not know which chip it runs on: flash goes through boot/flash's write engine, the
+// regions through boot/dfu/layout.ts, and leaving DFU mode through a hook set by main.
+import {
+  bmRequestType, bRequest, wValue, wIndex, wLength, ctrlData, setClassDriver,
+  CTRL_PENDING, CTRL_STALL,
+} from "../usb/control";
+import { flashBase } from "../board";
+import {
+  flashEraseRequest, flashFlush, flashBusyUs, flashRead,
+  FLASH_ERR_ERASE, FLASH_ERR_VERIFY, FLASH_ERR_PROG,
+} from "../flash/engine";
+import { writerQueue, writerSlotFree, writerTick, writerIdle, writerTakeError } from "../writer";
+import { updateBegin } from "../update";
+import {
+  offsetOf, writable, readableBytes, pageStart, pageSize, appStartOffset, appEndOffset,
+} from "./layout";
+import { time_us } from "../hal";
+import * as S from "./states";
+
+export const TRANSFER_SIZE: u32 = 4096;
+
+// DFU 1.1 section 3: requests
+const DETACH: u32 = 0;
+const DNLOAD: u32 = 1;
+const UPLOAD: u32 = 2;
+const GETSTATUS: u32 = 3;
+const CLRSTATUS: u32 = 4;
+const GETSTATE: u32 = 5;
+const ABORT: u32 = 6;
+
+// DfuSe commands (first byte of a block-0 download)
+const CMD_SET_ADDRESS: u8 = 0x21;
+const CMD_ERASE: u8 = 0x41;
+const CMD_READ_UNPROTECT: u8 = 0x92;
+
+// Two transfer buffers (writer slots 0 and 1): the host fills one while the flash programs
+// the other. A buffer is busy from its DNLOAD until the writer has finished with it.
+const buf0 = memory.data(<i32>TRANSFER_SIZE);
+const buf1 = memory.data(<i32>TRANSFER_SIZE);
+
+let state: u8 = S.dfuIDLE;
+let status: u8 = S.OK;
+let pointer: u32 = 0;        // DfuSe address pointer
+let rxBuf: i32 = -1;         // buffer holding a block not yet run (DNLOAD-SYNC)
+let rxBlock: u32 = 0;
+let rxLen: u32 = 0;
+let pendingErrStatus: u8 = S.OK; // a background write failed: reported at the next GETSTATUS
+let lastDownloadUs: u32 = 0;
+let unflushed: bool = false; // erase requests that may still be pending in the engine
+let updating: bool = false;  // the record has been invalidated for this download
+let leaveAfterStatus: bool = false;
+let lo: u32 = 0xffffffff;    // range written during this download (flash offsets)
+let hi: u32 = 0;
+
+const statusReply = memory.data(6);
+
+// Hooks main installs: the manifestation job (verify + update record) and leaving DFU mode.
+type Manifest = (lo: u32, hi: u32) => void;
+type ManifestPoll = () => i32; // 1 busy, 0 done ok, <0 negated DFU status code
+type Leave = () => void;
+function noManifest(lo: u32, hi: u32): void {}
+function noManifestPoll(): i32 { return 0; }
+function noLeave(): void {}
+let manifestStart: Manifest = noManifest;
+let manifestPoll: ManifestPoll = noManifestPoll;
+let leave: Leave = noLeave;
+let manifestResult: i32 = 1;
+
+export function dfuSetHooks(start: Manifest, poll: ManifestPoll, leaveFn: Leave): void {
+  manifestStart = start; manifestPoll = poll; leave = leaveFn;
+}
+
+// @ts-ignore: decorator
+@inline function bufPtr(i: i32): usize { return i == 0 ? buf0 : buf1; }
+
+function bufFree(i: i32): bool { return i != rxBuf && writerSlotFree(i); }
+
+function freeBuffer(): i32 {
+  if (bufFree(0)) return 0;
+  if (bufFree(1)) return 1;
+  return -1;
+}
+
+function fail(st: u8): void {
+  state = S.dfuERROR;
+  status = st;
+}
+
+// A request that is not allowed in the current state: DFU 1.1 section 6.1.2.
+function refuse(): i32 {
+  fail(S.errSTALLEDPKT);
+  return CTRL_STALL;
+}
+
+function engineStatus(e: i32): u8 {
+  if (e == FLASH_ERR_ERASE) return S.errERASE;
+  if (e == FLASH_ERR_VERIFY) return S.errVERIFY;
+  if (e == FLASH_ERR_PROG) return S.errPROG;
+  return S.errWRITE;
+}
+
+// Advance the flash writes. Called every main-loop pass.
+export function dfuTick(): i32 {
+  let worked = writerTick();
+  if (state != S.dfuMANIFEST_SYNC) {
+    const e = writerTakeError();
+    if (e < 0) pendingErrStatus = engineStatus(e);
+  }
+  // Erases the host asked for but never wrote over are done once it has gone quiet.
+  if (unflushed && state != S.dfuDNLOAD_SYNC && state != S.dfuDNBUSY && writerIdle() &&
+      time_us() - lastDownloadUs > 200000) {
+    flashFlush();
+    unflushed = false;
+    worked = 1;
+  }
+  if (state == S.dfuMANIFEST_SYNC && manifestResult == 1) manifestResult = manifestPoll();
+  return worked;
+}
+
+// The first change to flash in a download invalidates the update record first.
+function beginChange(): void {
+  if (!updating) { updateBegin(); updating = true; }
+  unflushed = true;
+}
+
+// Run the block received in DNLOAD-SYNC: a DfuSe command or data. Returns false on error.
+function runBlock(): bool {
+  const i = rxBuf;
+  const p = bufPtr(i);
+  rxBuf = -1;
+  if (rxBlock == 0) {
+    const cmd = load<u8>(p);
+    if (rxLen == 1 && cmd == CMD_ERASE) {
+      // Mass erase: the application region only, never the bootloader or the record.
+      beginChange();
+      flashEraseRequest(appStartOffset(), appEndOffset() - appStartOffset());
+      return true;
+    }
+    if (rxLen != 5 || cmd == CMD_READ_UNPROTECT) { fail(cmd == CMD_READ_UNPROTECT ? S.errTARGET : S.errSTALLEDPKT); return false; }
+    const addr = load<u32>(p, 1);
+    const off = offsetOf(addr);
+    if (cmd == CMD_SET_ADDRESS) {
+      if (off < 0) { fail(S.errADDRESS); return false; }
+      pointer = addr;
+      return true;
+    }
+    if (cmd == CMD_ERASE) {
+      if (off < 0 || !writable(<u32>off, 1)) { fail(S.errADDRESS); return false; }
+      const page = pageStart(<u32>off);
+      beginChange();
+      flashEraseRequest(page, pageSize(page));
+      return true;
+    }
+    fail(S.errSTALLEDPKT);
+    return false;
+  }
+  // Data: block 2 goes to the pointer, each later block one transfer size further.
+  const addr = pointer + (rxBlock - 2) * TRANSFER_SIZE;
+  const off = offsetOf(addr);
+  if (rxBlock < 2 || off < 0 || !writable(<u32>off, rxLen)) { fail(S.errADDRESS); return false; }
+  beginChange();
+  const o = <u32>off;
+  if (o < lo) lo = o;
+  if (o + rxLen > hi) hi = o + rxLen;
+  writerQueue(i, p, o, rxLen);
+  return true;
+}
+
+function reply(st: u8, pollMs: u32): i32 {
+  if (pendingErrStatus != S.OK) { st = S.dfuERROR; status = pendingErrStatus; pendingErrStatus = S.OK; pollMs = 0; }
+  if (st == S.dfuERROR) state = S.dfuERROR;
+  store<u8>(statusReply, status);
+  store<u8>(statusReply, <u8>pollMs, 1);
+  store<u8>(statusReply, <u8>(pollMs >> 8), 2);
+  store<u8>(statusReply, <u8>(pollMs >> 16), 3);
+  store<u8>(statusReply, st, 4);
+  store<u8>(statusReply, 0, 5);
+  ctrlData(statusReply);
+  return 6;
+}
+
+function busyPollMs(): u32 {
+  const us = flashBusyUs();
+  return us == 0 ? 0 : (us + 999) / 1000;
+}
+
+function getStatus(): i32 {
+  if (state == S.dfuDNLOAD_SYNC) {
+    // The first GETSTATUS after a block runs it and answers dfuDNBUSY (DfuSe hosts expect that
+    // after a command); the block's data then sits in a queue while the next one arrives.
+    if (!runBlock()) return reply(S.dfuERROR, 0);
+    state = S.dfuDNBUSY;
+    return reply(S.dfuDNBUSY, freeBuffer() >= 0 ? 0 : busyPollMs());
+  }
+  if (state == S.dfuDNBUSY) {
+    if (freeBuffer() >= 0) { state = S.dfuDNLOAD_IDLE; return reply(S.dfuDNLOAD_IDLE, 0); }
+    return reply(S.dfuDNBUSY, busyPollMs());
+  }
+  if (state == S.dfuMANIFEST_SYNC) {
+    if (manifestResult == 1) return reply(S.dfuMANIFEST_SYNC, busyPollMs() + 1);
+    if (manifestResult < 0) { fail(<u8>(-manifestResult)); return reply(S.dfuERROR, 0); }
+    // Manifestation succeeded: say so, then leave once the host has the answer.
+    state = S.dfuMANIFEST;
+    leaveAfterStatus = true;
+    return reply(S.dfuMANIFEST, 0);
+  }
+  return reply(state, 0);
+}
+
+function download(): i32 {
+  const len = wLength();
+  if (state != S.dfuIDLE && state != S.dfuDNLOAD_IDLE) return refuse();
+  if (len > TRANSFER_SIZE) return refuse();
+  if (len == 0) {
+    // A zero-length download ends it: DfuSe "leave", DFU manifestation.
+    if (state != S.dfuDNLOAD_IDLE) return refuse();
+    if (!writerIdle()) return CTRL_PENDING;
+    state = S.dfuMANIFEST_SYNC;
+    flashFlush();
+    unflushed = false;
+    updating = false;
+    manifestResult = 1;
+    manifestStart(lo, hi);
+    lo = 0xffffffff;
+    hi = 0;
+    return 0;
+  }
+  if (wValue() == 1) return refuse();
+  const i = freeBuffer();
+  if (i < 0) return CTRL_PENDING; // the host did not wait for dfuDNLOAD-IDLE: let it wait here
+  rxBuf = i;
+  rxBlock = wValue();
+  rxLen = len;
+  ctrlData(bufPtr(i));
+  lastDownloadUs = time_us();
+  return <i32>len;
+}
+
+function upload(): i32 {
+  const len = wLength();
+  if (state != S.dfuIDLE && state != S.dfuUPLOAD_IDLE) return refuse();
+  if (len > TRANSFER_SIZE) return refuse();
+  const block = wValue();
+  if (block == 0) {
+    // DfuSe "get commands"
+    store<u32>(buf0, 0x92412100);
+    ctrlData(buf0);
+    state = S.dfuUPLOAD_IDLE;
+    return 4;
+  }
+  if (block == 1) return refuse();
+  if (!writerIdle()) return CTRL_PENDING;
+  const addr = pointer + (block - 2) * TRANSFER_SIZE;
+  const off = offsetOf(addr);
+  if (off < 0) { fail(S.errADDRESS); return CTRL_STALL; }
+  // A read that runs past the readable region is cut short, which ends the upload.
+  const room = readableBytes(<u32>off);
+  const n = len < room ? len : room;
+  if (n > 0 && flashRead(<u32>off, buf0, n) < 0) { fail(S.errUNKNOWN); return CTRL_STALL; }
+  ctrlData(buf0);
+  state = n < len ? S.dfuIDLE : S.dfuUPLOAD_IDLE;
+  return <i32>n;
+}
+
+function classSetup(): i32 {
+  const rt = bmRequestType();
+  const req = bRequest();
+  if ((rt & 0x1f) != 1 || wIndex() != 0 || (rt & 0x60) != 0x20) return CTRL_STALL;
+  const isIn = (rt & 0x80) != 0;
+  if (state != S.dfuDNLOAD_SYNC) rxBuf = -1; // a DNLOAD whose data never came
+  if (state == S.dfuMANIFEST || state == S.dfuMANIFEST_WAIT_RESET) return CTRL_STALL;
+  if (isIn) {
+    if (req == GETSTATUS) return getStatus();
+    if (req == GETSTATE) { store<u8>(statusReply, state); ctrlData(statusReply); return 1; }
+    if (req == UPLOAD) return upload();
+    return refuse();
+  }
+  if (req == DNLOAD) return download();
+  if (req == CLRSTATUS) {
+    if (state != S.dfuERROR) return refuse();
+    state = S.dfuIDLE; status = S.OK;
+    return 0;
+  }
+  if (req == ABORT) {
+    if (state == S.dfuDNLOAD_SYNC) rxBuf = -1;
+    if (state == S.dfuIDLE || state == S.dfuDNLOAD_SYNC || state == S.dfuDNLOAD_IDLE ||
+        state == S.dfuMANIFEST_SYNC || state == S.dfuUPLOAD_IDLE || state == S.dfuDNBUSY) {
+      state = S.dfuIDLE;
+      return 0;
+    }
+    return refuse();
+  }
+  if (req == DETACH) {
+    if (state != S.dfuIDLE) return refuse();
+    leaveAfterStatus = true; // will-detach: we go on our own once the host has its answer
+    return 0;
+  }
+  return refuse();
+}
+
+// The OUT data of a DNLOAD has arrived.
+function classData(): i32 {
+  if (bRequest() == DNLOAD && rxBuf >= 0) state = S.dfuDNLOAD_SYNC;
+  return 0;
+}
+
+function classDone(): void {
+  if (leaveAfterStatus) {
+    leaveAfterStatus = false;
+    leave();
+  }
+}
+
+function busReset(): void {
+  // A reset after a finished download or a DETACH starts the application (DFU 1.1 fig. A.1);
+  // any other reset just returns the class to dfuIDLE.
+  if (state == S.dfuMANIFEST || leaveAfterStatus) { leaveAfterStatus = false; leave(); }
+  rxBuf = -1;
+  if (state != S.dfuERROR) state = S.dfuIDLE;
+}
+
+export function dfuInit(): void {
+  state = S.dfuIDLE;
+  status = S.OK;
+  pointer = flashBase() + appStartOffset();
+  setClassDriver(classSetup, classData, classDone, busReset);
+}
+
+export function dfuState(): u8 { return state; }

@@ -1,0 +1,29 @@
+// DFU 1.1 section 6.1.2: device states (bState) and status codes (bStatus).
+export const appIDLE: u8 = 0;
+export const appDETACH: u8 = 1;
+export const dfuIDLE: u8 = 2;
+export const dfuDNLOAD_SYNC: u8 = 3;
+export const dfuDNBUSY: u8 = 4;
+export const dfuDNLOAD_IDLE: u8 = 5;
+export const dfuMANIFEST_SYNC: u8 = 6;
+export const dfuMANIFEST: u8 = 7;
+export const dfuMANIFEST_WAIT_RESET: u8 = 8;
+export const dfuUPLOAD_IDLE: u8 = 9;
+export const dfuERROR: u8 = 10;
+
+export const OK: u8 = 0x00;
+export const errTARGET: u8 = 0x01;
+export const errFILE: u8 = 0x02;
+export const errWRITE: u8 = 0x03;
+export const errERASE: u8 = 0x04;
+export const errCHECK_ERASED: u8 = 0x05;
+export const errPROG: u8 = 0x06;
+export const errVERIFY: u8 = 0x07;
+export const errADDRESS: u8 = 0x08;
+export const errNOTDONE: u8 = 0x09;
+export const errFIRMWARE: u8 = 0x0a;
+export const errVENDOR: u8 = 0x0b;
+export const errUSBR: u8 = 0x0c;
+export const errPOR: u8 = 0x0d;
+export const errUNKNOWN: u8 = 0x0e;
+export const errSTALLEDPKT: u8 = 0x0f;

@@ -1,0 +1,105 @@
+// An update from the record's point of view: invalidate before the first change to flash,
+// and at manifestation read the image back, check it, and only then write a valid record.
+import { crc32_buf } from "./hal";
+import { flashRead } from "./flash/engine";
+import { writerQueue, writerIdle, writerTakeError, writerSlotFree } from "./writer";
+import {
+  record, recordBuild, recordClassify, recordBase, recordLength, recordSequence,
+  RECORD_SIZE, RECORD_NONE, RECORD_VALID, RECORD_UPDATING, STATE_UPDATING, STATE_VALID,
+} from "./record";
+import { appStartOffset, appEndOffset, recordOffset } from "./dfu/layout";
+import { vectorsPlausible } from "./vectors";
+import * as S from "./dfu/states";
+
+const RECORD_SLOT: i32 = 2;
+const zero = memory.data(4);
+const chunk = memory.data(1024);
+
+let recordState: i32 = RECORD_NONE;
+
+// Read the record sector (at boot, while the engine is idle) and classify it.
+export function recordLoad(): i32 {
+  if (flashRead(recordOffset(), record, RECORD_SIZE) < 0) return (recordState = 3);
+  recordState = recordClassify(appStartOffset(), appEndOffset());
+  return recordState;
+}
+
+export function recordStatus(): i32 { return recordState; }
+
+// Before the first erase or write of a download: make sure no record calls the image valid.
+// The write is queued, so it reaches the flash before anything queued after it.
+export function updateBegin(): void {
+  if (recordState == RECORD_VALID) {
+    store<u32>(zero, 0);
+    writerQueue(RECORD_SLOT, zero, recordOffset() + 28, 4);
+    recordState = RECORD_UPDATING;
+  } else if (recordState == RECORD_NONE) {
+    recordBuild(STATE_UPDATING, appStartOffset(), 0, 0, 0);
+    writerQueue(RECORD_SLOT, record, recordOffset(), RECORD_SIZE);
+    recordState = RECORD_UPDATING;
+  }
+  // UPDATING already, or a damaged record: nothing vouches for the image; the final record
+  // write erases the sector anyway.
+}
+
+const M_IDLE: u8 = 0;
+const M_WAIT_WRITES: u8 = 1;
+const M_CRC: u8 = 2;
+const M_WAIT_RECORD: u8 = 3;
+let mState: u8 = M_IDLE;
+let mBase: u32 = 0;
+let mEnd: u32 = 0;
+let mPos: u32 = 0;
+let mCrc: u32 = 0;
+let mWrote: bool = false;
+
+// Manifestation of a download that wrote flash offsets [lo, hi) (lo > hi: nothing written).
+export function manifestStart(lo: u32, hi: u32): void {
+  mWrote = lo < hi;
+  mBase = appStartOffset();
+  // The image runs from the application start to the end of what was written, or of the
+  // previous image if that was longer (a host may send only the sectors that changed).
+  mEnd = mWrote ? hi : mBase;
+  if (recordState != RECORD_NONE && recordLength() != 0 && recordBase() == mBase && recordBase() + recordLength() > mEnd) {
+    mEnd = recordBase() + recordLength();
+  }
+  if (mEnd > appEndOffset()) mEnd = appEndOffset();
+  mState = M_WAIT_WRITES;
+}
+
+// 1 while working, 0 when the image is verified and recorded (or already was), or a negated
+// DFU status code.
+export function manifestPoll(): i32 {
+  if (mState == M_WAIT_WRITES) {
+    if (!writerIdle()) return 1;
+    if (writerTakeError() < 0) { mState = M_IDLE; return -S.errWRITE; }
+    if (!mWrote && recordState == RECORD_VALID) { mState = M_IDLE; return 0; }
+    if (mEnd <= mBase || !vectorsPlausible()) { mState = M_IDLE; return -S.errFIRMWARE; }
+    mPos = mBase;
+    mCrc = 0;
+    mState = M_CRC;
+    return 1;
+  }
+  if (mState == M_CRC) {
+    // One chunk per main-loop pass: USB keeps being served while a large image is checked.
+    let n = mEnd - mPos;
+    if (n > 1024) n = 1024;
+    if (flashRead(mPos, chunk, n) < 0) { mState = M_IDLE; return -S.errVERIFY; }
+    mCrc = crc32_buf(mCrc, chunk, n);
+    mPos += n;
+    if (mPos < mEnd) return 1;
+    const seq = recordState == RECORD_VALID || recordState == RECORD_UPDATING ? recordSequence() + 1 : 1;
+    recordBuild(STATE_VALID, mBase, mEnd - mBase, mCrc, seq);
+    writerQueue(RECORD_SLOT, record, recordOffset(), RECORD_SIZE);
+    mState = M_WAIT_RECORD;
+    return 1;
+  }
+  if (mState == M_WAIT_RECORD) {
+    if (!writerIdle() || !writerSlotFree(RECORD_SLOT)) return 1;
+    mState = M_IDLE;
+    if (writerTakeError() < 0) { recordState = 3; return -S.errWRITE; }
+    recordState = RECORD_VALID;
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,78 @@
+// Standard device requests (USB 2.0 chapter 9.4) for a device with one configuration and one
+// interface. Descriptors come from the function installed with setDescriptorSource().
+import { usb_set_address } from "../hal";
+import {
+  bmRequestType, bRequest, wValue, wIndex, ctrlData, CTRL_STALL,
+  setStandardHandler, setStandardHooks,
+} from "./control";
+
+// USB 2.0 table 9-4
+const GET_STATUS: u32 = 0;
+const CLEAR_FEATURE: u32 = 1;
+const SET_ADDRESS: u32 = 5;
+const GET_DESCRIPTOR: u32 = 6;
+const GET_CONFIGURATION: u32 = 8;
+const SET_CONFIGURATION: u32 = 9;
+const GET_INTERFACE: u32 = 10;
+const SET_INTERFACE: u32 = 11;
+const FEATURE_ENDPOINT_HALT: u32 = 0;
+
+// (type, index) -> length, with ctrlData() pointing at the descriptor; CTRL_STALL if none.
+type DescriptorSource = (type: u32, index: u32) => i32;
+function none(type: u32, index: u32): i32 { return CTRL_STALL; }
+let descriptorSource: DescriptorSource = none;
+// The vendor requests that fetch descriptors (MS OS 2.0, WebUSB) go to the same place.
+type VendorSource = () => i32;
+function noVendor(): i32 { return CTRL_STALL; }
+let vendorSource: VendorSource = noVendor;
+
+let configuration: u32 = 0;
+const reply = memory.data(2);
+
+function answer(value: u32, len: i32): i32 {
+  store<u16>(reply, <u16>value);
+  ctrlData(reply);
+  return len;
+}
+
+function standardSetup(): i32 {
+  const rt = bmRequestType();
+  const req = bRequest();
+  const recipient = rt & 0x1f;
+  if ((rt & 0x60) == 0x40) return vendorSource();
+  if (req == GET_DESCRIPTOR && rt == 0x80) return descriptorSource(wValue() >> 8, wValue() & 0xff);
+  if (req == SET_ADDRESS && rt == 0x00) {
+    if (wValue() > 127 || configuration != 0) return CTRL_STALL;
+    usb_set_address(wValue());
+    return 0;
+  }
+  if (req == GET_CONFIGURATION && rt == 0x80) return answer(configuration, 1);
+  if (req == SET_CONFIGURATION && rt == 0x00) {
+    if (wValue() > 1) return CTRL_STALL;
+    configuration = wValue();
+    return 0;
+  }
+  if (req == GET_STATUS && (rt & 0x80) != 0) {
+    // Bus powered, no remote wakeup, EP0 never halted: always zero, for the things that exist.
+    if (recipient == 0 || (recipient == 1 && wIndex() == 0) || (recipient == 2 && (wIndex() & 0x7f) == 0)) return answer(0, 2);
+    return CTRL_STALL;
+  }
+  if (req == CLEAR_FEATURE && rt == 0x02 && wValue() == FEATURE_ENDPOINT_HALT && (wIndex() & 0x7f) == 0) return 0;
+  // Interface 0 has one alternate setting; it exists once the device is configured.
+  if (configuration != 0 && wIndex() == 0) {
+    if (req == GET_INTERFACE && rt == 0x81) return answer(0, 1);
+    if (req == SET_INTERFACE && rt == 0x01 && wValue() == 0) return 0;
+  }
+  return CTRL_STALL;
+}
+
+function standardDone(): void {}
+function standardReset(): void { configuration = 0; }
+
+export function usbStandardInit(desc: DescriptorSource, vendor: VendorSource): void {
+  descriptorSource = desc;
+  vendorSource = vendor;
+  configuration = 0;
+  setStandardHandler(standardSetup);
+  setStandardHooks(standardDone, standardReset);
+}

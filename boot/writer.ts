@@ -1,0 +1,70 @@
+// The order flash writes happen in. Writes wait in slots and reach the flash engine strictly
+// first-come first-served, which is what update safety rests on: the record is invalidated
+// (a write queued first) before any erase of the image can run (erases run inside later writes
+// or in a flush, which only starts when the queue is empty).
+import { flashWriteStart, flashPoll, FLASH_BUSY } from "./flash/engine";
+
+export const SLOT_COUNT: i32 = 3; // two DFU transfer buffers and the update record
+
+const FREE: u8 = 0;
+const QUEUED: u8 = 1;
+const WRITING: u8 = 2;
+
+const slotState = memory.data(SLOT_COUNT);
+const slotPtr = memory.data(SLOT_COUNT * 4);
+const slotOff = memory.data(SLOT_COUNT * 4);
+const slotLen = memory.data(SLOT_COUNT * 4);
+const slotSeq = memory.data(SLOT_COUNT * 4);
+let seq: u32 = 0;
+let engineBusy: bool = false;
+let error: i32 = 0;
+
+export function writerSlotFree(slot: i32): bool { return load<u8>(slotState + slot) == FREE; }
+
+// Queue `len` bytes at `ptr` for flash offset `off`. The caller leaves the bytes alone until
+// writerSlotFree(slot).
+export function writerQueue(slot: i32, ptr: usize, off: u32, len: u32): void {
+  store<u32>(slotPtr + 4 * slot, ptr);
+  store<u32>(slotOff + 4 * slot, off);
+  store<u32>(slotLen + 4 * slot, len);
+  store<u32>(slotSeq + 4 * slot, seq++);
+  store<u8>(slotState + slot, QUEUED);
+  writerTick();
+}
+
+// Advance the engine; start the oldest queued write when it is free. Returns 1 if anything
+// changed. A failed write drops everything queued behind it and is kept for writerTakeError().
+export function writerTick(): i32 {
+  const r = flashPoll();
+  engineBusy = r == FLASH_BUSY;
+  if (engineBusy) return 0;
+  let changed: i32 = 0;
+  let next: i32 = -1;
+  for (let i = 0; i < SLOT_COUNT; i++) {
+    const s = load<u8>(slotState + i);
+    if (s == WRITING) { store<u8>(slotState + i, FREE); changed = 1; }
+    if (s == QUEUED && r < 0) { store<u8>(slotState + i, FREE); changed = 1; }
+    if (s == QUEUED && r >= 0 && (next < 0 || load<u32>(slotSeq + 4 * i) < load<u32>(slotSeq + 4 * next))) next = i;
+  }
+  if (r < 0) { error = r; return 1; }
+  if (next >= 0 && flashWriteStart(load<u32>(slotOff + 4 * next), load<u32>(slotPtr + 4 * next), load<u32>(slotLen + 4 * next)) == 0) {
+    store<u8>(slotState + next, WRITING);
+    engineBusy = true;
+    changed = 1;
+  }
+  return changed;
+}
+
+// Nothing queued, nothing writing, engine idle (erase flushes included).
+export function writerIdle(): bool {
+  writerTick();
+  for (let i = 0; i < SLOT_COUNT; i++) if (load<u8>(slotState + i) != FREE) return false;
+  return !engineBusy;
+}
+
+// The engine error (negative FLASH_ERR_*) of a failed write since the last call, or 0.
+export function writerTakeError(): i32 {
+  const e = error;
+  error = 0;
+  return e;
+}

@@ -1,0 +1,169 @@
+// A simulated board: the real core .wasm with its HAL imports bound to the hardware models
+// (flash chip behind a QSPI bus, USB endpoint 0, clock, reset-surviving flag, button).
+// Power cuts, resets and the jump into the application are modelled here; everything the
+// bootloader decides is decided by the .wasm.
+import { readFileSync } from "node:fs";
+import { buildCore } from "../tools/build-core";
+import { SimClock } from "./clock";
+import { makeHalImports } from "./hal";
+import { BoardHalt } from "./halt";
+import type { BoardFacts, FlashBus } from "./models";
+import { Ep0Model } from "./usb-ep0";
+import { BOARDS, type BoardName } from "./boards";
+import { makeFlash, type FlashTiming, type SimFlash } from "./flash-setup";
+
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  _start(): void;
+  init(): void;
+  poll(): number;
+}
+
+export interface SimBoardOptions {
+  board?: BoardName;
+  timing?: FlashTiming;
+  /** Another flash chip model (default: the board's own chip). */
+  flash?: SimFlash;
+  /** Varies the MCU unique ID so several boards have different serial numbers. */
+  serial?: number;
+  /** A compiled core; default: build/core/core.wasm. */
+  module?: WebAssembly.Module;
+}
+
+let cachedModule: WebAssembly.Module | undefined;
+
+/** Build (if needed) and compile the core once per process. */
+export async function loadCore(): Promise<WebAssembly.Module> {
+  if (!cachedModule) cachedModule = new WebAssembly.Module(readFileSync(await buildCore()));
+  return cachedModule;
+}
+
+// Simulated CPU time of one pass of the bootloader's main loop.
+const LOOP_US = 1;
+// How far an idle board may skip ahead when nothing is running (bounds the wait for timers).
+const IDLE_QUANTUM_US = 50;
+
+export class SimBoard {
+  readonly facts: BoardFacts;
+  readonly clock = new SimClock();
+  readonly ep0: Ep0Model;
+  readonly flash: SimFlash;
+  readonly flags = { value: 0 };
+  readonly button = { held: false };
+  mode: "off" | "bootloader" | "app" = "off";
+  /** Vector table address the bootloader jumped to, in "app" mode. */
+  appEntry: number | null = null;
+  /** Resets and jumps seen, for tests. */
+  history: string[] = [];
+  private core!: CoreExports;
+  private readonly module: WebAssembly.Module;
+
+  static async create(opts: SimBoardOptions = {}): Promise<SimBoard> {
+    return new SimBoard({ ...opts, module: opts.module ?? (await loadCore()) });
+  }
+
+  constructor(opts: SimBoardOptions & { module: WebAssembly.Module }) {
+    const base = BOARDS[opts.board ?? "h750"];
+    const uid = base.uid.slice();
+    if (opts.serial !== undefined && uid.length) new DataView(uid.buffer).setUint32(0, opts.serial >>> 0, true);
+    this.facts = { ...base, uid };
+    this.module = opts.module;
+    this.flash = opts.flash ?? makeFlash(this.facts.id, this.clock, opts.timing ?? "typical", opts.serial);
+    this.ep0 = new Ep0Model(() => new Uint8Array(this.core.memory.buffer));
+  }
+
+  get bus(): FlashBus { return this.flash.bus; }
+
+  /** Apply power (after a cut or at first). The flag register loses its value. */
+  powerOn(opts: { button?: boolean } = {}): void {
+    this.flags.value = 0;
+    this.button.held = !!opts.button;
+    this.flash.powerOn?.();
+    this.boot();
+  }
+
+  /** Remove power now (the flash model may also do this itself at a chosen operation). */
+  powerOff(): void {
+    this.mode = "off";
+    this.ep0.disconnect();
+  }
+
+  /** A system reset: RAM and peripherals start over, the flag register survives. */
+  reset(opts: { button?: boolean } = {}): void {
+    if (opts.button !== undefined) this.button.held = opts.button;
+    this.boot();
+  }
+
+  private boot(): void {
+    for (let resets = 0; ; resets++) {
+      if (resets > 10) throw new Error("board keeps resetting itself");
+      this.ep0.disconnect();
+      this.appEntry = null;
+      const instance = new WebAssembly.Instance(this.module, {
+        hal: makeHalImports({
+          facts: this.facts, usb: this.ep0, flash: this.flash.bus, clock: this.clock,
+          flags: this.flags, button: this.button,
+          memory: () => new Uint8Array(this.core.memory.buffer),
+        }),
+      });
+      this.core = instance.exports as unknown as CoreExports;
+      this.mode = "bootloader";
+      this.history.push("boot");
+      const r = this.guard(() => { this.core._start(); this.core.init(); });
+      if (r !== "reset") return;
+    }
+  }
+
+  private guard(fn: () => void): "ok" | "reset" | "halt" {
+    try {
+      fn();
+      return "ok";
+    } catch (e) {
+      if (!(e instanceof BoardHalt)) throw e;
+      if (e.kind === "jump") {
+        this.mode = "app";
+        this.appEntry = e.vectors;
+        this.ep0.disconnect();
+        this.history.push(`jump 0x${e.vectors.toString(16)}`);
+        return "halt";
+      }
+      if (e.kind === "power") { this.powerOff(); this.history.push("power cut"); return "halt"; }
+      this.history.push("reset");
+      return "reset";
+    }
+  }
+
+  /** One pass of the bootloader's main loop. Returns 1 if it did work, 0 if it only waited. */
+  step(): number {
+    if (this.mode !== "bootloader") return 0;
+    let worked = 0;
+    const r = this.guard(() => { worked = this.core.poll(); });
+    if (r === "reset") { this.boot(); return 1; }
+    this.clock.advance(LOOP_US);
+    return r === "ok" ? worked : 1;
+  }
+
+  /** Let an idle board skip ahead, at most to `t`: to the end of the flash operation, or a quantum. */
+  idleUntil(t: number): void {
+    const ready = this.flash.bus.readyAt?.() ?? this.clock.now;
+    const next = ready > this.clock.now ? ready : this.clock.now + IDLE_QUANTUM_US;
+    this.clock.advanceTo(Math.min(t, next));
+  }
+
+  /** Run the board until simulated time `t`. */
+  runUntil(t: number): void {
+    while (this.clock.now < t) {
+      if (this.mode !== "bootloader") { this.clock.advanceTo(t); return; }
+      if (!this.step()) this.idleUntil(t);
+    }
+  }
+
+  /** The application (which has no USB in the simulator) asks to reboot into the bootloader. */
+  appRebootToBootloader(magic: number): void {
+    this.flags.value = magic >>> 0;
+    this.reset();
+  }
+
+  /** The core's linear memory, for tests that look inside. */
+  memory(): Uint8Array { return new Uint8Array(this.core.memory.buffer); }
+}

@@ -1,0 +1,142 @@
+// A USB host on the simulated bus: control transfers on endpoint 0, bus reset and enumeration,
+// all in simulated time. Synchronous: each call runs the board until the transfer ends.
+import type { SimBoard } from "./board";
+import { DEFAULT_USB_TIMING, transactionUs, type UsbTiming } from "./usb-timing";
+import type { InResult, OutResult } from "./usb-ep0";
+
+export interface Setup { bmRequestType: number; bRequest: number; wValue: number; wIndex: number; wLength: number }
+export type ControlStatus = "ok" | "stall" | "timeout" | "nodevice";
+export interface ControlResult { status: ControlStatus; data: Uint8Array }
+
+export function setupBytes(s: Setup): Uint8Array {
+  const b = new Uint8Array(8);
+  const dv = new DataView(b.buffer);
+  dv.setUint8(0, s.bmRequestType); dv.setUint8(1, s.bRequest);
+  dv.setUint16(2, s.wValue, true); dv.setUint16(4, s.wIndex, true); dv.setUint16(6, s.wLength, true);
+  return b;
+}
+
+class Abort { constructor(readonly status: ControlStatus) {} }
+
+export class SimUsbHost {
+  timing: UsbTiming;
+  /** Control transfers done, for tests and benchmarks. */
+  transfers = 0;
+
+  constructor(readonly board: SimBoard, timing: Partial<UsbTiming> = {}) {
+    this.timing = { ...DEFAULT_USB_TIMING, ...timing };
+  }
+
+  private get ep0() { return this.board.ep0; }
+  private get clock() { return this.board.clock; }
+
+  /** Whether a device is on the bus (the board runs its bootloader with USB up). */
+  present(): boolean { return this.board.mode === "bootloader" && this.ep0.connected; }
+
+  /** Repeat a transaction the device NAKs, letting the board run, until it answers or time runs out. */
+  private until<T>(attempt: () => T | "nak", deadline: number): T {
+    let wait = this.timing.nakRetryUs;
+    for (;;) {
+      if (!this.present()) throw new Abort("nodevice");
+      const r = attempt();
+      if (r !== "nak") return r;
+      if (deadline && this.clock.now >= deadline) throw new Abort("timeout");
+      const before = this.clock.now;
+      const worked = this.board.step();
+      if (!worked) {
+        this.board.idleUntil(Math.min(deadline || Infinity, before + wait));
+        wait = Math.min(wait * 2, 1000); // a device that keeps NAKing costs little host time
+      } else {
+        wait = this.timing.nakRetryUs;
+      }
+    }
+  }
+
+  private inToken(deadline: number): Uint8Array {
+    const r = this.until<InResult>(() => {
+      const x = this.ep0.hostIn();
+      return x.kind === "nak" ? "nak" : x;
+    }, deadline);
+    if (r.kind === "stall") throw new Abort("stall");
+    if (r.kind !== "data") throw new Error("unreachable");
+    this.clock.advance(transactionUs(r.data.length));
+    return r.data;
+  }
+
+  private outToken(data: Uint8Array, deadline: number): void {
+    const r = this.until<OutResult>(() => this.ep0.hostOut(data), deadline);
+    if (r === "stall") throw new Abort("stall");
+    this.clock.advance(transactionUs(data.length));
+  }
+
+  /**
+   * One control transfer. `data` is the OUT data stage (length wLength). Returns the IN data
+   * stage for device-to-host requests. timeoutMs 0 = no limit.
+   */
+  control(setup: Setup, data?: Uint8Array, timeoutMs = 5000): ControlResult {
+    const deadline = timeoutMs ? this.clock.now + timeoutMs * 1000 : 0;
+    const received: Uint8Array[] = [];
+    let total = 0;
+    this.transfers++;
+    this.clock.advance(this.timing.transferOverheadUs);
+    try {
+      if (!this.present()) throw new Abort("nodevice");
+      this.ep0.hostSetup(setupBytes(setup));
+      this.clock.advance(transactionUs(8));
+      if (setup.bmRequestType & 0x80) {
+        while (total < setup.wLength) {
+          const pkt = this.inToken(deadline);
+          received.push(pkt);
+          total += pkt.length;
+          if (pkt.length < 64) break;
+        }
+        if (total > setup.wLength) throw new Error(`device sent ${total} bytes for wLength ${setup.wLength}`);
+        this.outToken(new Uint8Array(0), deadline);
+      } else {
+        const out = data ?? new Uint8Array(0);
+        if (out.length !== setup.wLength) throw new Error("OUT data length differs from wLength");
+        for (let off = 0; off < out.length; off += 64) this.outToken(out.subarray(off, off + 64), deadline);
+        const status = this.inToken(deadline);
+        if (status.length !== 0) throw new Error(`status stage: device sent ${status.length} bytes`);
+      }
+      // Let the device see the end of the status stage before the host's next move.
+      this.board.step();
+    } catch (e) {
+      if (e instanceof Abort) return { status: e.status, data: new Uint8Array(0) };
+      throw e;
+    }
+    const dataOut = new Uint8Array(total);
+    let o = 0;
+    for (const p of received) { dataOut.set(p, o); o += p.length; }
+    return { status: "ok", data: dataOut };
+  }
+
+  /** Host-side sleep: the board keeps running. */
+  sleep(ms: number): void { this.board.runUntil(this.clock.now + ms * 1000); }
+
+  /** USB bus reset, then the enumeration an operating system does. */
+  reset(): ControlStatus {
+    if (this.board.mode !== "bootloader" || !this.ep0.connected) return "nodevice";
+    this.ep0.reset();
+    this.clock.advance(10000); // reset signalling: 10 ms (USB 2.0 7.1.7.5)
+    this.board.step();
+    return this.enumerate();
+  }
+
+  /** What the OS does before any program sees the device: descriptors, address, configuration. */
+  enumerate(): ControlStatus {
+    const steps: [Setup, number][] = [
+      [{ bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 64 }, 0],
+      [{ bmRequestType: 0x00, bRequest: 5, wValue: 7, wIndex: 0, wLength: 0 }, 0],
+      [{ bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 }, 0],
+      [{ bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 9 }, 0],
+      [{ bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 }, 0],
+      [{ bmRequestType: 0x00, bRequest: 9, wValue: 1, wIndex: 0, wLength: 0 }, 0],
+    ];
+    for (const [s] of steps) {
+      const r = this.control(s, undefined, 1000);
+      if (r.status !== "ok") return r.status;
+    }
+    return "ok";
+  }
+}
