@@ -72,9 +72,9 @@ export function manifestStart(lo: u32, hi: u32): void {
 export function manifestPoll(): i32 {
   if (mState == M_WAIT_WRITES) {
     if (!writerIdle()) return 1;
-    if (writerTakeError() < 0) { mState = M_IDLE; return -S.errWRITE; }
+    if (writerTakeError() < 0) { mState = M_IDLE; return -<i32>S.errWRITE; }
     if (!mWrote && recordState == RECORD_VALID) { mState = M_IDLE; return 0; }
-    if (mEnd <= mBase || !vectorsPlausible()) { mState = M_IDLE; return -S.errFIRMWARE; }
+    if (mEnd <= mBase || !vectorsPlausible()) { mState = M_IDLE; return -<i32>S.errFIRMWARE; }
     mPos = mBase;
     mCrc = 0;
     mState = M_CRC;
@@ -84,7 +84,7 @@ export function manifestPoll(): i32 {
     // One chunk per main-loop pass: USB keeps being served while a large image is checked.
     let n = mEnd - mPos;
     if (n > 1024) n = 1024;
-    if (flashRead(mPos, chunk, n) < 0) { mState = M_IDLE; return -S.errVERIFY; }
+    if (flashRead(mPos, chunk, n) < 0) { mState = M_IDLE; return -<i32>S.errVERIFY; }
     mCrc = crc32_buf(mCrc, chunk, n);
     mPos += n;
     if (mPos < mEnd) return 1;
@@ -97,7 +97,7 @@ export function manifestPoll(): i32 {
   if (mState == M_WAIT_RECORD) {
     if (!writerIdle() || !writerSlotFree(RECORD_SLOT)) return 1;
     mState = M_IDLE;
-    if (writerTakeError() < 0) { recordState = 3; return -S.errWRITE; }
+    if (writerTakeError() < 0) { recordState = 3; return -<i32>S.errWRITE; }
     recordState = RECORD_VALID;
     return 0;
   }

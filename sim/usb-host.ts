@@ -83,7 +83,7 @@ export class SimUsbHost {
       if (!this.present()) throw new Abort("nodevice");
       this.ep0.hostSetup(setupBytes(setup));
       this.clock.advance(transactionUs(8));
-      if (setup.bmRequestType & 0x80) {
+      if ((setup.bmRequestType & 0x80) && setup.wLength > 0) {
         while (total < setup.wLength) {
           const pkt = this.inToken(deadline);
           received.push(pkt);

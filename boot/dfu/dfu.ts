@@ -50,6 +50,7 @@ let lastDownloadUs: u32 = 0;
 let unflushed: bool = false; // erase requests that may still be pending in the engine
 let updating: bool = false;  // the record has been invalidated for this download
 let leaveAfterStatus: bool = false;
+let detachAfterManifest: bool = false;
 let lo: u32 = 0xffffffff;    // range written during this download (flash offsets)
 let hi: u32 = 0;
 
@@ -114,7 +115,15 @@ export function dfuTick(): i32 {
     unflushed = false;
     worked = 1;
   }
-  if (state == S.dfuMANIFEST_SYNC && manifestResult == 1) manifestResult = manifestPoll();
+  if ((state == S.dfuMANIFEST_SYNC || detachAfterManifest) && manifestResult == 1) {
+    manifestResult = manifestPoll();
+    if (detachAfterManifest && manifestResult != 1) {
+      detachAfterManifest = false;
+      if (manifestResult == 0) leave();
+      else fail(<u8>(-manifestResult));
+    }
+    worked = 1;
+  }
   return worked;
 }
 
@@ -208,6 +217,17 @@ function getStatus(): i32 {
   return reply(state, 0);
 }
 
+// Verify what this download wrote and record it (boot/update.ts), in the background.
+function startManifest(): void {
+  flashFlush();
+  unflushed = false;
+  updating = false;
+  manifestResult = 1;
+  manifestStart(lo, hi);
+  lo = 0xffffffff;
+  hi = 0;
+}
+
 function download(): i32 {
   const len = wLength();
   if (state != S.dfuIDLE && state != S.dfuDNLOAD_IDLE) return refuse();
@@ -217,13 +237,7 @@ function download(): i32 {
     if (state != S.dfuDNLOAD_IDLE) return refuse();
     if (!writerIdle()) return CTRL_PENDING;
     state = S.dfuMANIFEST_SYNC;
-    flashFlush();
-    unflushed = false;
-    updating = false;
-    manifestResult = 1;
-    manifestStart(lo, hi);
-    lo = 0xffffffff;
-    hi = 0;
+    startManifest();
     return 0;
   }
   if (wValue() == 1) return refuse();
@@ -277,6 +291,7 @@ function classSetup(): i32 {
     return refuse();
   }
   if (req == DNLOAD) return download();
+  if (wLength() != 0) return refuse(); // CLRSTATUS, ABORT, DETACH carry no data
   if (req == CLRSTATUS) {
     if (state != S.dfuERROR) return refuse();
     state = S.dfuIDLE; status = S.OK;
@@ -293,7 +308,15 @@ function classSetup(): i32 {
   }
   if (req == DETACH) {
     if (state != S.dfuIDLE) return refuse();
-    leaveAfterStatus = true; // will-detach: we go on our own once the host has its answer
+    // will-detach: we go on our own once the host has its answer. A download that was never
+    // manifested (dfu-util -D ... -R) is verified and recorded first, then we leave.
+    if (updating) {
+      if (!writerIdle()) return CTRL_PENDING;
+      startManifest();
+      detachAfterManifest = true;
+    } else {
+      leaveAfterStatus = true;
+    }
     return 0;
   }
   return refuse();

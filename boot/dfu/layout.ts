@@ -48,7 +48,7 @@ export function readableBytes(off: u32): u32 { return off < readEnd ? readEnd - 
 export function pageStart(off: u32): u32 { return off < blockEnd ? off & ~(blockSize - 1) : off & ~(sectorSize - 1); }
 export function pageSize(off: u32): u32 { return off < blockEnd ? blockSize : sectorSize; }
 
-const NAME = memory.data<u8>([64, 81, 83, 80, 73, 32, 70, 108, 97, 115, 104, 32]); // "@QSPI Flash "
+const NAME = memory.data<u8>([64, 81, 83, 80, 73, 32, 70, 108, 97, 115, 104, 32, 47]); // "@QSPI Flash /"
 
 function segment(dst: usize, bytes: u32, unit: u32, type: u8): i32 {
   let n: i32 = 0;
@@ -67,8 +67,8 @@ function segment(dst: usize, bytes: u32, unit: u32, type: u8): i32 {
 // Write the DfuSe layout string ("@QSPI Flash /0x90000000/127*064Kg,15*004Kg,01*004Ka") at
 // `dst`; returns its length. Types: 'a' readable, 'g' readable + erasable + writable.
 export function layoutString(dst: usize): i32 {
-  memory.copy(dst, NAME, 12);
-  let n: i32 = 12;
+  memory.copy(dst, NAME, 13);
+  let n: i32 = 13;
   n += hex32(dst + n, flashBase());
   const first = n;
   const reservedUnit = (appStart & (blockSize - 1)) == 0 ? blockSize : sectorSize;

@@ -83,22 +83,27 @@ function dispatch(): void {
   // requests and the vendor requests that fetch its descriptors (MS OS 2.0, WebUSB).
   const type = (bmRequestType() >> 5) & 3;
   isClass = type == 1 || (type == 2 && !isDeviceVendorRequest(bRequest()));
+  dataPtr = 0;
   const r = isClass ? classSetup() : standardSetup();
   if (r == CTRL_PENDING) { stage = STAGE_PENDING; return; }
   if (r < 0) { stall(); return; }
   const len = wLength();
-  if (bmRequestType() & 0x80) {
+  if (len == 0) {
+    // No data stage: the status stage is always IN (USB 2.0 8.5.3), whatever the direction bit.
+    stage = STAGE_STATUS_IN;
+    usb_ep0_in(0, 0);
+  } else if (bmRequestType() & 0x80) {
     dataLeft = <u32>r < len ? <u32>r : len;
     zlpDue = dataLeft < len && (dataLeft & <u32>(EP0_SIZE - 1)) == 0;
     stage = STAGE_DATA_IN;
     sendNext();
-  } else if (len > 0) {
+  } else {
+    // The handler must take all of it into a buffer it named; anything else is refused
+    // before a byte of data lands anywhere.
+    if (<u32>r != len || dataPtr == 0) { stall(); return; }
     dataLeft = len;
     stage = STAGE_DATA_OUT;
     usb_ep0_out(dataPtr, EP0_SIZE);
-  } else {
-    stage = STAGE_STATUS_IN;
-    usb_ep0_in(0, 0);
   }
 }
 

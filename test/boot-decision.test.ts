@@ -1,0 +1,134 @@
+// The boot decision after reset: each reason to stay in DFU mode, each record state, and images
+// that must not run.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { SimBoard } from "../sim/board";
+import { SimUsbHost } from "../sim/usb-host";
+import { crc32 } from "../sim/hal";
+import { DfuRequests, ST } from "./lib/dfu-requests";
+import { fakeApp, pageSizeAt } from "./lib/images";
+
+const FLAG_STAY_IN_DFU = 0x51424446;
+const FLAG_TRAPPED = 0x51425450;
+const RECORD_OFF = (8 << 20) - 4096;
+
+async function flashed(opts: { bootCrc?: boolean } = {}) {
+  const b = await SimBoard.create({ board: "h750" });
+  if (opts.bootCrc) b.facts.bootCrc = true;
+  b.powerOn();
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  const app = fakeApp("h750", 100_000, 11);
+  const s = new DfuRequests(host).dfuUtilDownload(0x90000000, app, pageSizeAt("h750", 8 << 20));
+  assert.is(s.state, ST.dfuMANIFEST);
+  b.step();
+  assert.is(b.mode, "app");
+  return { b, app };
+}
+
+function record(b: SimBoard) {
+  return new DataView(b.flash.data.buffer, b.flash.data.byteOffset + RECORD_OFF, 32);
+}
+
+test("blank flash: stays in DFU mode", async () => {
+  const b = await SimBoard.create();
+  b.powerOn();
+  assert.is(b.mode, "bootloader");
+});
+
+test("a valid image boots at power-on, with no delay beyond the checks", async () => {
+  const { b, app } = await flashed();
+  const t0 = b.clock.now;
+  b.powerOn();
+  assert.is(b.mode, "app");
+  assert.is(b.appEntry, 0x90000000);
+  assert.ok(b.clock.now - t0 < 1000, `boot took ${(b.clock.now - t0).toFixed(1)} us of simulated time`);
+  const r = record(b);
+  assert.is(r.getUint32(0, true), 0x52425351, "record magic");
+  assert.is(r.getUint16(6, true), 2, "state VALID");
+  assert.is(r.getUint32(8, true), 0, "image at the start of the application region");
+  assert.is(r.getUint32(12, true), app.length);
+  assert.is(r.getUint32(16, true), crc32(0, app), "CRC of the image as read back");
+});
+
+test("the application asks for DFU mode (flag survives the reset); the next reset boots again", async () => {
+  const { b } = await flashed();
+  b.appRebootToBootloader(FLAG_STAY_IN_DFU);
+  assert.is(b.mode, "bootloader");
+  b.reset();
+  assert.is(b.mode, "app", "the request is used up");
+});
+
+test("a trap in the core leaves a flag that keeps the next boot in DFU mode", async () => {
+  const { b } = await flashed();
+  b.appRebootToBootloader(FLAG_TRAPPED);
+  assert.is(b.mode, "bootloader");
+});
+
+test("the button held at reset keeps the board in DFU mode", async () => {
+  const { b } = await flashed();
+  b.powerOn({ button: true });
+  assert.is(b.mode, "bootloader");
+  b.powerOn({ button: false });
+  assert.is(b.mode, "app");
+});
+
+test("a power cut loses the flag: the board boots its application", async () => {
+  const { b } = await flashed();
+  b.flags.value = FLAG_STAY_IN_DFU;
+  b.powerOn();
+  assert.is(b.mode, "app");
+});
+
+test("an interrupted update (record says updating) stays in DFU mode", async () => {
+  const { b } = await flashed();
+  b.powerOn({ button: true });
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  const dfu = new DfuRequests(host);
+  dfu.erase(0x90000000); // the first change invalidates the record
+  dfu.pollWhile([ST.dfuDNBUSY]);
+  b.runUntil(b.clock.now + 10_000);
+  b.powerOn();
+  assert.is(b.mode, "bootloader");
+});
+
+for (const [what, corrupt] of [
+  ["bad record checksum", (r: DataView) => r.setUint32(24, r.getUint32(24, true) ^ 1, true)],
+  ["impossible length", (r: DataView) => r.setUint32(12, 0x7fffffff, true)],
+  ["base outside the flash", (r: DataView) => r.setUint32(8, 0x900000, true)],
+  ["unknown format version", (r: DataView) => r.setUint16(4, 7, true)],
+  ["torn record (half erased)", (r: DataView) => { for (let i = 16; i < 32; i++) r.setUint8(i, 0xff); }],
+] as [string, (r: DataView) => void][]) {
+  test(`a corrupted record (${what}) is no valid image`, async () => {
+    const { b } = await flashed();
+    corrupt(record(b));
+    b.powerOn();
+    assert.is(b.mode, "bootloader");
+  });
+}
+
+test("no record at all: a plausible vector table boots, an implausible one does not", async () => {
+  const { b } = await flashed();
+  b.flash.data.fill(0xff, RECORD_OFF, RECORD_OFF + 4096);
+  b.powerOn();
+  assert.is(b.mode, "app", "an image put there by other means runs");
+  new DataView(b.flash.data.buffer).setUint32(4, 0x08000001, true); // reset handler outside the image
+  b.powerOn();
+  assert.is(b.mode, "bootloader");
+  new DataView(b.flash.data.buffer).setUint32(4, 0x90000101, true);
+  new DataView(b.flash.data.buffer).setUint32(0, 0x30000000, true); // stack outside RAM
+  b.powerOn();
+  assert.is(b.mode, "bootloader");
+});
+
+test("a flipped bit in the image: refused when the board checks the CRC at boot", async () => {
+  const { b } = await flashed({ bootCrc: true });
+  b.powerOn();
+  assert.is(b.mode, "app", "the intact image passes the boot-time CRC");
+  b.flash.data[50_000] ^= 0x10;
+  b.powerOn();
+  assert.is(b.mode, "bootloader");
+});
+
+test.run();

@@ -1,0 +1,118 @@
+// The request sequences dfu-util sends (../shared/notes/dfu-protocol.md), replayed against the
+// real core: DfuSe download with leave, upload, -R; and what lands in the flash model.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { SimBoard } from "../sim/board";
+import { SimUsbHost } from "../sim/usb-host";
+import type { BoardName } from "../sim/boards";
+import { DfuRequests, DFU, ST, STATUS, randomBytes } from "./lib/dfu-requests";
+import { appBase, fakeApp, pageSizeAt } from "./lib/images";
+
+async function open(board: BoardName = "h750") {
+  const b = await SimBoard.create({ board });
+  b.powerOn();
+  const host = new SimUsbHost(b);
+  assert.is(host.enumerate(), "ok");
+  return { b, host, dfu: new DfuRequests(host) };
+}
+
+for (const board of ["h750", "rp2040"] as BoardName[]) {
+  test(`${board}: dfu-util -s base:leave -D app.bin lands byte for byte, with 64 KiB erases, and the board boots it`, async () => {
+    const { b, dfu } = await open(board);
+    const app = fakeApp(board, 200_000, 3);
+    const before = b.flash.stats();
+    const s = dfu.dfuUtilDownload(appBase(board), app, pageSizeAt(board, b.flash.data.length));
+    assert.is(s.state, ST.dfuMANIFEST, `status ${s.status}`);
+    b.step();
+    assert.is(b.mode, "app");
+    assert.is(b.appEntry, appBase(board));
+    const off = appBase(board) - b.facts.flashBase;
+    assert.equal(b.flash.data.subarray(off, off + app.length), app);
+    const st = b.flash.stats();
+    assert.is(st.erase64k - before.erase64k, Math.ceil(app.length / 65536), "one 64 KiB erase per block");
+    assert.is(st.erase4k - before.erase4k, 0, "no sector erases for a fresh image");
+  });
+}
+
+test("upload: dfu-util -s base:len -U reads back exactly the bytes downloaded", async () => {
+  const { dfu } = await open();
+  const app = fakeApp("h750", 50_000, 9);
+  dfu.dfuUtilDownload(0x90000000, app, pageSizeAt("h750", 8 << 20), false);
+  assert.is(dfu.getStatus().state, ST.dfuIDLE);
+  const back = dfu.dfuUtilUpload(0x90000000, app.length);
+  assert.equal(back, app);
+  const mid = dfu.dfuUtilUpload(0x90000000 + 12345, 7000);
+  assert.equal(mid, app.subarray(12345, 12345 + 7000));
+});
+
+test("an upload that reaches the end of the readable region is cut short, ending on a zero-length packet", async () => {
+  const { dfu, b } = await open();
+  dfu.setAddress(0x90800000 - 256);
+  dfu.abort();
+  const before = b.ep0.stats.inPackets;
+  const r = dfu.upload(2, 4096);
+  const packets = b.ep0.stats.inPackets - before;
+  assert.is(r.status, "ok");
+  assert.is(r.data.length, 256, "only what is left up to the end of the record sector");
+  assert.is(packets, 256 / 64 + 1, "four full packets, then a zero-length packet");
+  assert.is(dfu.getState(), ST.dfuIDLE, "a short upload ends the upload");
+});
+
+test("identical second download erases and programs nothing", async () => {
+  const { b, dfu } = await open();
+  const app = fakeApp("h750", 300_000, 5);
+  dfu.dfuUtilDownload(0x90000000, app, pageSizeAt("h750", 8 << 20));
+  b.powerOn({ button: true });
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  const again = new DfuRequests(host);
+  const before = b.flash.stats();
+  const s = again.dfuUtilDownload(0x90000000, app, pageSizeAt("h750", 8 << 20));
+  assert.is(s.state, ST.dfuMANIFEST);
+  const st = b.flash.stats();
+  assert.is(st.erase64k + st.erase4k - before.erase64k - before.erase4k, 1, "only the record sector is erased");
+  assert.ok(st.pagePrograms - before.pagePrograms <= 2, "only the record is programmed (invalidate + new record)");
+  b.step();
+  assert.is(b.mode, "app");
+});
+
+test("dfu-util -R: ABORT, GETSTATUS, DETACH, USB reset -> the application runs", async () => {
+  const { b, host, dfu } = await open();
+  dfu.dfuUtilDownload(0x90000000, fakeApp("h750", 10_000), pageSizeAt("h750", 8 << 20), false);
+  assert.is(b.mode, "bootloader");
+  dfu.abort();
+  dfu.getStatus();
+  assert.is(dfu.out(DFU.DETACH, 1000).status, "ok");
+  host.reset();
+  assert.is(b.mode, "app");
+});
+
+test("a data block outside the layout is errADDRESS and the flash is unchanged", async () => {
+  const { b, dfu } = await open("rp2040");
+  const snapshot = b.flash.data.slice();
+  dfu.setAddress(0x10000000);
+  const st = dfu.dnload(2, randomBytes(4096));
+  assert.is(st, "ok");
+  const s = dfu.pollWhile([ST.dfuDNBUSY, ST.dfuDNLOAD_SYNC]);
+  assert.is(s.state, ST.dfuERROR);
+  assert.is(s.status, STATUS.errADDRESS);
+  b.runUntil(b.clock.now + 1e6);
+  assert.equal(b.flash.data, snapshot, "the bootloader region (and everything else) is untouched");
+  const e = (dfu.clrStatus(), dfu.erase(0x10000000));
+  assert.is(e.status, STATUS.errADDRESS, "erasing the bootloader's page is refused");
+});
+
+test("mass erase covers the application region only", async () => {
+  const { b, dfu } = await open("rp2040");
+  const app = fakeApp("rp2040", 100_000);
+  dfu.dfuUtilDownload(0x10010000, app, pageSizeAt("rp2040", 2 << 20), false);
+  const boot = b.flash.data.slice(0, 0x10000);
+  const s = dfu.massErase();
+  assert.is(s.state, ST.dfuDNLOAD_IDLE);
+  dfu.abort();
+  b.runUntil(b.clock.now + 3e6);
+  assert.equal(b.flash.data.subarray(0, 0x10000), boot);
+  assert.ok(b.flash.data.subarray(0x10000, 0x1ff000).every((x) => x === 0xff), "application region erased");
+});
+
+test.run();

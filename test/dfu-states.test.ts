@@ -1,0 +1,152 @@
+// A table-driven walk of the DFU 1.1 state diagram (appendix A.2): every reachable state of
+// DFU mode, every request, the spec's answer (stall or not) and the state after it.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { SimBoard } from "../sim/board";
+import { SimUsbHost } from "../sim/usb-host";
+import { DfuRequests, DFU, ST, STATUS, le32 } from "./lib/dfu-requests";
+
+type State = keyof typeof ST;
+type Req = "DNLOAD" | "DNLOAD0" | "UPLOAD" | "GETSTATUS" | "CLRSTATUS" | "GETSTATE" | "ABORT";
+
+async function inState(s: State) {
+  const b = await SimBoard.create();
+  b.powerOn();
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  const dfu = new DfuRequests(host);
+  const setAddr = () => dfu.dnload(0, Uint8Array.from([0x21, ...le32(0x90000000)]));
+  switch (s) {
+    case "dfuIDLE": break;
+    case "dfuDNLOAD_SYNC": setAddr(); break;
+    case "dfuDNBUSY": setAddr(); assert.is(dfu.getStatus().state, ST.dfuDNBUSY); break;
+    case "dfuDNLOAD_IDLE": dfu.setAddress(0x90000000); break;
+    case "dfuMANIFEST_SYNC": dfu.setAddress(0x90000000); dfu.dnload(2, new Uint8Array(0)); break;
+    case "dfuUPLOAD_IDLE": dfu.upload(0, 4); break;
+    case "dfuERROR": dfu.clrStatus(); break;
+    default: throw new Error(`state ${s} is not reachable in DFU mode`);
+  }
+  assert.is(dfu.getState(), ST[s], `reached ${s}`);
+  return { b, host, dfu };
+}
+
+function send(dfu: DfuRequests, r: Req): string {
+  switch (r) {
+    case "DNLOAD": return dfu.dnload(0, Uint8Array.from([0x21, ...le32(0x90000000)]));
+    case "DNLOAD0": return dfu.dnload(2, new Uint8Array(0));
+    case "UPLOAD": return dfu.upload(0, 4).status;
+    case "GETSTATUS": return dfu.in(DFU.GETSTATUS, 0, 6).status;
+    case "CLRSTATUS": return dfu.clrStatus();
+    case "GETSTATE": return dfu.in(DFU.GETSTATE, 0, 1).status;
+    case "ABORT": return dfu.abort();
+  }
+}
+
+// [state, request, "ok" | "stall", state after]
+const X = "stall", O = "ok";
+const table: [State, Req, string, State][] = [
+  ["dfuIDLE", "DNLOAD", O, "dfuDNLOAD_SYNC"],
+  ["dfuIDLE", "DNLOAD0", X, "dfuERROR"],
+  ["dfuIDLE", "UPLOAD", O, "dfuUPLOAD_IDLE"],
+  ["dfuIDLE", "GETSTATUS", O, "dfuIDLE"],
+  ["dfuIDLE", "CLRSTATUS", X, "dfuERROR"],
+  ["dfuIDLE", "GETSTATE", O, "dfuIDLE"],
+  ["dfuIDLE", "ABORT", O, "dfuIDLE"],
+  ["dfuDNLOAD_SYNC", "DNLOAD", X, "dfuERROR"],
+  ["dfuDNLOAD_SYNC", "DNLOAD0", X, "dfuERROR"],
+  ["dfuDNLOAD_SYNC", "UPLOAD", X, "dfuERROR"],
+  ["dfuDNLOAD_SYNC", "GETSTATUS", O, "dfuDNBUSY"],
+  ["dfuDNLOAD_SYNC", "CLRSTATUS", X, "dfuERROR"],
+  ["dfuDNLOAD_SYNC", "GETSTATE", O, "dfuDNLOAD_SYNC"],
+  ["dfuDNLOAD_SYNC", "ABORT", O, "dfuIDLE"],
+  ["dfuDNBUSY", "DNLOAD", X, "dfuERROR"],
+  ["dfuDNBUSY", "UPLOAD", X, "dfuERROR"],
+  ["dfuDNBUSY", "GETSTATUS", O, "dfuDNLOAD_IDLE"],
+  ["dfuDNBUSY", "CLRSTATUS", X, "dfuERROR"],
+  ["dfuDNLOAD_IDLE", "DNLOAD", O, "dfuDNLOAD_SYNC"],
+  ["dfuDNLOAD_IDLE", "DNLOAD0", O, "dfuMANIFEST_SYNC"],
+  ["dfuDNLOAD_IDLE", "UPLOAD", X, "dfuERROR"],
+  ["dfuDNLOAD_IDLE", "GETSTATUS", O, "dfuDNLOAD_IDLE"],
+  ["dfuDNLOAD_IDLE", "CLRSTATUS", X, "dfuERROR"],
+  ["dfuDNLOAD_IDLE", "GETSTATE", O, "dfuDNLOAD_IDLE"],
+  ["dfuDNLOAD_IDLE", "ABORT", O, "dfuIDLE"],
+  ["dfuMANIFEST_SYNC", "DNLOAD", X, "dfuERROR"],
+  ["dfuMANIFEST_SYNC", "UPLOAD", X, "dfuERROR"],
+  ["dfuMANIFEST_SYNC", "CLRSTATUS", X, "dfuERROR"],
+  ["dfuMANIFEST_SYNC", "GETSTATE", O, "dfuMANIFEST_SYNC"],
+  ["dfuMANIFEST_SYNC", "ABORT", O, "dfuIDLE"],
+  ["dfuUPLOAD_IDLE", "DNLOAD", X, "dfuERROR"],
+  ["dfuUPLOAD_IDLE", "UPLOAD", O, "dfuUPLOAD_IDLE"],
+  ["dfuUPLOAD_IDLE", "GETSTATUS", O, "dfuUPLOAD_IDLE"],
+  ["dfuUPLOAD_IDLE", "CLRSTATUS", X, "dfuERROR"],
+  ["dfuUPLOAD_IDLE", "GETSTATE", O, "dfuUPLOAD_IDLE"],
+  ["dfuUPLOAD_IDLE", "ABORT", O, "dfuIDLE"],
+  ["dfuERROR", "DNLOAD", X, "dfuERROR"],
+  ["dfuERROR", "UPLOAD", X, "dfuERROR"],
+  ["dfuERROR", "GETSTATUS", O, "dfuERROR"],
+  ["dfuERROR", "CLRSTATUS", O, "dfuIDLE"],
+  ["dfuERROR", "GETSTATE", O, "dfuERROR"],
+  ["dfuERROR", "ABORT", X, "dfuERROR"],
+];
+
+for (const [from, req, answer, to] of table) {
+  test(`${from} + ${req} -> ${answer}, ${to}`, async () => {
+    const { dfu } = await inState(from);
+    assert.is(send(dfu, req), answer);
+    assert.is(dfu.getState(), ST[to]);
+    if (answer === X && from !== "dfuERROR") assert.is(dfu.getStatus().status, STATUS.errSTALLEDPKT, "a refused request reports errSTALLEDPKT");
+  });
+}
+
+test("manifestation without a valid image ends in dfuERROR/errFIRMWARE, and CLRSTATUS recovers", async () => {
+  const { dfu } = await inState("dfuMANIFEST_SYNC");
+  const s = dfu.pollWhile([ST.dfuMANIFEST_SYNC]);
+  assert.is(s.state, ST.dfuERROR);
+  assert.is(s.status, STATUS.errFIRMWARE);
+  assert.is(dfu.clrStatus(), "ok");
+  assert.is(dfu.getStatus().state, ST.dfuIDLE);
+});
+
+test("requests to another interface, or of the wrong direction, stall and leave the state alone", async () => {
+  const { dfu, host } = await inState("dfuIDLE");
+  assert.is(host.control({ bmRequestType: 0xa1, bRequest: DFU.GETSTATUS, wValue: 0, wIndex: 1, wLength: 6 }).status, "stall");
+  assert.is(dfu.getState(), ST.dfuIDLE);
+  assert.is(host.control({ bmRequestType: 0xa1, bRequest: DFU.DNLOAD, wValue: 0, wIndex: 0, wLength: 6 }).status, "stall");
+  assert.is(dfu.getState(), ST.dfuERROR, "a DNLOAD in the IN direction is a refused DFU request");
+});
+
+test("wLength above wTransferSize: DNLOAD and UPLOAD refused with errSTALLEDPKT", async () => {
+  const { dfu } = await inState("dfuIDLE");
+  assert.is(dfu.dnload(2, new Uint8Array(4097)), "stall");
+  assert.is(dfu.getStatus().status, STATUS.errSTALLEDPKT);
+  dfu.clrStatus();
+  assert.is(dfu.upload(2, 4097).status, "stall");
+  assert.is(dfu.getStatus().status, STATUS.errSTALLEDPKT);
+});
+
+test("DfuSe: get-commands lists 00 21 41 92; read-unprotect is refused with errTARGET", async () => {
+  const { dfu } = await inState("dfuIDLE");
+  assert.equal([...dfu.upload(0, 64).data], [0x00, 0x21, 0x41, 0x92]);
+  dfu.abort();
+  const s = dfu.command([0x92]);
+  assert.is(s.state, ST.dfuERROR);
+  assert.is(s.status, STATUS.errTARGET);
+});
+
+test("DfuSe: addresses outside the flash or the writable layout are errADDRESS", async () => {
+  const { dfu } = await inState("dfuIDLE");
+  for (const bad of [0x08000000, 0x90800000, 0x90000000 - 4]) {
+    const s = dfu.setAddress(bad);
+    assert.is(s.status, STATUS.errADDRESS, `set address 0x${bad.toString(16)}`);
+    dfu.clrStatus();
+  }
+  const rec = dfu.erase(0x907ff000);
+  assert.is(rec.status, STATUS.errADDRESS, "the update-record sector cannot be erased by the host");
+  dfu.clrStatus();
+  dfu.setAddress(0x907ff000 - 16);
+  dfu.dnload(2, new Uint8Array(32));
+  const s = dfu.pollWhile([ST.dfuDNBUSY, ST.dfuDNLOAD_SYNC]);
+  assert.is(s.status, STATUS.errADDRESS, "a write running into the record sector");
+});
+
+test.run();
