@@ -5,7 +5,8 @@ import { usb_init } from "./hal";
 import { ctrlPoll, setDeviceVendorFilter } from "./usb/control";
 import { usbStandardInit } from "./usb/standard";
 import { getDescriptor, getVendorDescriptor, isDescriptorVendorRequest, descriptorsInit } from "./descriptors";
-import { dfuInit, dfuTick, dfuSetHooks } from "./dfu/dfu";
+import { dfuInit, dfuTick, dfuSetHooks, dfuSetVendorHandler } from "./dfu/dfu";
+import { vendorSetup } from "./vendor";
 import { layoutInit } from "./dfu/layout";
 import { flashInit, flashSize, flashSectorSize, flashBlockSize } from "./flash/engine";
 import { bootDecide, manifestStart, manifestPoll, leaveDfu } from "./boot";
@@ -21,6 +22,7 @@ export function init(): void {
   setDeviceVendorFilter(isDescriptorVendorRequest);
   dfuInit();
   dfuSetHooks(manifestStart, manifestPoll, leaveDfu);
+  dfuSetVendorHandler(vendorSetup);
   usb_init();
 }
 

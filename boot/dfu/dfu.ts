@@ -277,9 +277,16 @@ function upload(): i32 {
   return <i32>n;
 }
 
+// Vendor requests on this interface go to a handler main installs (boot/vendor.ts).
+type VendorHandler = () => i32;
+function noVendor(): i32 { return CTRL_STALL; }
+let vendorHandler: VendorHandler = noVendor;
+export function dfuSetVendorHandler(h: VendorHandler): void { vendorHandler = h; }
+
 function classSetup(): i32 {
   const rt = bmRequestType();
   const req = bRequest();
+  if ((rt & 0x60) == 0x40) return vendorHandler();
   if ((rt & 0x1f) != 1 || wIndex() != 0 || (rt & 0x60) != 0x20) return CTRL_STALL;
   const isIn = (rt & 0x80) != 0;
   if (state != S.dfuDNLOAD_SYNC) rxBuf = -1; // a DNLOAD whose data never came

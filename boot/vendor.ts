@@ -1,0 +1,76 @@
+// qspiboot's own vendor requests on the DFU interface (bmRequestType 0xC1, wIndex 0), for hosts
+// that want more than DFU offers:
+//   REQ_INFO (0x49 'I'): the board and image state, INFO_SIZE bytes (layout below).
+//   REQ_CRC  (0x43 'C'): CRC-32 of wLength/4 consecutive 4 KiB sectors starting at sector
+//                        wValue (flash offset / 4096): lets a host send only what differs.
+// Both wait (NAK) while flash writes are in progress.
+import { bmRequestType, bRequest, wValue, wIndex, wLength, ctrlData, CTRL_PENDING, CTRL_STALL } from "./usb/control";
+import { crc32_buf } from "./hal";
+import { flashBase, bcdDevice, boardId } from "./board";
+import { flashRead, flashSize, flashSectorSize, flashJedecId } from "./flash/engine";
+import { writerIdle } from "./writer";
+import { appStartOffset, appEndOffset, recordOffset } from "./dfu/layout";
+import { recordStatus } from "./update";
+import { record } from "./record";
+import { bootReason } from "./boot";
+
+export const REQ_INFO: u32 = 0x49;
+export const REQ_CRC: u32 = 0x43;
+
+// INFO layout (little-endian), 48 bytes:
+//   +0 u16 protocol version (1)   +2 u16 bcdDevice (bootloader version)  +4 u8 boardId
+//   +5 u8 record status (0 none, 1 valid, 2 updating, 3 bad)  +6 u8 boot reason  +7 u8 0
+//   +8 u32 flashBase  +12 u32 flash size  +16 u32 sector size  +20 u32 JEDEC ID
+//   +24 u32 application start offset  +28 u32 application end offset  +32 u32 record offset
+//   +36 u32 image length (record)  +40 u32 image CRC (record)  +44 u32 record sequence
+export const INFO_SIZE: i32 = 48;
+
+const reply = memory.data(4096);
+const chunk = memory.data(256);
+
+function info(): i32 {
+  memory.fill(reply, 0, INFO_SIZE);
+  store<u16>(reply, 1);
+  store<u16>(reply, bcdDevice(), 2);
+  store<u8>(reply, boardId(), 4);
+  store<u8>(reply, <u8>recordStatus(), 5);
+  store<u8>(reply, bootReason, 6);
+  store<u32>(reply, flashBase(), 8);
+  store<u32>(reply, flashSize(), 12);
+  store<u32>(reply, flashSectorSize(), 16);
+  store<u32>(reply, flashJedecId(), 20);
+  store<u32>(reply, appStartOffset(), 24);
+  store<u32>(reply, appEndOffset(), 28);
+  store<u32>(reply, recordOffset(), 32);
+  store<u32>(reply, load<u32>(record, 12), 36);
+  store<u32>(reply, load<u32>(record, 16), 40);
+  store<u32>(reply, load<u32>(record, 20), 44);
+  ctrlData(reply);
+  return INFO_SIZE;
+}
+
+function sectorCrcs(): i32 {
+  const sector = flashSectorSize();
+  const count = wLength() >> 2;
+  const first = wValue();
+  if (count == 0 || (first + count) * sector > flashSize()) return CTRL_STALL;
+  if (!writerIdle()) return CTRL_PENDING;
+  for (let i: u32 = 0; i < count; i++) {
+    let crc: u32 = 0;
+    const base = (first + i) * sector;
+    for (let o: u32 = 0; o < sector; o += 256) {
+      if (flashRead(base + o, chunk, 256) < 0) return CTRL_STALL;
+      crc = crc32_buf(crc, chunk, 256);
+    }
+    store<u32>(reply + 4 * i, crc);
+  }
+  ctrlData(reply);
+  return <i32>(count << 2);
+}
+
+export function vendorSetup(): i32 {
+  if (bmRequestType() != 0xc1 || wIndex() != 0) return CTRL_STALL;
+  if (bRequest() == REQ_INFO) return info();
+  if (bRequest() == REQ_CRC) return sectorCrcs();
+  return CTRL_STALL;
+}
