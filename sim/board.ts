@@ -74,12 +74,17 @@ export class SimBoard {
 
   get bus(): FlashBus { return this.flash.bus; }
 
-  /** Apply power (after a cut or at first). The flag register loses its value. */
+  /** Apply power (after a cut or at first). The flag register loses its value.
+   *  `button`: the bootloader button is held through this boot, then let go. */
   powerOn(opts: { button?: boolean } = {}): void {
     this.flags.value = 0;
-    this.button.held = !!opts.button;
     this.flash.powerOn?.();
-    this.boot();
+    this.pressDuring(!!opts.button, () => this.boot());
+  }
+
+  private pressDuring(held: boolean, fn: () => void): void {
+    this.button.held = held;
+    try { fn(); } finally { this.button.held = false; }
   }
 
   /** Remove power now (the flash model may also do this itself at a chosen operation). */
@@ -90,8 +95,7 @@ export class SimBoard {
 
   /** A system reset: RAM and peripherals start over, the flag register survives. */
   reset(opts: { button?: boolean } = {}): void {
-    if (opts.button !== undefined) this.button.held = opts.button;
-    this.boot();
+    this.pressDuring(!!opts.button, () => this.boot());
   }
 
   private boot(): void {
