@@ -11,6 +11,7 @@ import type { BoardFacts, FlashBus } from "./models";
 import { Ep0Model } from "./usb-ep0";
 import { BOARDS, type BoardName } from "./boards";
 import { makeFlash, type FlashTiming, type SimFlash } from "./flash-setup";
+import type { ChipName } from "./chips";
 
 export interface CoreExports {
   memory: WebAssembly.Memory;
@@ -22,7 +23,8 @@ export interface CoreExports {
 export interface SimBoardOptions {
   board?: BoardName;
   timing?: FlashTiming;
-  /** Another flash chip model (default: the board's own chip). */
+  /** Another flash chip (default: the board's own), or a whole prepared flash. */
+  chip?: ChipName;
   flash?: SimFlash;
   /** Varies the MCU unique ID so several boards have different serial numbers. */
   serial?: number;
@@ -68,7 +70,7 @@ export class SimBoard {
     if (opts.serial !== undefined && uid.length) new DataView(uid.buffer).setUint32(0, opts.serial >>> 0, true);
     this.facts = { ...base, uid };
     this.module = opts.module;
-    this.flash = opts.flash ?? makeFlash(this.facts.id, this.clock, opts.timing ?? "typical", opts.serial);
+    this.flash = opts.flash ?? makeFlash(this.facts.id, this.clock, opts.timing ?? "typical", opts.serial, opts.chip);
     this.ep0 = new Ep0Model(() => new Uint8Array(this.core.memory.buffer));
   }
 

@@ -17,8 +17,10 @@ async function open(board: BoardName = "h750") {
 }
 
 for (const board of ["h750", "rp2040"] as BoardName[]) {
-  test(`${board}: dfu-util -s base:leave -D app.bin lands byte for byte, with 64 KiB erases, and the board boots it`, async () => {
+  test(`${board}: dfu-util -s base:leave -D app.bin over an old image lands byte for byte, with 64 KiB erases, and boots`, async () => {
     const { b, dfu } = await open(board);
+    const off = appBase(board) - b.facts.flashBase;
+    b.flash.data.set(randomBytes(300_000, 99), off); // an older image is in the way
     const app = fakeApp(board, 200_000, 3);
     const before = b.flash.stats();
     const s = dfu.dfuUtilDownload(appBase(board), app, pageSizeAt(board, b.flash.data.length));
@@ -26,13 +28,22 @@ for (const board of ["h750", "rp2040"] as BoardName[]) {
     b.step();
     assert.is(b.mode, "app");
     assert.is(b.appEntry, appBase(board));
-    const off = appBase(board) - b.facts.flashBase;
     assert.equal(b.flash.data.subarray(off, off + app.length), app);
     const st = b.flash.stats();
     assert.is(st.erase64k - before.erase64k, Math.ceil(app.length / 65536), "one 64 KiB erase per block");
-    assert.is(st.erase4k - before.erase4k, 0, "no sector erases for a fresh image");
+    assert.is(st.erase4k - before.erase4k, 1, "and one sector erase: the update record's");
+    assert.is(st.pagePrograms - before.pagePrograms, Math.ceil(app.length / 256) + 2, "every page once, plus the record twice");
   });
 }
+
+test("a blank chip needs no erase at all", async () => {
+  const { b, dfu } = await open("h750");
+  const before = b.flash.stats();
+  dfu.dfuUtilDownload(0x90000000, fakeApp("h750", 100_000), pageSizeAt("h750", 8 << 20));
+  const st = b.flash.stats();
+  assert.is(st.erase64k - before.erase64k, 0);
+  assert.is(st.erase4k - before.erase4k, 1, "only the record sector, to turn 'updating' into 'valid'");
+});
 
 test("upload: dfu-util -s base:len -U reads back exactly the bytes downloaded", async () => {
   const { dfu } = await open();
@@ -84,6 +95,8 @@ test("dfu-util -R: ABORT, GETSTATUS, DETACH, USB reset -> the application runs",
   dfu.getStatus();
   assert.is(dfu.out(DFU.DETACH, 1000).status, "ok");
   host.reset();
+  // The download was never manifested: the board verifies and records it, then leaves.
+  b.runUntil(b.clock.now + 500_000);
   assert.is(b.mode, "app");
 });
 
