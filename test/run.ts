@@ -6,6 +6,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { cpus } from "node:os";
 import { checkTools } from "../tools/require-tools";
+import { buildCore } from "../tools/build-core";
 
 const root = join(import.meta.dirname, "..");
 const filters = process.argv.slice(2);
@@ -48,6 +49,8 @@ function runFile(file: string): Promise<Result> {
 
 async function main() {
   checkTools(["node"]);
+  // Build the core once, before test files run in parallel and would each try to.
+  await buildCore();
   let files = findTests(join(root, "test"));
   if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
   const jobs = Math.max(1, Math.min(2, cpus().length));

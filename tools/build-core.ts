@@ -1,6 +1,5 @@
 // Builds the AssemblyScript core (boot/**) into build/core/core.wasm, once per change of its
 // sources: the simulator, the tests and the firmware builds all consume this one file.
-import asc from "assemblyscript/asc";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -37,6 +36,7 @@ export async function buildCore(entry = "boot/main.ts", outFile = coreWasm, quie
   const stamp = outFile + ".hash";
   if (existsSync(outFile) && existsSync(stamp) && readFileSync(stamp, "utf8") === hash) return outFile;
   mkdirSync(join(outFile, ".."), { recursive: true });
+  const { default: asc } = await import("assemblyscript/asc"); // heavy: only when building
   let diag = "";
   const { error } = await asc.main([
     entry, "--config", join(root, "asconfig.json"), "--target", "release",
