@@ -30,3 +30,6 @@ export function init(): void {
 export function poll(): i32 {
   return ctrlPoll() | dfuTick();
 }
+
+// End of the core's static memory: the build sizes the C side's linear-memory array with it.
+export function staticEnd(): usize { return __heap_base; }

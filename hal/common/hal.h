@@ -1,0 +1,41 @@
+// What every chip's HAL shares: the instance the translated core calls its imports with, and
+// access to the core's linear memory. The import prototypes themselves come from the generated
+// core.h (wasm2c writes them from boot/hal.ts's declarations); each hal/<chip>/ defines all of
+// them, and test/pipeline.test.ts checks that none is missing.
+#ifndef QSPIBOOT_HAL_H
+#define QSPIBOOT_HAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "core.h"
+
+// The HAL's side of an instance: the core it serves (for its linear memory).
+struct Z_hal_instance_t {
+  Z_core_instance_t* core;
+};
+
+// A pointer into the core's linear memory for [offset, offset + len), or NULL when the range
+// is outside it: the HAL never writes where the core did not point.
+static inline uint8_t* hal_mem(struct Z_hal_instance_t* hal, uint32_t offset, uint32_t len) {
+  wasm_rt_memory_t* m = &hal->core->w2c_memory;
+  if (offset > m->size || len > m->size - offset) return NULL;
+  return m->data + offset;
+}
+
+// The BoardInfo record (boot/board.ts), filled from each board's constants.
+struct board_info {
+  uint32_t flash_base, boot_reserved, ram_start, ram_end;
+  uint16_t vid, pid, bcd_device;
+  uint8_t board_id, flags;
+  uint32_t record_offset, reserved;
+  char name[16];
+};
+_Static_assert(sizeof(struct board_info) == 48, "BoardInfo is 48 bytes");
+
+// Software CRC-32 (IEEE, reflected, zlib conventions), for chips without a CRC unit.
+uint32_t crc32_soft(uint32_t crc, const uint8_t* p, uint32_t len);
+
+// Called by the runtime when the core traps: never returns.
+void hal_trap_reset(void) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,17 @@
+// The bootloader's main loop: instantiate the translated core (no allocation: a static
+// instance), let it decide (boot the application or stay), then poll it forever.
+#include "hal.h"
+
+void hal_chip_init(void);
+
+static Z_core_instance_t core;
+static struct Z_hal_instance_t hal = { &core };
+
+int main(void) {
+  hal_chip_init();
+  Z_core_init_module();
+  Z_core_instantiate(&core, &hal);
+  Z_coreZ__start(&core);
+  Z_coreZ_init(&core);
+  for (;;) Z_coreZ_poll(&core);
+}

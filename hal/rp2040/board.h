@@ -1,0 +1,17 @@
+// The Raspberry Pi Pico: RP2040 with a W25Q16JV on the QSPI pins. Facts for hal.board_info
+// (boot/board.ts); sim/boards.ts describes the same board and test/pipeline.test.ts compares.
+#ifndef BOARD_RP2040_H
+#define BOARD_RP2040_H
+
+#define BOARD_ID 2
+#define BOARD_NAME "Pico RP2040"
+#define BOARD_FLASH_BASE 0x10000000u    // XIP window (RP2040 datasheet 2.6.3)
+#define BOARD_BOOT_RESERVED 0x10000u    // boot2 + the bootloader: never erased or written over DFU
+#define BOARD_RAM_START 0x20000000u
+#define BOARD_RAM_END 0x20042000u       // SRAM0-3 striped, then SCRATCH_X/Y
+#define BOARD_USB_VID 0x1209u
+#define BOARD_USB_PID 0x0001u
+#define BOARD_BCD_DEVICE 0x0100u
+#define BOARD_CLK_REF_MHZ 6u             // ROSC after reset, roughly; XOSC set-up is the port's job
+
+#endif

@@ -1,0 +1,27 @@
+// RP2040 entry: boot2 (flash offset 0) jumps through the vector table at 0x10000100. The reset
+// stub runs from flash, copies the bootloader into SRAM and continues there: XIP stops while
+// the flash is being erased or programmed. The stub touches nothing in SRAM before the copy
+// (volatile word loops: no call to a memcpy that is not there yet).
+#include <stdint.h>
+#include "../common/hal.h"
+
+extern uint32_t __stack_top, __text_load, __text_start, __data_end, __bss_start, __bss_end;
+int main(void);
+
+void Reset_Handler(void) __attribute__((noreturn, section(".entry")));
+void Fault_Handler(void) __attribute__((noreturn));
+
+void Reset_Handler(void) {
+  volatile const uint32_t* src = &__text_load;
+  for (volatile uint32_t* dst = &__text_start; dst < &__data_end;) *dst++ = *src++;
+  for (volatile uint32_t* dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
+  main();
+  for (;;) {}
+}
+
+void Fault_Handler(void) { hal_trap_reset(); }
+
+// ARMv6-M B1.5.2: initial SP, reset, NMI, HardFault; no other exception is used.
+__attribute__((section(".vectors"), used)) const void* const vector_table[16] = {
+  &__stack_top, Reset_Handler, Fault_Handler, Fault_Handler,
+};

@@ -1,0 +1,18 @@
+// The WeAct Studio MiniSTM32H7xx board with an STM32H750VBT6 and a W25Q64JV on QUADSPI.
+// These are the facts the core gets through hal.board_info (see boot/board.ts); sim/boards.ts
+// describes the same board to the simulator and test/pipeline.test.ts compares the two.
+#ifndef BOARD_H750_H
+#define BOARD_H750_H
+
+#define BOARD_ID 1
+#define BOARD_NAME "WeAct H750"
+#define BOARD_FLASH_BASE 0x90000000u     // QUADSPI memory-mapped region (RM0433 2.3.2)
+#define BOARD_BOOT_RESERVED 0u           // the bootloader lives in internal flash, not in QSPI
+#define BOARD_RAM_START 0x20000000u      // DTCM ...
+#define BOARD_RAM_END 0x24080000u        // ... through AXI SRAM: an application's stack may be in either
+#define BOARD_USB_VID 0x1209u            // pid.codes test VID/PID until the project has its own
+#define BOARD_USB_PID 0x0001u
+#define BOARD_BCD_DEVICE 0x0100u
+#define BOARD_CPU_HZ 64000000u           // HSI after reset; the clock tree is set up in a later step
+
+#endif

@@ -1,0 +1,146 @@
+// Firmware build: AssemblyScript core -> .wasm -> wasm2c -> arm-none-eabi-gcc with the chip's
+// HAL and linker script. `npx tsx tools/build.ts h750|rp2040|all|core`.
+// Incremental (every step keyed by a hash of its inputs) and reproducible (no paths or times
+// in the output: the same sources give byte-identical .bin files).
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { buildCore, coreWasm, root } from "./build-core";
+import { checkTools } from "./require-tools";
+import { BOARDS, type Board } from "./build/boards";
+import { sizeTable, printSizeTable } from "./build/size";
+import { makeBoot2 } from "./build/boot2";
+import { writeUf2File } from "./build/uf2";
+
+const GEN = join(root, "build/core/gen");
+
+function hash(...parts: (string | Buffer)[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex").slice(0, 16);
+}
+
+function run(cmd: string, args: string[], cwd = root): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e: any) {
+    throw new Error(`${cmd} failed:\n${e.stderr || e.stdout || e.message}`);
+  }
+}
+
+/** Run `step` unless `out` exists with the same input hash. Returns true if it ran. */
+function cached(out: string, key: string, step: () => void): boolean {
+  const stamp = out + ".key";
+  if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, "utf8") === key) return false;
+  step();
+  writeFileSync(stamp, key);
+  return true;
+}
+
+/** The core's static memory end, read from the module itself (see boot/main.ts staticEnd). */
+function coreStaticEnd(wasm: Buffer): number {
+  const m = new WebAssembly.Module(wasm);
+  const imports: Record<string, Record<string, () => number>> = {};
+  for (const i of WebAssembly.Module.imports(m)) (imports[i.module] ??= {})[i.name] = () => 0;
+  const inst = new WebAssembly.Instance(m, imports);
+  return (inst.exports.staticEnd as () => number)();
+}
+
+/** wasm2c once for every board: build/core/gen/core.{c,h} and the runtime header. */
+export async function translateCore(): Promise<{ memoryBytes: number }> {
+  await buildCore();
+  const wasm = readFileSync(coreWasm);
+  mkdirSync(GEN, { recursive: true });
+  cached(join(GEN, "core.c"), hash(wasm, "wasm2c"), () => {
+    run("wasm2c", [relative(root, coreWasm), "-n", "core", "-o", relative(root, join(GEN, "core.c"))]);
+    // The runtime header comes with wabt; it is build input, not source of ours.
+    copyFileSync("/usr/include/wasm-rt.h", join(GEN, "wasm-rt.h"));
+  });
+  return { memoryBytes: Math.ceil(coreStaticEnd(wasm) / 64) * 64 };
+}
+
+const COMMON_FLAGS = [
+  "-Os", "-g", "-std=c11", "-ffreestanding", "-fno-common", "-ffunction-sections", "-fdata-sections",
+  `-ffile-prefix-map=${root}=.`, "-fno-ident",
+];
+const HAL_WARNINGS = ["-Wall", "-Wextra", "-Werror"];
+// The generated file only: wasm2c's TRAP macro leaves unused values, and unused helpers stay.
+const GENERATED_FLAGS = ["-DNDEBUG", "-Wno-unused-value", "-Wno-unused-function", "-Wno-unused-parameter",
+  "-Wno-unused-variable", "-Wno-unused-but-set-variable", "-Wno-main"];
+
+function sourcesOf(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith(".c") || f.endsWith(".S")).sort().map((f) => join(dir, f));
+}
+
+function headersHash(dirs: string[]): string {
+  const h = createHash("sha256");
+  for (const d of dirs) {
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d).sort()) if (f.endsWith(".h")) h.update(f).update(readFileSync(join(d, f)));
+  }
+  return h.digest("hex");
+}
+
+export interface BuildResult { board: string; elf: string; bin: string; rebuilt: boolean; sizes: ReturnType<typeof sizeTable> }
+
+export async function buildBoard(name: string, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
+  const board: Board = BOARDS[name];
+  if (!board) throw new Error(`unknown board ${name}: ${Object.keys(BOARDS).join(", ")}`);
+  const { memoryBytes } = await translateCore();
+  const out = join(root, "build", board.name);
+  const objDir = join(out, "obj");
+  mkdirSync(objDir, { recursive: true });
+  const cpu = board.cpuFlags;
+  const includes = ["-I", GEN, "-I", join(root, "hal/common"), "-I", join(root, "hal", board.halDir)];
+  const defines = [`-DQSPIBOOT_MEMORY_BYTES=${memoryBytes}`, "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0"];
+  const hdrs = headersHash([GEN, join(root, "hal/common"), join(root, "hal", board.halDir)]);
+
+  const units: { src: string; flags: string[]; group: string }[] = [
+    { src: join(GEN, "core.c"), flags: GENERATED_FLAGS, group: "core" },
+    ...sourcesOf(join(root, "hal/common")).map((src) => ({
+      src, flags: HAL_WARNINGS, group: basename(src).startsWith("wasm-rt") ? "runtime" : "hal",
+    })),
+    ...sourcesOf(join(root, "hal", board.halDir)).map((src) => ({ src, flags: HAL_WARNINGS, group: "hal" })),
+  ];
+  // The RP2040's boot2 is built on its own and enters the link as a generated unit.
+  if (board.boot2) {
+    const src = await makeBoot2(board, out, cpu);
+    units.push({ src, flags: HAL_WARNINGS, group: "boot2" });
+  }
+  let rebuilt = false;
+  const objects: string[] = [];
+  for (const u of units) {
+    const obj = join(objDir, basename(u.src).replace(/\.[cS]$/, ".o"));
+    objects.push(obj);
+    const args = [...cpu, ...COMMON_FLAGS, ...u.flags, ...defines, ...includes, "-c", relative(root, u.src), "-o", relative(root, obj)];
+    rebuilt = cached(obj, hash(readFileSync(u.src), hdrs, args.join(" ")), () => run("arm-none-eabi-gcc", args)) || rebuilt;
+  }
+  const elf = join(out, "qspiboot.elf");
+  const map = join(out, "qspiboot.map");
+  const ld = join(root, "link", board.linkerScript);
+  const linkArgs = [...cpu, "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
+    `-Wl,-Map=${relative(root, map)}`, "-T", relative(root, ld), ...objects.map((o) => relative(root, o)), "-o", relative(root, elf)];
+  rebuilt = cached(elf, hash(objects.map((o) => readFileSync(o).toString("hex")).join(), readFileSync(ld), linkArgs.join(" ")), () => {
+    run("arm-none-eabi-gcc", linkArgs);
+    run("arm-none-eabi-objcopy", ["-O", "binary", relative(root, elf), relative(root, join(out, "qspiboot.bin"))]);
+    run("arm-none-eabi-objcopy", ["-O", "ihex", relative(root, elf), relative(root, join(out, "qspiboot.hex"))]);
+    if (board.uf2Family) writeUf2File(join(out, "qspiboot.bin"), board.flashOrigin, board.uf2Family, join(out, "qspiboot.uf2"));
+  }) || rebuilt;
+  const sizes = sizeTable(readFileSync(map, "utf8"), board);
+  if (!opts.quiet) printSizeTable(board, sizes, rebuilt);
+  return { board: board.name, elf, bin: join(out, "qspiboot.bin"), rebuilt, sizes };
+}
+
+async function main() {
+  const what = process.argv[2] ?? "all";
+  if (what === "core") { await translateCore(); console.log(relative(root, coreWasm)); return; }
+  checkTools(["wasm2c", "arm-none-eabi-gcc", "arm-none-eabi-objcopy"]);
+  const names = what === "all" ? Object.keys(BOARDS) : [what];
+  for (const n of names) await buildBoard(n);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e) => { console.error(e.message); process.exit(1); });
+}
