@@ -12,6 +12,7 @@ import { BOARDS, type Board } from "./build/boards";
 import { sizeTable, printSizeTable } from "./build/size";
 import { makeBoot2 } from "./build/boot2";
 import { writeUf2File } from "./build/uf2";
+import { tuneGenerated } from "./build/tune-generated";
 
 const GEN = join(root, "build/core/gen");
 
@@ -52,8 +53,9 @@ export async function translateCore(): Promise<{ memoryBytes: number }> {
   await buildCore();
   const wasm = readFileSync(coreWasm);
   mkdirSync(GEN, { recursive: true });
-  cached(join(GEN, "core.c"), hash(wasm, "wasm2c"), () => {
+  cached(join(GEN, "core.c"), hash(wasm, "wasm2c", readFileSync(join(root, "tools/build/tune-generated.ts"))), () => {
     run("wasm2c", [relative(root, coreWasm), "-n", "core", "-o", relative(root, join(GEN, "core.c"))]);
+    writeFileSync(join(GEN, "core.c"), tuneGenerated(readFileSync(join(GEN, "core.c"), "utf8")));
     // The runtime header comes with wabt; it is build input, not source of ours.
     copyFileSync("/usr/include/wasm-rt.h", join(GEN, "wasm-rt.h"));
   });

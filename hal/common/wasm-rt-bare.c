@@ -9,7 +9,9 @@
 
 // The core declares one 64 KiB page but uses only its static part: every access is checked
 // against `size`, so a smaller array is safe as long as nothing grows memory (nothing does).
-static uint8_t linear_memory[QSPIBOOT_MEMORY_BYTES] __attribute__((aligned(8)));
+// Named for the tuned generated code (tools/build/tune-generated.ts), which indexes it directly.
+uint8_t qspiboot_memory[QSPIBOOT_MEMORY_BYTES] __attribute__((aligned(8)));
+#define linear_memory qspiboot_memory
 static wasm_rt_funcref_t table_storage[32];
 
 void wasm_rt_trap(wasm_rt_trap_t code) {
