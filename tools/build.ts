@@ -63,7 +63,7 @@ export async function translateCore(): Promise<{ memoryBytes: number }> {
 }
 
 const COMMON_FLAGS = [
-  "-Os", "-g", "-std=c11", "-ffreestanding", "-fno-common", "-ffunction-sections", "-fdata-sections",
+  "-Os", "-g", "-flto", "-std=c11", "-ffreestanding", "-fno-common", "-ffunction-sections", "-fdata-sections",
   `-ffile-prefix-map=${root}=.`, "-fno-ident",
 ];
 const HAL_WARNINGS = ["-Wall", "-Wextra", "-Werror"];
@@ -122,7 +122,7 @@ export async function buildBoard(name: string, opts: { quiet?: boolean } = {}): 
   const elf = join(out, "qspiboot.elf");
   const map = join(out, "qspiboot.map");
   const ld = join(root, "link", board.linkerScript);
-  const linkArgs = [...cpu, "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
+  const linkArgs = [...cpu, ...COMMON_FLAGS, "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
     `-Wl,-Map=${relative(root, map)}`, "-T", relative(root, ld), ...objects.map((o) => relative(root, o)), "-o", relative(root, elf)];
   rebuilt = cached(elf, hash(objects.map((o) => readFileSync(o).toString("hex")).join(), readFileSync(ld), linkArgs.join(" ")), () => {
     run("arm-none-eabi-gcc", linkArgs);

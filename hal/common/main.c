@@ -7,7 +7,9 @@ void hal_chip_init(void);
 static Z_core_instance_t core;
 static struct Z_hal_instance_t hal = { &core };
 
-int main(void) {
+// Never inlined into the reset handler: on the RP2040 that runs from flash (XIP), and the
+// main loop must run from SRAM while the flash is erased or programmed.
+__attribute__((noinline)) int main(void) {
   hal_chip_init();
   Z_core_init_module();
   Z_core_instantiate(&core, &hal);
