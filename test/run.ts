@@ -7,6 +7,8 @@ import { join, relative } from "node:path";
 import { cpus } from "node:os";
 import { checkTools } from "../tools/require-tools";
 import { buildCore } from "../tools/build-core";
+import { buildBoard } from "../tools/build";
+import { hasTool } from "../tools/require-tools";
 
 const root = join(import.meta.dirname, "..");
 const filters = process.argv.slice(2);
@@ -49,8 +51,11 @@ function runFile(file: string): Promise<Result> {
 
 async function main() {
   checkTools(["node"]);
-  // Build the core once, before test files run in parallel and would each try to.
+  // Build the core and the firmware once, before test files run in parallel and would each try to.
   await buildCore();
+  if (hasTool("arm-none-eabi-gcc") && hasTool("wasm2c")) {
+    for (const board of ["h750", "rp2040"]) await buildBoard(board);
+  }
   let files = findTests(join(root, "test"));
   if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
   const jobs = Math.max(1, Math.min(2, cpus().length));

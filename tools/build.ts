@@ -87,11 +87,11 @@ function headersHash(dirs: string[]): string {
 
 export interface BuildResult { board: string; elf: string; bin: string; rebuilt: boolean; sizes: ReturnType<typeof sizeTable> }
 
-export async function buildBoard(name: string, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
+export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string } = {}): Promise<BuildResult> {
   const board: Board = BOARDS[name];
   if (!board) throw new Error(`unknown board ${name}: ${Object.keys(BOARDS).join(", ")}`);
   const { memoryBytes } = await translateCore();
-  const out = join(root, "build", board.name);
+  const out = opts.outDir ?? join(root, "build", board.name);
   const objDir = join(out, "obj");
   mkdirSync(objDir, { recursive: true });
   const cpu = board.cpuFlags;

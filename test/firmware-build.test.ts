@@ -1,0 +1,70 @@
+// Both boards' firmware builds for real: ELF/bin/hex (and UF2), sections where the memory map
+// of ../shared/design.md puts them, within the flash budget, and byte-identical when rebuilt.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { buildBoard } from "../tools/build";
+import { root } from "../tools/build-core";
+import { hasTool } from "../tools/require-tools";
+
+if (!hasTool("arm-none-eabi-gcc") || !hasTool("wasm2c")) throw new Error("cross tools missing: npm run setup");
+
+function sections(elf: string): Map<string, { addr: number; size: number }> {
+  const out = new Map<string, { addr: number; size: number }>();
+  const text = execFileSync("arm-none-eabi-readelf", ["-S", "-W", elf], { encoding: "utf8" });
+  for (const m of text.matchAll(/\]\s+(\.\S+)\s+\S+\s+([0-9a-f]{8})\s+[0-9a-f]+\s+([0-9a-f]+)/g)) {
+    out.set(m[1], { addr: parseInt(m[2], 16), size: parseInt(m[3], 16) });
+  }
+  return out;
+}
+const sha = (f: string) => createHash("sha256").update(readFileSync(f)).digest("hex");
+const flashTotal = (t: Record<string, { flash: number }>) => Object.values(t).reduce((a, v) => a + v.flash, 0);
+
+test("H750: vectors at 0x08000000, data and stack in DTCM, under 16 KiB of flash", async () => {
+  const r = await buildBoard("h750", { quiet: true });
+  for (const ext of ["elf", "bin", "hex", "map"]) assert.ok(existsSync(join(root, `build/h750/qspiboot.${ext}`)), ext);
+  const s = sections(r.elf);
+  assert.is(s.get(".vectors")!.addr, 0x08000000);
+  assert.ok(s.get(".text")!.addr > 0x08000000 && s.get(".text")!.addr < 0x08020000);
+  assert.ok(s.get(".bss")!.addr >= 0x20000000 && s.get(".bss")!.addr < 0x20020000, "bss in DTCM");
+  const bin = readFileSync(r.bin);
+  const sp = bin.readUInt32LE(0), reset = bin.readUInt32LE(4);
+  assert.is(sp, 0x20020000, "initial SP: top of DTCM");
+  assert.ok((reset & 1) === 1 && reset > 0x08000000 && reset < 0x08000000 + bin.length, "reset handler in the image, Thumb");
+  assert.ok(flashTotal(r.sizes) < 16 * 1024, `flash ${flashTotal(r.sizes)}`);
+  assert.ok(Math.abs(bin.length - flashTotal(r.sizes)) < 64, `size table (${flashTotal(r.sizes)}) accounts for the .bin (${bin.length})`);
+});
+
+test("RP2040: boot2 at 0x10000000, vectors at 0x10000100, code copied to SRAM, UF2 with the family ID", async () => {
+  const r = await buildBoard("rp2040", { quiet: true });
+  const s = sections(r.elf);
+  assert.is(s.get(".boot2")!.addr, 0x10000000);
+  assert.is(s.get(".boot2")!.size, 256);
+  assert.is(s.get(".entry")!.addr, 0x10000100);
+  assert.ok(s.get(".text")!.addr >= 0x20000000 && s.get(".text")!.addr < 0x20040000, "code runs from SRAM");
+  const bin = readFileSync(r.bin);
+  assert.ok(bin.length < 0x10000, "inside the bootloader's 64 KiB");
+  assert.ok(flashTotal(r.sizes) < 16 * 1024, `flash ${flashTotal(r.sizes)}`);
+  const uf2 = readFileSync(join(root, "build/rp2040/qspiboot.uf2"));
+  assert.is(uf2.length, Math.ceil(bin.length / 256) * 512);
+  assert.is(uf2.readUInt32LE(0), 0x0a324655);
+  assert.is(uf2.readUInt32LE(12), 0x10000000);
+  assert.is(uf2.readUInt32LE(28), 0xe48bff56, "RP2040 family");
+  assert.equal(uf2.subarray(32, 32 + 256), bin.subarray(0, 256));
+});
+
+test("a rebuild from the same sources, in another directory, is byte-identical", async () => {
+  const other = join(root, "build/repro");
+  rmSync(other, { recursive: true, force: true });
+  for (const board of ["h750", "rp2040"]) {
+    const a = await buildBoard(board, { quiet: true });
+    const b = await buildBoard(board, { quiet: true, outDir: join(other, board) });
+    assert.ok(b.rebuilt, "really built again");
+    assert.is(sha(b.bin), sha(a.bin), `${board}.bin`);
+  }
+});
+
+test.run();
