@@ -1,0 +1,345 @@
+// A DFU 1.1 + DfuSe client over the WebUSB USBDevice interface: the same code drives a real
+// board (the `usb` package's WebUSB in Node, or a browser) and the simulator. No Node imports.
+import type { USBDevice, USBControlTransferParameters } from "./webusb";
+import { parseLayout, writableRange, type Layout } from "./layout";
+import { crc32 } from "./crc32";
+
+export const REQ = { DETACH: 0, DNLOAD: 1, UPLOAD: 2, GETSTATUS: 3, CLRSTATUS: 4, GETSTATE: 5, ABORT: 6 } as const;
+export const STATE = {
+  appIDLE: 0, appDETACH: 1, dfuIDLE: 2, dfuDNLOAD_SYNC: 3, dfuDNBUSY: 4, dfuDNLOAD_IDLE: 5,
+  dfuMANIFEST_SYNC: 6, dfuMANIFEST: 7, dfuMANIFEST_WAIT_RESET: 8, dfuUPLOAD_IDLE: 9, dfuERROR: 10,
+} as const;
+export const STATUS_NAMES = ["OK", "errTARGET", "errFILE", "errWRITE", "errERASE", "errCHECK_ERASED", "errPROG",
+  "errVERIFY", "errADDRESS", "errNOTDONE", "errFIRMWARE", "errVENDOR", "errUSBR", "errPOR", "errUNKNOWN", "errSTALLEDPKT"];
+const STATE_NAMES = Object.fromEntries(Object.entries(STATE).map(([k, v]) => [v, k]));
+
+// qspiboot's vendor requests (boot/vendor.ts)
+const VENDOR_INFO = 0x49;
+const VENDOR_CRC = 0x43;
+
+export class DfuError extends Error {
+  constructor(message: string, readonly status?: number, readonly state?: number) {
+    super(status !== undefined ? `${message}: ${STATUS_NAMES[status] ?? status} (state ${STATE_NAMES[state!] ?? state})` : message);
+  }
+}
+
+export interface DfuStatus { status: number; pollMs: number; state: number }
+export interface Segment { address: number; data: Uint8Array }
+export interface BoardInfo {
+  boardId: number; board: string; bootloaderVersion: string; recordStatus: "none" | "valid" | "updating" | "bad";
+  bootReason: string; flashBase: number; flashSize: number; sectorSize: number; jedecId: number;
+  appStart: number; appEnd: number; imageLength: number; imageCrc: number; sequence: number;
+}
+export interface Progress { phase: "check" | "erase" | "write" | "read" | "verify" | "manifest"; done: number; total: number }
+export interface FlashReport { sectorsTotal: number; sectorsSent: number; bytesSent: number; erasedBlocks: number }
+
+const BOARD_NAMES: Record<number, string> = { 1: "WeAct STM32H750", 2: "Raspberry Pi Pico (RP2040)" };
+const REASONS = ["none", "application asked", "button held", "no flash chip", "no image", "update interrupted", "bad image", "core trapped"];
+
+export interface DfuOptions {
+  /** Sleep used for bwPollTimeout: real time by default, simulated time for the simulator. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class DfuDevice {
+  iface = 0;
+  transferSize = 4096;
+  attributes = 0;
+  layout!: Layout;
+  info?: BoardInfo;
+  private sleep: (ms: number) => Promise<void>;
+
+  constructor(readonly usb: USBDevice, opts: DfuOptions = {}) {
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Open the device, claim its DFU interface, read its layout and board info. */
+  async open(): Promise<this> {
+    if (!this.usb.opened) await this.usb.open();
+    if (!this.usb.configuration) await this.usb.selectConfiguration(1);
+    const cfg = await this.configDescriptor();
+    const dfuItf = findDfuInterface(cfg);
+    if (!dfuItf) throw new DfuError("the device has no DFU-mode interface (class FE/01/02)");
+    this.iface = dfuItf.number;
+    this.transferSize = dfuItf.transferSize;
+    this.attributes = dfuItf.attributes;
+    await this.usb.claimInterface(this.iface);
+    await this.usb.selectAlternateInterface(this.iface, 0);
+    this.layout = parseLayout(await this.stringDescriptor(dfuItf.iInterface));
+    this.info = await this.readInfo().catch(() => undefined);
+    return this;
+  }
+
+  async close(): Promise<void> {
+    try { await this.usb.releaseInterface(this.iface); } catch { /* gone already */ }
+    try { await this.usb.close(); } catch { /* gone already */ }
+  }
+
+  private setup(type: "standard" | "class" | "vendor", recipient: "device" | "interface", request: number, value: number, index: number): USBControlTransferParameters {
+    return { requestType: type, recipient, request, value, index };
+  }
+
+  private async in(s: USBControlTransferParameters, length: number, what: string): Promise<Uint8Array> {
+    const r = await this.usb.controlTransferIn(s, length);
+    if (r.status === "stall") throw new DfuError(`${what}: the device refused (stall)`);
+    if (r.status !== "ok" || !r.data) throw new DfuError(`${what}: transfer failed (${r.status})`);
+    return new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+  }
+
+  private async out(s: USBControlTransferParameters, data: Uint8Array | undefined, what: string): Promise<void> {
+    const r = await this.usb.controlTransferOut(s, data);
+    if (r.status === "stall") {
+      const st = await this.getStatus().catch(() => undefined);
+      throw new DfuError(`${what}: the device refused`, st?.status, st?.state);
+    }
+    if (r.status !== "ok") throw new DfuError(`${what}: transfer failed (${r.status})`);
+  }
+
+  async configDescriptor(): Promise<Uint8Array> {
+    const head = await this.in(this.setup("standard", "device", 6, 0x0200, 0), 9, "configuration descriptor");
+    return this.in(this.setup("standard", "device", 6, 0x0200, 0), head[2] | (head[3] << 8), "configuration descriptor");
+  }
+
+  async stringDescriptor(index: number): Promise<string> {
+    const d = await this.in(this.setup("standard", "device", 6, 0x0300 | index, 0x0409), 255, `string ${index}`);
+    let s = "";
+    for (let i = 2; i + 1 < d.length; i += 2) s += String.fromCharCode(d[i] | (d[i + 1] << 8));
+    return s;
+  }
+
+  async readInfo(): Promise<BoardInfo> {
+    const d = await this.in(this.setup("vendor", "interface", VENDOR_INFO, 0, this.iface), 48, "board info");
+    if (d.length < 48) throw new DfuError("board info: short reply");
+    const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    const bcd = v.getUint16(2, true);
+    return {
+      boardId: v.getUint8(4), board: BOARD_NAMES[v.getUint8(4)] ?? `board ${v.getUint8(4)}`,
+      bootloaderVersion: `${bcd >> 8}.${(bcd & 0xff).toString(16).padStart(2, "0")}`,
+      recordStatus: (["none", "valid", "updating", "bad"] as const)[v.getUint8(5)] ?? "bad",
+      bootReason: REASONS[v.getUint8(6)] ?? "unknown",
+      flashBase: v.getUint32(8, true), flashSize: v.getUint32(12, true), sectorSize: v.getUint32(16, true),
+      jedecId: v.getUint32(20, true), appStart: v.getUint32(24, true), appEnd: v.getUint32(28, true),
+      imageLength: v.getUint32(36, true), imageCrc: v.getUint32(40, true), sequence: v.getUint32(44, true),
+    };
+  }
+
+  // ---- DFU requests ----
+  private cls(request: number, value = 0) { return this.setup("class", "interface", request, value, this.iface); }
+
+  async getStatus(): Promise<DfuStatus> {
+    const d = await this.in(this.cls(REQ.GETSTATUS), 6, "GETSTATUS");
+    if (d.length < 6) throw new DfuError("GETSTATUS: short reply");
+    return { status: d[0], pollMs: d[1] | (d[2] << 8) | (d[3] << 16), state: d[4] };
+  }
+  async clrStatus() { await this.out(this.cls(REQ.CLRSTATUS), undefined, "CLRSTATUS"); }
+  async abort() { await this.out(this.cls(REQ.ABORT), undefined, "ABORT"); }
+  async detach(timeoutMs = 1000) { await this.out(this.cls(REQ.DETACH, timeoutMs), undefined, "DETACH"); }
+
+  /** Bring a device left in any state (by an interrupted client) back to dfuIDLE. */
+  async recover(): Promise<void> {
+    let s = await this.getStatus();
+    if (s.state === STATE.dfuERROR) { await this.clrStatus(); s = await this.getStatus(); }
+    if (s.state !== STATE.dfuIDLE) { await this.abort(); s = await this.getStatus(); }
+    if (s.state !== STATE.dfuIDLE) throw new DfuError("the device does not return to dfuIDLE", s.status, s.state);
+  }
+
+  /** GETSTATUS until the state is none of `busy`, sleeping each poll timeout. */
+  private async pollWhile(busy: number[]): Promise<DfuStatus> {
+    for (let i = 0; ; i++) {
+      const s = await this.getStatus();
+      if (s.state === STATE.dfuERROR) throw new DfuError("the device reports an error", s.status, s.state);
+      if (!busy.includes(s.state)) return s;
+      if (i > 100000) throw new DfuError("the device stays busy", s.status, s.state);
+      await this.sleep(s.pollMs);
+    }
+  }
+
+  private async dnload(block: number, data: Uint8Array, what: string): Promise<void> {
+    await this.out(this.cls(REQ.DNLOAD, block), data, what);
+  }
+
+  /** A DfuSe command: runs at the first GETSTATUS, which answers dfuDNBUSY. */
+  async command(bytes: number[], what: string): Promise<void> {
+    await this.dnload(0, Uint8Array.from(bytes), what);
+    await this.pollWhile([STATE.dfuDNBUSY, STATE.dfuDNLOAD_SYNC]);
+  }
+  async setAddress(addr: number) { await this.command([0x21, ...le32(addr)], `set address 0x${hex(addr)}`); }
+  async erasePage(addr: number) { await this.command([0x41, ...le32(addr)], `erase page 0x${hex(addr)}`); }
+  async massErase() { await this.command([0x41], "mass erase"); }
+
+  /** Per-sector CRC-32s of `count` sectors from flash offset `first * sector`. */
+  async sectorCrcs(firstSector: number, count: number): Promise<number[]> {
+    const out: number[] = [];
+    for (let done = 0; done < count;) {
+      const n = Math.min(count - done, 1024);
+      const d = await this.in(this.setup("vendor", "interface", VENDOR_CRC, firstSector + done, this.iface), n * 4, "sector CRCs");
+      if (d.length !== n * 4) throw new DfuError("sector CRCs: short reply");
+      const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+      for (let i = 0; i < n; i++) out.push(v.getUint32(4 * i, true));
+      done += n;
+    }
+    return out;
+  }
+
+  /** Refuse anything that is not entirely in the writable part of the layout. */
+  checkWritable(segments: Segment[]): void {
+    for (const s of segments) {
+      if (!writableRange(this.layout, s.address, s.address + s.data.length)) {
+        throw new DfuError(`0x${hex(s.address)}..0x${hex(s.address + s.data.length)} is not inside the board's writable flash (${this.layoutText()})`);
+      }
+    }
+  }
+
+  layoutText(): string {
+    return this.layout.segments.filter((s) => s.writable).map((s) => `0x${hex(s.start)}-0x${hex(s.end)}`).join(", ");
+  }
+
+  /**
+   * Write the segments: whole sectors (gaps and ends filled with FFh), only the sectors whose
+   * CRC differs from the board's (when it can tell), with a block erase for every erase block
+   * that changes entirely. Then, with `leave`, manifest and start the application.
+   */
+  async flash(segments: Segment[], opts: { leave?: boolean; smart?: boolean; progress?: (p: Progress) => void } = {}): Promise<FlashReport> {
+    this.checkWritable(segments);
+    await this.recover();
+    const base = this.layout.segments[0].start;
+    const sector = this.info?.sectorSize ?? 4096;
+    const sectors = toSectors(segments, sector, base);
+    let todo = [...sectors.keys()].sort((a, b) => a - b);
+    const total = todo.length;
+    if (opts.smart !== false && this.info && todo.length) {
+      opts.progress?.({ phase: "check", done: 0, total: todo.length });
+      const first = todo[0], last = todo[todo.length - 1];
+      const crcs = await this.sectorCrcs(first, last - first + 1);
+      todo = todo.filter((s) => crcs[s - first] !== crc32(0, sectors.get(s)!));
+    }
+    // Erase blocks that change entirely with one command each: the board erases a whole block
+    // only when all its sectors were asked for.
+    let erasedBlocks = 0;
+    const changed = new Set(todo);
+    const blockSeen = new Set<number>();
+    for (const s of todo) {
+      const addr = base + s * sector;
+      const seg = this.layout.segments.find((g) => addr >= g.start && addr < g.end)!;
+      const per = seg.pageSize / sector;
+      const first = s - (s % per);
+      if (per <= 1 || blockSeen.has(first)) continue;
+      blockSeen.add(first);
+      let all = true;
+      for (let i = 0; i < per; i++) if (!changed.has(first + i)) { all = false; break; }
+      if (all) { await this.erasePage(base + first * sector); erasedBlocks++; }
+    }
+    // Runs of consecutive sectors go out as blocks 2, 3, 4 ... after one set-address.
+    let sent = 0;
+    for (let i = 0; i < todo.length;) {
+      let j = i;
+      while (j + 1 < todo.length && todo[j + 1] === todo[j] + 1 && (j + 1 - i) * sector / this.transferSize < 60000) j++;
+      await this.setAddress(base + todo[i] * sector);
+      for (let k = i; k <= j; k++) {
+        const data = sectors.get(todo[k])!;
+        for (let o = 0; o < data.length; o += this.transferSize) {
+          const block = 2 + ((k - i) * sector + o) / this.transferSize;
+          await this.dnload(block, data.subarray(o, o + this.transferSize), `write 0x${hex(base + todo[k] * sector + o)}`);
+          await this.pollWhile([STATE.dfuDNBUSY, STATE.dfuDNLOAD_SYNC]);
+        }
+        sent++;
+        opts.progress?.({ phase: "write", done: sent * sector, total: todo.length * sector });
+      }
+      i = j + 1;
+    }
+    const report = { sectorsTotal: total, sectorsSent: todo.length, bytesSent: todo.length * sector, erasedBlocks };
+    if (opts.leave) await this.leave(opts.progress);
+    else await this.abort();
+    return report;
+  }
+
+  /** Finish: the board verifies the image, records it and starts it (DfuSe "leave"). */
+  async leave(progress?: (p: Progress) => void): Promise<void> {
+    progress?.({ phase: "manifest", done: 0, total: 1 });
+    const s0 = await this.getStatus();
+    if (s0.state !== STATE.dfuDNLOAD_IDLE) {
+      if (s0.state !== STATE.dfuIDLE) await this.recover();
+      await this.setAddress(this.layout.segments.find((s) => s.writable)!.start);
+    }
+    await this.dnload(2, new Uint8Array(0), "leave");
+    await this.pollWhile([STATE.dfuMANIFEST_SYNC]);
+    progress?.({ phase: "manifest", done: 1, total: 1 });
+  }
+
+  /** Read `length` bytes at `addr` (DfuSe upload). */
+  async read(addr: number, length: number, progress?: (p: Progress) => void): Promise<Uint8Array> {
+    await this.recover();
+    await this.setAddress(addr);
+    await this.abort();
+    const out = new Uint8Array(length);
+    let got = 0;
+    for (let block = 2; got < length; block++) {
+      const want = Math.min(this.transferSize, length - got);
+      const d = await this.in(this.cls(REQ.UPLOAD, block), want, `read 0x${hex(addr + got)}`);
+      out.set(d, got);
+      got += d.length;
+      progress?.({ phase: "read", done: got, total: length });
+      if (d.length < want) throw new DfuError(`read: the board has no readable memory past 0x${hex(addr + got)}`);
+    }
+    await this.abort();
+    return out;
+  }
+
+  /** The board's CRC per sector compared with the image's: the sectors that differ. */
+  async verify(segments: Segment[]): Promise<number[]> {
+    const base = this.layout.segments[0].start;
+    const sector = this.info?.sectorSize ?? 4096;
+    const sectors = toSectors(segments, sector, base);
+    const keys = [...sectors.keys()].sort((a, b) => a - b);
+    if (!keys.length) return [];
+    await this.recover();
+    const crcs = await this.sectorCrcs(keys[0], keys[keys.length - 1] - keys[0] + 1);
+    return keys.filter((s) => crcs[s - keys[0]] !== crc32(0, sectors.get(s)!)).map((s) => base + s * sector);
+  }
+
+  /** Erase the whole application region (DfuSe mass erase: the board keeps itself and its record). */
+  async eraseAll(): Promise<void> {
+    await this.recover();
+    await this.massErase();
+    await this.abort();
+  }
+}
+
+/** Sector index -> full sector contents (FFh where the segments leave gaps). */
+export function toSectors(segments: Segment[], sector: number, base: number): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  for (const seg of segments) {
+    for (let a = seg.address; a < seg.address + seg.data.length;) {
+      const s = Math.floor((a - base) / sector);
+      const start = base + s * sector;
+      let buf = out.get(s);
+      if (!buf) { buf = new Uint8Array(sector).fill(0xff); out.set(s, buf); }
+      const n = Math.min(start + sector, seg.address + seg.data.length) - a;
+      buf.set(seg.data.subarray(a - seg.address, a - seg.address + n), a - start);
+      a += n;
+    }
+  }
+  return out;
+}
+
+interface DfuItf { number: number; iInterface: number; transferSize: number; attributes: number }
+function findDfuInterface(cfg: Uint8Array): DfuItf | undefined {
+  let itf: DfuItf | undefined;
+  for (let o = 0; o + 1 < cfg.length && cfg[o] >= 2; o += cfg[o]) {
+    const t = cfg[o + 1];
+    if (t === 4) {
+      itf = cfg[o + 5] === 0xfe && cfg[o + 6] === 1 && cfg[o + 7] === 2 && cfg[o + 3] === 0
+        ? { number: cfg[o + 2], iInterface: cfg[o + 8], transferSize: 4096, attributes: 0 } : undefined;
+      if (itf) continue;
+    }
+    if (t === 0x21 && itf) {
+      itf.attributes = cfg[o + 2];
+      itf.transferSize = cfg[o + 5] | (cfg[o + 6] << 8);
+      return itf;
+    }
+  }
+  return itf;
+}
+
+function le32(v: number): number[] { return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]; }
+export function hex(v: number): string { return (v >>> 0).toString(16).padStart(8, "0"); }

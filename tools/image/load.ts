@@ -1,0 +1,44 @@
+// Load a firmware file: the format from its content (and extension for raw binaries).
+import { readFileSync } from "node:fs";
+import { basename, extname } from "node:path";
+import { parseElf } from "./elf";
+import { parseHex } from "./ihex";
+import { parseUf2 } from "./uf2";
+import { parseDfuse } from "./dfuse";
+import { ImageError, normalize, type Segment } from "./segments";
+
+export type Format = "elf" | "hex" | "uf2" | "dfu" | "bin";
+
+export function detectFormat(name: string, b: Uint8Array): Format {
+  if (b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46) return "elf";
+  if (b.length >= 8 && b[0] === 0x55 && b[1] === 0x46 && b[2] === 0x32 && b[3] === 0x0a) return "uf2";
+  if (b.length >= 5 && String.fromCharCode(...b.subarray(0, 5)) === "DfuSe") return "dfu";
+  const ext = extname(name).toLowerCase();
+  if (ext === ".hex" || ext === ".ihex" || (b.length && b[0] === 0x3a)) return "hex";
+  if (ext === ".dfu") return "dfu";
+  if (ext === ".uf2") return "uf2";
+  if (ext === ".elf") return "elf";
+  return "bin";
+}
+
+export interface LoadOptions { address?: number; family?: number; format?: Format }
+
+export function parseImage(name: string, b: Uint8Array, opts: LoadOptions = {}): { format: Format; segments: Segment[] } {
+  const file = basename(name);
+  const format = opts.format ?? detectFormat(name, b);
+  switch (format) {
+    case "elf": return { format, segments: parseElf(file, b) };
+    case "hex": return { format, segments: parseHex(file, b) };
+    case "uf2": return { format, segments: parseUf2(file, b, opts.family) };
+    case "dfu": return { format, segments: parseDfuse(file, b) };
+    case "bin":
+      if (opts.address === undefined) throw new ImageError(file, "a raw binary needs an address (--address)");
+      return { format, segments: normalize(file, [{ address: opts.address, data: b }]) };
+  }
+}
+
+export function loadImage(path: string, opts: LoadOptions = {}) {
+  let b: Uint8Array;
+  try { b = readFileSync(path); } catch (e: any) { throw new ImageError(basename(path), e.code === "ENOENT" ? "no such file" : e.message); }
+  return parseImage(path, b, opts);
+}

@@ -1,0 +1,86 @@
+// A WebUSB USBDevice backed by the in-process simulator, so the DFU client (tools/dfu/) runs
+// unchanged against a simulated board. Transfers run the board in simulated time.
+import type { SimUsbHost } from "../../sim/usb-host";
+import type { USBDevice, USBControlTransferParameters, USBConfiguration, USBInTransferResult, USBOutTransferResult } from "../dfu/webusb";
+
+const TYPES = { standard: 0, class: 1, vendor: 2 } as const;
+const RECIPIENTS = { device: 0, interface: 1, endpoint: 2, other: 3 } as const;
+
+export class DeviceGone extends Error {
+  constructor() { super("NotFoundError: the device has disconnected"); this.name = "NotFoundError"; }
+}
+
+export class SimUsbDevice implements USBDevice {
+  opened = false;
+  configuration: USBConfiguration | null = null;
+  vendorId = 0;
+  productId = 0;
+  serialNumber: string | null = null;
+  productName: string | null = null;
+
+  constructor(readonly host: SimUsbHost) {}
+
+  private bm(s: USBControlTransferParameters, dirIn: boolean): number {
+    return (dirIn ? 0x80 : 0) | (TYPES[s.requestType] << 5) | RECIPIENTS[s.recipient];
+  }
+
+  private raw(bmRequestType: number, s: USBControlTransferParameters, wLength: number, data?: Uint8Array) {
+    const r = this.host.control({ bmRequestType, bRequest: s.request, wValue: s.value, wIndex: s.index, wLength }, data);
+    if (r.status === "nodevice") { this.opened = false; throw new DeviceGone(); }
+    if (r.status === "timeout") throw new Error("NetworkError: transfer timed out");
+    return r;
+  }
+
+  async open(): Promise<void> {
+    if (!this.host.present()) throw new DeviceGone();
+    const dd = this.raw(0x80, { requestType: "standard", recipient: "device", request: 6, value: 0x0100, index: 0 }, 18).data;
+    this.vendorId = dd[8] | (dd[9] << 8);
+    this.productId = dd[10] | (dd[11] << 8);
+    this.productName = this.string(dd[15]);
+    this.serialNumber = this.string(dd[16]);
+    const head = this.raw(0x80, { requestType: "standard", recipient: "device", request: 6, value: 0x0200, index: 0 }, 9).data;
+    const cfg = this.raw(0x80, { requestType: "standard", recipient: "device", request: 6, value: 0x0200, index: 0 }, head[2] | (head[3] << 8)).data;
+    const interfaces: USBConfiguration["interfaces"] = [];
+    for (let o = 0; o < cfg.length && cfg[o] >= 2; o += cfg[o]) {
+      if (cfg[o + 1] !== 4) continue;
+      let itf = interfaces.find((i) => i.interfaceNumber === cfg[o + 2]);
+      if (!itf) interfaces.push((itf = { interfaceNumber: cfg[o + 2], alternates: [] }));
+      itf.alternates.push({ alternateSetting: cfg[o + 3], interfaceClass: cfg[o + 5], interfaceSubclass: cfg[o + 6], interfaceProtocol: cfg[o + 7], interfaceName: this.string(cfg[o + 8]) });
+    }
+    this.configuration = { configurationValue: cfg[5], interfaces };
+    this.opened = true;
+  }
+
+  private string(index: number): string | null {
+    if (!index) return null;
+    const d = this.raw(0x80, { requestType: "standard", recipient: "device", request: 6, value: 0x0300 | index, index: 0x409 }, 255).data;
+    let s = "";
+    for (let i = 2; i + 1 < d.length; i += 2) s += String.fromCharCode(d[i] | (d[i + 1] << 8));
+    return s;
+  }
+
+  async close(): Promise<void> { this.opened = false; }
+  async selectConfiguration(): Promise<void> {}
+  async claimInterface(): Promise<void> { if (!this.host.present()) throw new DeviceGone(); }
+  async releaseInterface(): Promise<void> {}
+  async selectAlternateInterface(n: number, alt: number): Promise<void> {
+    const r = this.raw(0x01, { requestType: "standard", recipient: "interface", request: 11, value: alt, index: n }, 0);
+    if (r.status !== "ok") throw new Error(`SET_INTERFACE ${n}/${alt}: ${r.status}`);
+  }
+
+  async controlTransferIn(s: USBControlTransferParameters, length: number): Promise<USBInTransferResult> {
+    const r = this.raw(this.bm(s, true), s, length);
+    if (r.status === "stall") return { status: "stall" };
+    return { status: "ok", data: new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength) };
+  }
+
+  async controlTransferOut(s: USBControlTransferParameters, data?: BufferSource): Promise<USBOutTransferResult> {
+    const bytes = data ? new Uint8Array(data instanceof ArrayBuffer ? data : (data as ArrayBufferView).buffer, data instanceof ArrayBuffer ? 0 : (data as ArrayBufferView).byteOffset, data.byteLength) : new Uint8Array(0);
+    const r = this.raw(this.bm(s, false), s, bytes.length, bytes);
+    return r.status === "stall" ? { status: "stall", bytesWritten: 0 } : { status: "ok", bytesWritten: bytes.length };
+  }
+
+  async reset(): Promise<void> {
+    if (this.host.reset() === "nodevice") { this.opened = false; throw new DeviceGone(); }
+  }
+}
