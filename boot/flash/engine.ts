@@ -289,7 +289,11 @@ export function flashBusyUs(): u32 {
     const spent = time_us() - opStart;
     t = spent < opTypical ? opTypical - spent : 0;
   }
-  if (job == J_WRITE && b > pos) t += (b - pos) / chip.pageSize * chip.tPage;
+  if (job == J_WRITE) {
+    // Pages left in the current sector: from `pos` once programming started, else all of them.
+    const from = phase == P_PAGE || phase == P_PROGRAM ? pos : a;
+    if (b > from) t += (b - from + chip.pageSize - 1) / chip.pageSize * chip.tPage;
+  }
   return t;
 }
 
