@@ -87,6 +87,29 @@ test("identical second download erases and programs nothing", async () => {
   assert.is(b.mode, "app");
 });
 
+test("bwPollTimeout is the real time to wait: sleep it and the device is (all but) ready", async () => {
+  const { b, dfu } = await open();
+  b.flash.data.set(randomBytes(200_000, 77), 0); // old content: the blocks need erasing
+  const image = randomBytes(200_000, 78);
+  for (let a = 0; a < image.length; a += 65536) dfu.erase(0x90000000 + a);
+  let waits = 0, maxPoll = 0, maxZeroStreak = 0;
+  dfu.setAddress(0x90000000);
+  for (let off = 0, block = 2; off < image.length; off += 4096, block++) {
+    assert.is(dfu.dnload(block, image.subarray(off, off + 4096)), "ok");
+    let s = dfu.getStatus(), zeros = 0;
+    while (s.state === ST.dfuDNBUSY) {
+      if (s.pollMs > 0) { waits++; maxPoll = Math.max(maxPoll, s.pollMs); zeros = 0; dfu.host.sleep(s.pollMs); }
+      else maxZeroStreak = Math.max(maxZeroStreak, ++zeros);
+      s = dfu.getStatus();
+    }
+    assert.is(s.state, ST.dfuDNLOAD_IDLE);
+  }
+  assert.ok(waits > 10, `the device asked the host to wait ${waits} times`);
+  // dfu-util gives up after 100 busy replies in a row without a wait: we need at most a couple.
+  assert.ok(maxZeroStreak <= 3, `at most ${maxZeroStreak} busy replies in a row without a wait`);
+  assert.ok(maxPoll >= 100 && maxPoll <= 200, `an erase is announced with its time (max ${maxPoll} ms)`);
+});
+
 test("dfu-util -R: ABORT, GETSTATUS, DETACH, USB reset -> the application runs", async () => {
   const { b, host, dfu } = await open();
   dfu.dfuUtilDownload(0x90000000, fakeApp("h750", 10_000), pageSizeAt("h750", 8 << 20), false);

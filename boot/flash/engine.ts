@@ -290,9 +290,17 @@ export function flashBusyUs(): u32 {
     t = spent < opTypical ? opTypical - spent : 0;
   }
   if (job == J_WRITE) {
-    // Pages left in the current sector: from `pos` once programming started, else all of them.
-    const from = phase == P_PAGE || phase == P_PROGRAM ? pos : a;
-    if (b > from) t += (b - from + chip.pageSize - 1) / chip.pageSize * chip.tPage;
+    let from: u32;
+    if (phase == P_SECTOR) {
+      // Not decided yet: count the erase the sector may need.
+      from = secStart > jAddr ? secStart : jAddr;
+      const s = secStart / chip.sectorSize;
+      if (isPending(s)) t += eraseSpan(s) > chip.sectorSize ? chip.tBlock : chip.tSector;
+    } else {
+      from = phase == P_PAGE || phase == P_PROGRAM ? pos : a;
+    }
+    const end = jAddr + jLen;
+    if (end > from) t += (end - from + chip.pageSize - 1) / chip.pageSize * chip.tPage;
   }
   return t;
 }
