@@ -135,12 +135,33 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
   return { board: board.name, elf, bin: join(out, "qspiboot.bin"), rebuilt, sizes };
 }
 
+/** The example application for a board: build/<board>/example.{elf,bin,hex,uf2}. */
+export function buildExample(name: string, opts: { quiet?: boolean } = {}): { elf: string; bin: string } {
+  const board = BOARDS[name];
+  const out = join(root, "build", board.name);
+  mkdirSync(out, { recursive: true });
+  const src = join(root, "hal/app", `example-${board.halDir === "stm32h750" ? "h750" : "rp2040"}.c`);
+  const ld = join(root, "link", board.example.linkerScript);
+  const elf = join(out, "example.elf"), bin = join(out, "example.bin");
+  const args = [...board.cpuFlags, ...COMMON_FLAGS, ...HAL_WARNINGS, `-D${board.example.define}`, "-I", join(root, "hal/app"),
+    "-nostartfiles", "-nostdlib", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", "-T", relative(root, ld), relative(root, src), "-o", relative(root, elf)];
+  const key = hash(readFileSync(src), readFileSync(join(root, "hal/app/qspiboot.h")), readFileSync(ld), args.join(" "));
+  const rebuilt = cached(elf, key, () => {
+    run("arm-none-eabi-gcc", args);
+    run("arm-none-eabi-objcopy", ["-O", "binary", relative(root, elf), relative(root, bin)]);
+    run("arm-none-eabi-objcopy", ["-O", "ihex", relative(root, elf), relative(root, join(out, "example.hex"))]);
+    writeUf2File(bin, board.example.base, board.example.uf2Family, join(out, "example.uf2"));
+  });
+  if (!opts.quiet) console.log(`${board.name}: build/${board.name}/example.{elf,bin,hex,uf2} (${readFileSync(bin).length} bytes at 0x${board.example.base.toString(16)})${rebuilt ? "" : " (up to date)"}`);
+  return { elf, bin };
+}
+
 async function main() {
   const what = process.argv[2] ?? "all";
   if (what === "core") { await translateCore(); console.log(relative(root, coreWasm)); return; }
   checkTools(["wasm2c", "arm-none-eabi-gcc", "arm-none-eabi-objcopy"]);
   const names = what === "all" ? Object.keys(BOARDS) : [what];
-  for (const n of names) await buildBoard(n);
+  for (const n of names) { await buildBoard(n); buildExample(n); }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,0 +1,72 @@
+// Where the flasher finds boards: real ones through the `usb` package's WebUSB, or a simulated
+// one in this process (--sim). Each comes out as a WebUSB USBDevice for the DFU client.
+import type { USBDevice } from "../dfu/webusb";
+import { DfuDevice } from "../dfu/client";
+import { SimBoard } from "../../sim/board";
+import { SimUsbHost } from "../../sim/usb-host";
+import { SimUsbDevice } from "../usb/sim-device";
+import type { BoardName } from "../../sim/boards";
+
+export const UDEV_HINT = "permission denied opening the USB device. Install the udev rules: " +
+  "sudo cp tools/udev/60-qspiboot.rules /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger (then replug the board)";
+export const NO_BOARD_HINT = "no board in DFU mode found. Hold the bootloader button (WeAct H750: K1; Pico: BOOTSEL) " +
+  "while resetting or plugging in, or have the application call qspiboot_reboot_to_bootloader()";
+
+export interface Target {
+  label: string;
+  serial: string;
+  open(): Promise<DfuDevice>;
+  /** The simulated board, when there is one: for showing what it does after flashing. */
+  sim?: { board: SimBoard; host: SimUsbHost };
+}
+
+function isDfu(d: USBDevice): boolean {
+  return !!d.configuration?.interfaces.some((i) => i.alternates.some((a) => a.interfaceClass === 0xfe && a.interfaceSubclass === 1 && a.interfaceProtocol === 2));
+}
+
+export async function realTargets(): Promise<Target[]> {
+  let usb: { getDevices(): Promise<USBDevice[]> };
+  try {
+    const { WebUSB } = await import("usb");
+    usb = new WebUSB({ allowAllDevices: true }) as unknown as typeof usb;
+  } catch (e: any) {
+    throw new Error(`USB is not available here (${e.message})`);
+  }
+  let devices: USBDevice[];
+  try {
+    devices = await usb.getDevices();
+  } catch (e: any) {
+    if (/not found/.test(e.message)) return []; // no USB subsystem: no boards
+    if (/ACCESS|EACCES|permission/i.test(e.message)) throw new Error(UDEV_HINT);
+    throw e;
+  }
+  return devices.filter(isDfu).map((d) => ({
+    label: `${d.productName ?? "DFU device"} (${hex4(d.vendorId)}:${hex4(d.productId)})`,
+    serial: d.serialNumber ?? "",
+    open: async () => {
+      try { return await new DfuDevice(d).open(); } catch (e: any) {
+        if (/ACCESS|permission/i.test(e.message)) throw new Error(UDEV_HINT);
+        throw e;
+      }
+    },
+  }));
+}
+
+/** A simulated board in this process, in DFU mode, its flash as given (blank by default). */
+export async function simTarget(board: BoardName, opts: { serial?: number; flash?: Uint8Array } = {}): Promise<Target> {
+  const b = await SimBoard.create({ board, serial: opts.serial });
+  if (opts.flash) b.flash.data.set(opts.flash.subarray(0, b.flash.data.length));
+  b.powerOn({ button: true });
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  const dev = new SimUsbDevice(host);
+  await dev.open();
+  return {
+    label: `${dev.productName} (simulated)`,
+    serial: dev.serialNumber ?? "",
+    sim: { board: b, host },
+    open: () => new DfuDevice(dev, { sleep: async (ms) => host.sleep(ms) }).open(),
+  };
+}
+
+const hex4 = (v: number) => v.toString(16).padStart(4, "0");

@@ -1,0 +1,189 @@
+// qspiboot's flasher: `npx tsx tools/flash.ts <command> [options]`. One DFU client
+// (tools/dfu/) for real boards (WebUSB through the `usb` package) and the simulator (--sim).
+import { Command, Option } from "commander";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { loadImage } from "./image/load";
+import { imageSize, type Segment } from "./image/segments";
+import { UF2_FAMILY } from "./image/uf2";
+import { DfuDevice, hex, type FlashReport } from "./dfu/client";
+import { realTargets, simTarget, NO_BOARD_HINT, type Target } from "./cli/targets";
+import { makeReporters } from "./cli/progress";
+import type { BoardName } from "../sim/boards";
+
+interface Global { sim?: BoardName; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
+
+class UsageError extends Error {}
+
+let simBoards: Target[] = [];
+/** --sim-flash: the simulated board's flash outlives the command. */
+function saveSimFlash(g: Global) {
+  if (g.sim && g.simFlash && simBoards[0]?.sim) writeFileSync(g.simFlash, simBoards[0].sim.board.flash.data);
+}
+
+async function findTargets(g: Global): Promise<Target[]> {
+  if (g.sim) {
+    const out: Target[] = [];
+    const flash = g.simFlash && existsSync(g.simFlash) ? readFileSync(g.simFlash) : undefined;
+    for (let i = 0; i < g.simCount; i++) out.push(await simTarget(g.sim, { serial: i, flash }));
+    simBoards = out;
+    return out;
+  }
+  return realTargets();
+}
+
+async function selectTargets(g: Global): Promise<Target[]> {
+  let ts = await findTargets(g);
+  if (g.serial) ts = ts.filter((t) => t.serial === g.serial);
+  if (!ts.length) throw new Error(g.serial ? `no board with serial ${g.serial}. ${NO_BOARD_HINT}` : NO_BOARD_HINT);
+  if (ts.length > 1 && !g.all) {
+    throw new UsageError(`${ts.length} boards found: pick one with --serial, or use --all:\n` + ts.map((t) => `  ${t.serial}  ${t.label}`).join("\n"));
+  }
+  return ts;
+}
+
+function clockOf(targets: Target[]): () => number {
+  const sim = targets[0]?.sim;
+  return sim ? () => sim.board.clock.now / 1000 : () => performance.now();
+}
+
+function familyOf(dev: DfuDevice): number | undefined {
+  return dev.info?.boardId === 1 ? UF2_FAMILY.STM32H7 : dev.info?.boardId === 2 ? UF2_FAMILY.RP2040 : undefined;
+}
+
+function appBase(dev: DfuDevice): number {
+  return dev.layout.segments.find((s) => s.writable)!.start;
+}
+
+function friendly(e: Error): string {
+  if (e.name === "NotFoundError" || /disconnected|LIBUSB_ERROR_NO_DEVICE/.test(e.message)) {
+    return "the board left DFU mode in the middle (unplugged or reset?). Its update record keeps a half-written image " +
+      "from running: put it back in DFU mode and flash again.";
+  }
+  return e.message;
+}
+
+/** Run `fn` on every selected board, in parallel, and report. */
+async function each<T>(g: Global, fn: (dev: DfuDevice, t: Target, report: (p: any) => void) => Promise<T>, summary: (r: T, t: Target) => string) {
+  const targets = await selectTargets(g);
+  const mode = g.json ? "json" : process.stdout.isTTY ? "tty" : "plain";
+  const reporters = makeReporters(targets.map((t) => (targets.length > 1 ? t.serial.slice(-8) : "")), mode, clockOf(targets));
+  const results = await Promise.allSettled(targets.map(async (t, i) => {
+    const dev = await t.open();
+    try { return await fn(dev, t, (p) => reporters[i].update(p)); } finally { reporters[i].stop(); await dev.close(); }
+  }));
+  const out = results.map((r, i) => r.status === "fulfilled"
+    ? { serial: targets[i].serial, ok: true, result: r.value }
+    : { serial: targets[i].serial, ok: false, error: friendly(r.reason as Error) });
+  if (g.json) console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
+  else out.forEach((o, i) => console.log((targets.length > 1 ? `${o.serial}: ` : "") + (o.ok ? summary((o as any).result, targets[i]) : `error: ${(o as any).error}`)));
+  if (out.some((o) => !o.ok)) process.exitCode = 1;
+}
+
+function loadFor(dev: DfuDevice, file: string, address?: number): Segment[] {
+  const { segments } = loadImage(file, { address: address ?? appBase(dev), family: familyOf(dev) });
+  dev.checkWritable(segments);
+  return segments;
+}
+
+const program = new Command("flash.ts")
+  .description("qspiboot flasher: put firmware on WeAct STM32H750 and Raspberry Pi Pico boards over USB DFU")
+  .addOption(new Option("--sim <board>", "use a simulated board in this process instead of USB").choices(["h750", "rp2040"]))
+  .addOption(new Option("--sim-count <n>", "with --sim: this many simulated boards").default(1).argParser(Number))
+  .option("--sim-flash <file>", "with --sim: keep the simulated flash in this file between runs")
+  .option("--serial <serial>", "the board with this serial number")
+  .option("--all", "every attached board, in parallel")
+  .option("--json", "machine-readable output")
+  .showHelpAfterError();
+
+const num = (v: string) => { const n = Number(v); if (!Number.isFinite(n) || n < 0) throw new UsageError(`not a number: ${v}`); return n; };
+
+program.command("list").description("boards in DFU mode: board, serial, bootloader version, flash, image state").action(async () => {
+  const g = program.opts<Global>();
+  const ts = await findTargets(g);
+  const rows = [];
+  for (const t of ts) {
+    const d = await t.open();
+    rows.push({ serial: t.serial, label: t.label, ...d.info, layout: d.layoutText() });
+    await d.close();
+  }
+  if (g.json) return console.log(JSON.stringify(rows, null, 2));
+  if (!rows.length) return console.log(NO_BOARD_HINT);
+  for (const r of rows) {
+    console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${r.recordStatus ?? "?"}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
+  }
+});
+
+program.command("info").description("everything the board says about itself").action(async () => {
+  const g = program.opts<Global>();
+  await each(g, async (d) => ({ ...d.info, transferSize: d.transferSize, layout: d.layout }), (r) =>
+    Object.entries(r).filter(([k]) => k !== "layout").map(([k, v]) => `${k.padEnd(18)} ${typeof v === "number" && v > 0xffff ? "0x" + hex(v) : v}`).join("\n") +
+    `\n${"writable".padEnd(18)} ${r.layout.segments.filter((s: any) => s.writable).map((s: any) => `0x${hex(s.start)}-0x${hex(s.end)}`).join(", ")}`);
+});
+
+program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .dfu, then start it")
+  .option("--address <addr>", "where a .bin goes (default: the application start)", num)
+  .option("--no-leave", "stay in DFU mode afterwards")
+  .option("--no-smart", "send every sector, even those the board already holds")
+  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean }) => {
+    const g = program.opts<Global>();
+    // Parse and check the file against the first board before anything is erased anywhere.
+    const t0 = performance.now();
+    await each<FlashReport & { seconds: number; started?: string }>(g, async (d, t, report) => {
+      const segs = loadFor(d, file, o.address);
+      const start = t.sim ? t.sim.board.clock.now : performance.now() * 1000;
+      const r = await d.flash(segs, { leave: o.leave, smart: o.smart, progress: report });
+      const seconds = ((t.sim ? t.sim.board.clock.now : performance.now() * 1000) - start) / 1e6;
+      let started: string | undefined;
+      if (t.sim && o.leave) { t.sim.board.step(); started = t.sim.board.mode === "app" ? `0x${hex(t.sim.board.appEntry!)}` : undefined; }
+      return { ...r, seconds, started, bytes: imageSize(segs) } as any;
+    }, (r: any) => `flashed ${r.bytes} bytes: ${r.sectorsSent} of ${r.sectorsTotal} sectors sent (${r.sectorsTotal - r.sectorsSent} already there), ` +
+      `${r.seconds.toFixed(2)} s${g.sim ? " simulated" : ""}` + (r.started ? `; the board runs the application (vector table ${r.started})` : o.leave ? "; the board starts the application" : ""));
+    void t0;
+  });
+
+program.command("read <file>").description("read flash into a file")
+  .option("--address <addr>", "start (default: the application start)", num)
+  .option("--length <bytes>", "how much (default: the image the board has recorded)", num)
+  .action(async (file: string, o: { address?: number; length?: number }) => {
+    const g = program.opts<Global>();
+    if (g.all) throw new UsageError("read takes one board: use --serial");
+    await each(g, async (d, _t, report) => {
+      const address = o.address ?? appBase(d);
+      const length = o.length ?? d.info?.imageLength;
+      if (!length) throw new UsageError("the board has no recorded image: give --length");
+      const data = await d.read(address, length, report);
+      writeFileSync(file, data);
+      return { address, length };
+    }, (r) => `read ${r.length} bytes from 0x${hex(r.address)} into ${file}`);
+  });
+
+program.command("verify <file>").description("compare the board's flash with a file (by sector CRC)")
+  .option("--address <addr>", "where a .bin goes", num)
+  .action(async (file: string, o: { address?: number }) => {
+    const g = program.opts<Global>();
+    await each(g, async (d) => {
+      const bad = await d.verify(loadFor(d, file, o.address));
+      if (bad.length) throw new Error(`${bad.length} sector(s) differ: ${bad.slice(0, 8).map((a) => "0x" + hex(a)).join(", ")}${bad.length > 8 ? ", ..." : ""}`);
+      return { differing: 0 };
+    }, () => "the board holds exactly this file");
+  });
+
+program.command("erase").description("erase the application region (the bootloader keeps itself)").action(async () => {
+  const g = program.opts<Global>();
+  await each(g, async (d) => { await d.eraseAll(); return {}; }, () => "application region erased");
+});
+
+program.command("boot").description("leave DFU mode and run the application").action(async () => {
+  const g = program.opts<Global>();
+  await each(g, async (d, t) => {
+    await d.leave();
+    if (t.sim) t.sim.board.step();
+    return { mode: t.sim?.board.mode };
+  }, (r) => (r.mode ? `the board is in ${r.mode === "app" ? "its application" : r.mode} mode` : "the board starts its application"));
+});
+
+program.parseAsync().then(() => saveSimFlash(program.opts<Global>()), (e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(e instanceof UsageError ? 2 : 1);
+});
