@@ -208,7 +208,7 @@ export class DfuDevice {
     let todo = [...sectors.keys()].sort((a, b) => a - b);
     const total = todo.length;
     if (opts.smart !== false && this.info && todo.length) {
-      opts.progress?.({ phase: "check", done: 0, total: todo.length });
+      opts.progress?.({ phase: "check", done: 0, total: 0 });
       const first = todo[0], last = todo[todo.length - 1];
       const crcs = await this.sectorCrcs(first, last - first + 1);
       todo = todo.filter((s) => crcs[s - first] !== crc32(0, sectors.get(s)!));
