@@ -110,6 +110,20 @@ test("bwPollTimeout is the real time to wait: sleep it and the device is (all bu
   assert.ok(maxPoll >= 100 && maxPoll <= 200, `an erase is announced with its time (max ${maxPoll} ms)`);
 });
 
+test("zero-length download with block 0: manifest and stay in DFU mode (dfuIDLE), image recorded", async () => {
+  const { b, dfu } = await open();
+  dfu.dfuUtilDownload(0x90000000, fakeApp("h750", 30_000), pageSizeAt("h750", 8 << 20), false);
+  dfu.setAddress(0x90000000);
+  assert.is(dfu.dnload(0, new Uint8Array(0)), "ok");
+  const s = dfu.pollWhile([ST.dfuMANIFEST_SYNC]);
+  assert.is(s.state, ST.dfuIDLE);
+  assert.is(s.status, STATUS.OK);
+  b.runUntil(b.clock.now + 100_000);
+  assert.is(b.mode, "bootloader", "still in DFU mode");
+  b.powerOn();
+  assert.is(b.mode, "app", "the recorded image boots at the next reset");
+});
+
 test("dfu-util -R: ABORT, GETSTATUS, DETACH, USB reset -> the application runs", async () => {
   const { b, host, dfu } = await open();
   dfu.dfuUtilDownload(0x90000000, fakeApp("h750", 10_000), pageSizeAt("h750", 8 << 20), false);

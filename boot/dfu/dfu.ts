@@ -51,6 +51,7 @@ let unflushed: bool = false; // erase requests that may still be pending in the 
 let updating: bool = false;  // the record has been invalidated for this download
 let leaveAfterStatus: bool = false;
 let detachAfterManifest: bool = false;
+let leaveAfterManifest: bool = true;
 let lo: u32 = 0xffffffff;    // range written during this download (flash offsets)
 let hi: u32 = 0;
 
@@ -209,6 +210,11 @@ function getStatus(): i32 {
   if (state == S.dfuMANIFEST_SYNC) {
     if (manifestResult == 1) return reply(S.dfuMANIFEST_SYNC, busyPollMs() + 1);
     if (manifestResult < 0) { fail(<u8>(-manifestResult)); return reply(S.dfuERROR, 0); }
+    if (!leaveAfterManifest) {
+      // Manifestation tolerant (DFU 1.1 fig. A.1): back to dfuIDLE, image recorded.
+      state = S.dfuIDLE;
+      return reply(S.dfuIDLE, 0);
+    }
     // Manifestation succeeded: say so, then leave once the host has the answer.
     state = S.dfuMANIFEST;
     leaveAfterStatus = true;
@@ -236,6 +242,9 @@ function download(): i32 {
     // A zero-length download ends it: DfuSe "leave", DFU manifestation.
     if (state != S.dfuDNLOAD_IDLE) return refuse();
     if (!writerIdle()) return CTRL_PENDING;
+    // Block 0: qspiboot's "manifest and stay" (verify and record, back to dfuIDLE); any other
+    // block (DfuSe leave uses 2): manifest, then leave DFU mode.
+    leaveAfterManifest = wValue() != 0;
     state = S.dfuMANIFEST_SYNC;
     startManifest();
     return 0;

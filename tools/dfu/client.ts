@@ -249,7 +249,7 @@ export class DfuDevice {
     }
     const report = { sectorsTotal: total, sectorsSent: todo.length, bytesSent: todo.length * sector, erasedBlocks };
     if (opts.leave) await this.leave(opts.progress);
-    else await this.abort();
+    else await this.manifest(opts.progress);
     return report;
   }
 
@@ -263,6 +263,18 @@ export class DfuDevice {
     }
     await this.dnload(2, new Uint8Array(0), "leave");
     await this.pollWhile([STATE.dfuMANIFEST_SYNC]);
+    progress?.({ phase: "manifest", done: 1, total: 1 });
+  }
+
+  /** Finish without leaving: the board verifies and records the image and stays in DFU mode
+   *  (qspiboot: a zero-length download with block 0). */
+  async manifest(progress?: (p: Progress) => void): Promise<void> {
+    progress?.({ phase: "manifest", done: 0, total: 1 });
+    const s0 = await this.getStatus();
+    if (s0.state !== STATE.dfuDNLOAD_IDLE) return; // nothing was downloaded in this session
+    await this.dnload(0, new Uint8Array(0), "manifest");
+    const s = await this.pollWhile([STATE.dfuMANIFEST_SYNC]);
+    if (s.state !== STATE.dfuIDLE) throw new DfuError("manifestation did not end in dfuIDLE", s.status, s.state);
     progress?.({ phase: "manifest", done: 1, total: 1 });
   }
 

@@ -1,0 +1,104 @@
+// The flasher as a user runs it: `npx tsx tools/flash.ts ...` against simulated boards.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { root } from "../tools/build-core";
+import { fakeApp } from "./lib/images";
+import { writeDfuse } from "../tools/image/dfuse";
+
+const dir = mkdtempSync(join(tmpdir(), "qspiboot-cli-"));
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "tools/flash.ts"), ...args], { cwd: root, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const app = join(dir, "app.bin");
+writeFileSync(app, fakeApp("h750", 70_000, 31));
+
+test("flash the example ELF: progress lines, the board boots it", () => {
+  const r = cli("--sim", "h750", "flash", join(root, "build/h750/example.elf"));
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /write 100%/);
+  assert.match(r.out, /the board runs the application \(vector table 0x90000000\)/);
+});
+
+test("--sim-flash keeps the board between runs: list, info, verify, read, unchanged re-flash", () => {
+  const img = join(dir, "board.img");
+  assert.is(cli("--sim", "h750", "--sim-flash", img, "flash", app).code, 0);
+  const list = cli("--sim", "h750", "--sim-flash", img, "list");
+  assert.match(list.out, /WeAct STM32H750\s+bootloader 1\.00\s+flash 8 MiB\s+image: valid \(73728 bytes/);
+  const info = cli("--sim", "h750", "--sim-flash", img, "info");
+  assert.match(info.out, /recordStatus\s+valid/);
+  assert.match(info.out, /writable\s+0x90000000-0x907f0000, 0x907f0000-0x907ff000/);
+  assert.is(cli("--sim", "h750", "--sim-flash", img, "verify", app).code, 0);
+  const out = join(dir, "back.bin");
+  assert.is(cli("--sim", "h750", "--sim-flash", img, "read", out, "--length", "70000").code, 0);
+  assert.equal(readFileSync(out), readFileSync(app));
+  const again = cli("--sim", "h750", "--sim-flash", img, "--json", "flash", app);
+  assert.is(JSON.parse(again.out).result.sectorsSent, 0, "nothing to send");
+  const other = join(dir, "other.bin");
+  writeFileSync(other, fakeApp("h750", 70_000, 32));
+  const v = cli("--sim", "h750", "--sim-flash", img, "verify", other);
+  assert.is(v.code, 1);
+  assert.match(v.out, /sector\(s\) differ: 0x90000000/);
+});
+
+test("--json gives parseable results", () => {
+  const r = cli("--sim", "rp2040", "--json", "flash", join(root, "build/rp2040/example.uf2"));
+  assert.is(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.ok(j.ok);
+  assert.is(j.result.started, "0x10010000");
+});
+
+test("--all flashes several boards in parallel; several boards without --serial/--all is refused", () => {
+  const all = cli("--sim", "rp2040", "--sim-count", "3", "--all", "--json", "flash", join(root, "build/rp2040/example.elf"));
+  assert.is(all.code, 0, all.err);
+  const j = JSON.parse(all.out);
+  assert.is(j.length, 3);
+  assert.ok(j.every((x: any) => x.ok && x.result.started === "0x10010000"));
+  assert.is(new Set(j.map((x: any) => x.serial)).size, 3, "three different serials");
+  const refused = cli("--sim", "rp2040", "--sim-count", "2", "flash", join(root, "build/rp2040/example.elf"));
+  assert.is(refused.code, 2);
+  assert.match(refused.err, /2 boards found: pick one with --serial, or use --all/);
+  const one = cli("--sim", "rp2040", "--sim-count", "2", "--serial", j[1].serial, "flash", join(root, "build/rp2040/example.elf"));
+  assert.is(one.code, 0, one.err);
+});
+
+test("bad input is refused with the reason, before anything is written", () => {
+  const wrongFamily = cli("--sim", "h750", "flash", join(root, "build/rp2040/example.uf2"));
+  assert.is(wrongFamily.code, 1);
+  assert.match(wrongFamily.out + wrongFamily.err, /family 0xe48bff56, this board needs 0x6db66082/);
+  const outside = cli("--sim", "rp2040", "flash", app, "--address", "0x10000000");
+  assert.match(outside.out, /not inside the board's writable flash/);
+  const dfu = join(dir, "bad.dfu");
+  const good = writeDfuse([{ address: 0x90000000, data: new Uint8Array(100) }], { vid: 0x1209, pid: 1, bcdDevice: 0x100 });
+  good[50] ^= 1;
+  writeFileSync(dfu, good);
+  assert.match(cli("--sim", "h750", "flash", dfu).out, /CRC does not match/);
+  assert.match(cli("--sim", "h750", "flash", join(dir, "missing.elf")).out, /missing\.elf: no such file/);
+});
+
+test("erase and boot", () => {
+  const img = join(dir, "board2.img");
+  assert.is(cli("--sim", "h750", "--sim-flash", img, "flash", app, "--no-leave").code, 0);
+  const boot = cli("--sim", "h750", "--sim-flash", img, "boot");
+  assert.match(boot.out, /the board is in its application mode/);
+  assert.match(cli("--sim", "h750", "--sim-flash", img, "erase").out, /application region erased/);
+  const bootBlank = cli("--sim", "h750", "--sim-flash", img, "boot");
+  assert.is(bootBlank.code, 1);
+  assert.match(bootBlank.out, /errFIRMWARE/);
+});
+
+test("--help for every command", () => {
+  for (const c of ["list", "info", "flash", "read", "verify", "erase", "boot"]) {
+    const r = cli(c, "--help");
+    assert.is(r.code, 0);
+    assert.match(r.out, new RegExp(`Usage: flash.ts ${c}`));
+  }
+});
+
+test.run();
