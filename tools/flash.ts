@@ -18,7 +18,11 @@ class UsageError extends Error {}
 let simBoards: Target[] = [];
 /** --sim-flash: the simulated board's flash outlives the command. */
 function saveSimFlash(g: Global) {
-  if (g.sim && g.simFlash && simBoards[0]?.sim) writeFileSync(g.simFlash, simBoards[0].sim.board.flash.data);
+  const sim = simBoards[0]?.sim;
+  if (!g.sim || !g.simFlash || !sim) return;
+  // The board would go on working after the host is done: let it finish (erases, records).
+  sim.board.runUntil(sim.board.clock.now + 3e6);
+  writeFileSync(g.simFlash, sim.board.flash.data);
 }
 
 async function findTargets(g: Global): Promise<Target[]> {

@@ -109,9 +109,10 @@ export function dfuTick(): i32 {
     const e = writerTakeError();
     if (e < 0) pendingErrStatus = engineStatus(e);
   }
-  // Erases the host asked for but never wrote over are done once it has gone quiet.
+  // Erases the host asked for but never wrote over are done once the download is over
+  // (the host aborted it) or the host has gone quiet.
   if (unflushed && state != S.dfuDNLOAD_SYNC && state != S.dfuDNBUSY && writerIdle() &&
-      time_us() - lastDownloadUs > 200000) {
+      (state == S.dfuIDLE || time_us() - lastDownloadUs > 200000)) {
     flashFlush();
     unflushed = false;
     worked = 1;

@@ -314,6 +314,8 @@ export class DfuDevice {
     await this.recover();
     await this.massErase();
     await this.abort();
+    // The board erases once the download is over; its info request waits until it is done.
+    await this.readInfo();
   }
 }
 
