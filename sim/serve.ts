@@ -29,8 +29,9 @@ board.powerOn();
 const host = new SimUsbHost(board);
 if (host.present()) host.enumerate();
 
-// Simulated time runs at least as fast as wall time: it is brought up to the wall clock before
-// every request and, while no request is being handled, every few milliseconds.
+// Simulated time runs at least as fast as wall time: before every request it is brought up
+// to the wall clock, and in the background it advances by the wall time that passes, even
+// when requests have pushed it ahead (the board goes on working after a client is done).
 const wall0 = performance.now(), sim0 = board.clock.now;
 let dirty = false;
 const served: ServedBoard = {
@@ -38,7 +39,12 @@ const served: ServedBoard = {
   catchUp() { board.runUntil(sim0 + (performance.now() - wall0) * 1000); },
   onFlashChanged() { dirty = true; },
 };
-const ticker = setInterval(() => served.catchUp(), 5);
+let lastTick = performance.now();
+const ticker = setInterval(() => {
+  const now = performance.now();
+  board.runUntil(Math.max(board.clock.now + (now - lastTick) * 1000, sim0 + (now - wall0) * 1000));
+  lastTick = now;
+}, 5);
 
 function save() {
   if (values.flash && dirty) { writeFileSync(values.flash, board.flash.data); dirty = false; }
