@@ -10,6 +10,7 @@ import { hasTool } from "../tools/require-tools";
 import { writeDfuse } from "../tools/image/dfuse";
 import { SimServer } from "./lib/sim-server";
 import { fakeApp } from "./lib/images";
+import { root } from "../tools/build-core";
 
 if (!hasTool("dfu-util")) throw new Error("dfu-util missing: npm run setup");
 buildShim();
@@ -102,6 +103,17 @@ test("a dfu-util killed in the middle of a download leaves a board the next run 
   assert.is(r.code, 0, r.out);
   assert.is((await srv.info()).mode, "app");
   assert.ok((await srv.readFlash(0, big.length)).equals(Buffer.from(big)));
+});
+
+test("tools/flash.ts flashes the same served board over the socket", async () => {
+  await srv.powerCycle(true);
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "tools/flash.ts"), "--socket", srv.socket, "flash", join(root, "build/h750/example.elf")], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /flashed 424 bytes/);
+  await settle();
+  const info = await srv.info();
+  assert.is(info.mode, "app");
+  assert.is(info.appEntry, 0x90000000);
 });
 
 test("the stand-in libusb runs clean under valgrind", async () => {

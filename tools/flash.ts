@@ -7,11 +7,11 @@ import { loadImage } from "./image/load";
 import { imageSize, type Segment } from "./image/segments";
 import { UF2_FAMILY } from "./image/uf2";
 import { DfuDevice, hex, type FlashReport } from "./dfu/client";
-import { realTargets, simTarget, NO_BOARD_HINT, type Target } from "./cli/targets";
+import { realTargets, simTarget, socketTarget, NO_BOARD_HINT, type Target } from "./cli/targets";
 import { makeReporters } from "./cli/progress";
 import type { BoardName } from "../sim/boards";
 
-interface Global { sim?: BoardName; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
+interface Global { socket?: string; sim?: BoardName; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
 
 class UsageError extends Error {}
 
@@ -26,6 +26,7 @@ function saveSimFlash(g: Global) {
 }
 
 async function findTargets(g: Global): Promise<Target[]> {
+  if (g.socket) return socketTarget(g.socket);
   if (g.sim) {
     const out: Target[] = [];
     const flash = g.simFlash && existsSync(g.simFlash) ? readFileSync(g.simFlash) : undefined;
@@ -95,6 +96,7 @@ const program = new Command("flash.ts")
   .addOption(new Option("--sim <board>", "use a simulated board in this process instead of USB").choices(["h750", "rp2040"]))
   .addOption(new Option("--sim-count <n>", "with --sim: this many simulated boards").default(1).argParser(Number))
   .option("--sim-flash <file>", "with --sim: keep the simulated flash in this file between runs")
+  .option("--socket <path>", "the simulated board served by sim/serve.ts on this Unix socket")
   .option("--serial <serial>", "the board with this serial number")
   .option("--all", "every attached board, in parallel")
   .option("--json", "machine-readable output")

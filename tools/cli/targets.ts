@@ -5,6 +5,7 @@ import { DfuDevice } from "../dfu/client";
 import { SimBoard } from "../../sim/board";
 import { SimUsbHost } from "../../sim/usb-host";
 import { SimUsbDevice } from "../usb/sim-device";
+import { SocketUsbDevice } from "../usb/socket-device";
 import type { BoardName } from "../../sim/boards";
 
 export const UDEV_HINT = "permission denied opening the USB device. Install the udev rules: " +
@@ -70,3 +71,18 @@ export async function simTarget(board: BoardName, opts: { serial?: number; flash
 }
 
 const hex4 = (v: number) => v.toString(16).padStart(4, "0");
+
+/** The simulated board served on a Unix socket by sim/serve.ts (what dfu-util reaches too). */
+export async function socketTarget(path: string): Promise<Target[]> {
+  const dev = new SocketUsbDevice(path);
+  try { await dev.open(); } catch (e: any) {
+    if (e.name === "NotFoundError") return []; // the board runs its application: no device
+    throw new Error(`cannot reach the simulator at ${path} (${e.message}): start it with npx tsx sim/serve.ts --socket ${path}`);
+  }
+  return [{
+    label: `${dev.productName} (simulator socket)`,
+    serial: dev.serialNumber ?? "",
+    // Real time passes on the socket's side: sleep as a host on a real board would.
+    open: () => new DfuDevice(dev).open(),
+  }];
+}
