@@ -100,7 +100,14 @@ export class SimBoard {
     this.pressDuring(!!opts.button, () => this.boot());
   }
 
+  /** A reset due at a simulated time (see pressResetAt). */
+  pendingReset?: { t: number };
+
+  /** Press the reset button `us` microseconds from now, whatever the board is doing then. */
+  pressResetAt(us: number): void { this.pendingReset = { t: this.clock.now + us }; }
+
   private boot(): void {
+    const board = this;
     for (let resets = 0; ; resets++) {
       if (resets > 10) throw new Error("board keeps resetting itself");
       this.ep0.disconnect();
@@ -110,6 +117,8 @@ export class SimBoard {
           facts: this.facts, usb: this.ep0, flash: this.flash.bus, clock: this.clock,
           flags: this.flags, button: this.button,
           memory: () => new Uint8Array(this.core.memory.buffer),
+          get resetAt() { return board.pendingReset; },
+          set resetAt(v) { board.pendingReset = v; },
         }),
       });
       this.core = instance.exports as unknown as CoreExports;

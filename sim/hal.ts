@@ -11,6 +11,8 @@ export interface HalContext {
   /** Survives reset, lost on power cut (RTC backup register / watchdog scratch). */
   flags: { value: number };
   button: { held: boolean };
+  /** A reset (button or watchdog) due at this simulated time: the next time_us() after it resets. */
+  resetAt?: { t: number };
   memory: () => Uint8Array;
 }
 
@@ -56,7 +58,8 @@ export function makeHalImports(ctx: HalContext) {
       dv.setUint8(out + 22, facts.boardId);
       dv.setUint8(out + 23, facts.bootCrc ? 1 : 0);
       dv.setUint32(out + 24, facts.recordOffset, true);
-      dv.setUint32(out + 28, 0, true);
+      dv.setUint16(out + 28, facts.doubleTapMs ?? 0, true);
+      dv.setUint16(out + 30, 0, true);
       m.fill(0, out + 32, out + 48);
       for (let i = 0; i < Math.min(16, facts.name.length); i++) m[out + 32 + i] = facts.name.charCodeAt(i) & 0x7f;
     },
@@ -79,7 +82,11 @@ export function makeHalImports(ctx: HalContext) {
       const b = mappedOffset(addr, 4);
       return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) | 0;
     },
-    time_us() { tick(); return clock.micros() | 0; },
+    time_us() {
+      tick();
+      if (ctx.resetAt && clock.now >= ctx.resetAt.t) { ctx.resetAt = undefined; throw new BoardHalt("reset"); }
+      return clock.micros() | 0;
+    },
     crc32_buf(crc: number, buf: number, len: number) {
       tick();
       clock.advance((len >>> 0) / 200); // hardware CRC: about 4 bytes per cycle at 200 MHz... order of magnitude only

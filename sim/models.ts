@@ -12,6 +12,7 @@ export interface BoardFacts {
   recordOffset: number;     // 0 = last sector of the chip
   uid: Uint8Array;          // MCU unique ID; empty when the MCU has none (the RP2040)
   bootCrc?: boolean;        // BoardInfo flag: check the image CRC on every boot
+  doubleTapMs?: number;     // BoardInfo: double-tap-reset window (0/undefined: off)
 }
 
 /** The device side of USB endpoint 0 as the core sees it through the HAL. */

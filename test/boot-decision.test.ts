@@ -122,6 +122,21 @@ test("no record at all: a plausible vector table boots, an implausible one does 
   assert.is(b.mode, "bootloader");
 });
 
+test("double-tap window, when configured: a second reset inside it stays in DFU mode, none boots after the window", async () => {
+  const { b } = await flashed();
+  b.facts.doubleTapMs = 20;
+  let t0 = b.clock.now;
+  b.powerOn();
+  assert.is(b.mode, "app");
+  assert.ok(b.clock.now - t0 >= 20_000, `waited the window (${((b.clock.now - t0) / 1000).toFixed(1)} ms)`);
+  b.pressResetAt(5_000); // reset pressed 5 ms into the window of the next boot
+  b.powerOn();
+  assert.is(b.mode, "bootloader", "double tap: DFU mode");
+  t0 = b.clock.now;
+  b.reset();
+  assert.is(b.mode, "app", "the flag is used up: the next reset boots");
+});
+
 test("a flipped bit in the image: refused when the board checks the CRC at boot", async () => {
   const { b } = await flashed({ bootCrc: true });
   b.powerOn();

@@ -27,7 +27,8 @@ struct board_info {
   uint32_t flash_base, boot_reserved, ram_start, ram_end;
   uint16_t vid, pid, bcd_device;
   uint8_t board_id, flags;
-  uint32_t record_offset, reserved;
+  uint32_t record_offset;
+  uint16_t double_tap_ms, reserved;
   char name[16];
 };
 _Static_assert(sizeof(struct board_info) == 48, "BoardInfo is 48 bytes");

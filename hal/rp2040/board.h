@@ -12,6 +12,9 @@
 #define BOARD_USB_VID 0x1209u
 #define BOARD_USB_PID 0x0001u
 #define BOARD_BCD_DEVICE 0x0100u
+#ifndef BOARD_DOUBLE_TAP_MS
+#define BOARD_DOUBLE_TAP_MS 0        // double-tap-reset window in ms: off by default (no boot delay)
+#endif
 #define BOARD_CLK_REF_MHZ 6u             // ROSC after reset, roughly; XOSC set-up is the port's job
 
 #endif

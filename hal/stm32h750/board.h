@@ -13,6 +13,9 @@
 #define BOARD_USB_VID 0x1209u            // pid.codes test VID/PID until the project has its own
 #define BOARD_USB_PID 0x0001u
 #define BOARD_BCD_DEVICE 0x0100u
+#ifndef BOARD_DOUBLE_TAP_MS
+#define BOARD_DOUBLE_TAP_MS 0        // double-tap-reset window in ms: off by default (no boot delay)
+#endif
 #define BOARD_CPU_HZ 64000000u           // HSI after reset; the clock tree is set up in a later step
 
 #endif
