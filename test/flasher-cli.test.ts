@@ -93,8 +93,24 @@ test("erase and boot", () => {
   assert.match(bootBlank.out, /errFIRMWARE/);
 });
 
+test("flash FILE --sim: the simulated board follows from the file (the issue's own command line)", () => {
+  const r = cli("flash", join(root, "build/rp2040/example.elf"), "--sim");
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /vector table 0x10010000/);
+});
+
+test("convert writes a DfuSe file that dfu-suffix -c accepts and parses back", () => {
+  const out = join(dir, "example.dfu");
+  const r = cli("convert", join(root, "build/h750/example.elf"), out);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /1 element\(s\), 424 bytes at 0x90000000/);
+  const check = spawnSync("dfu-suffix", ["-c", out], { encoding: "utf8" });
+  assert.is(check.status, 0);
+  assert.match(check.stdout, /BCD DFU:\s+0x011A/);
+});
+
 test("--help for every command", () => {
-  for (const c of ["list", "info", "flash", "read", "verify", "erase", "boot"]) {
+  for (const c of ["list", "info", "flash", "read", "verify", "erase", "boot", "convert"]) {
     const r = cli(c, "--help");
     assert.is(r.code, 0);
     assert.match(r.out, new RegExp(`Usage: flash.ts ${c}`));

@@ -6,12 +6,13 @@ import { performance } from "node:perf_hooks";
 import { loadImage } from "./image/load";
 import { imageSize, type Segment } from "./image/segments";
 import { UF2_FAMILY } from "./image/uf2";
+import { writeDfuse } from "./image/dfuse";
 import { DfuDevice, hex, type FlashReport } from "./dfu/client";
 import { realTargets, simTarget, socketTarget, NO_BOARD_HINT, type Target } from "./cli/targets";
 import { makeReporters } from "./cli/progress";
 import type { BoardName } from "../sim/boards";
 
-interface Global { socket?: string; sim?: BoardName; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
+interface Global { socket?: string; sim?: BoardName | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
 
 class UsageError extends Error {}
 
@@ -30,7 +31,9 @@ async function findTargets(g: Global): Promise<Target[]> {
   if (g.sim) {
     const out: Target[] = [];
     const flash = g.simFlash && existsSync(g.simFlash) ? readFileSync(g.simFlash) : undefined;
-    for (let i = 0; i < g.simCount; i++) out.push(await simTarget(g.sim, { serial: i, flash }));
+    const board = g.sim === true ? "h750" : g.sim;
+    if (board !== "h750" && board !== "rp2040") throw new UsageError(`--sim ${board}: the simulated boards are h750 and rp2040`);
+    for (let i = 0; i < g.simCount; i++) out.push(await simTarget(board, { serial: i, flash }));
     simBoards = out;
     return out;
   }
@@ -85,6 +88,16 @@ async function each<T>(g: Global, fn: (dev: DfuDevice, t: Target, report: (p: an
   if (out.some((o) => !o.ok)) process.exitCode = 1;
 }
 
+/** The simulated board a file is meant for, from where its data goes (a .bin: the H750). */
+function boardForFile(file: string): BoardName {
+  try {
+    const { segments } = loadImage(file, { address: 0x90000000 });
+    return segments[0].address >= 0x10000000 && segments[0].address < 0x20000000 ? "rp2040" : "h750";
+  } catch {
+    return "h750";
+  }
+}
+
 function loadFor(dev: DfuDevice, file: string, address?: number): Segment[] {
   const { segments } = loadImage(file, { address: address ?? appBase(dev), family: familyOf(dev) });
   dev.checkWritable(segments);
@@ -93,7 +106,7 @@ function loadFor(dev: DfuDevice, file: string, address?: number): Segment[] {
 
 const program = new Command("flash.ts")
   .description("qspiboot flasher: put firmware on WeAct STM32H750 and Raspberry Pi Pico boards over USB DFU")
-  .addOption(new Option("--sim <board>", "use a simulated board in this process instead of USB").choices(["h750", "rp2040"]))
+  .addOption(new Option("--sim [board]", "use a simulated board in this process instead of USB (h750 or rp2040; for flash: from the file's addresses when not given)"))
   .addOption(new Option("--sim-count <n>", "with --sim: this many simulated boards").default(1).argParser(Number))
   .option("--sim-flash <file>", "with --sim: keep the simulated flash in this file between runs")
   .option("--socket <path>", "the simulated board served by sim/serve.ts on this Unix socket")
@@ -133,6 +146,7 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
   .option("--no-smart", "send every sector, even those the board already holds")
   .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean }) => {
     const g = program.opts<Global>();
+    if (g.sim === true) g.sim = boardForFile(file);
     // Parse and check the file against the first board before anything is erased anywhere.
     const t0 = performance.now();
     await each<FlashReport & { seconds: number; started?: string }>(g, async (d, t, report) => {
@@ -146,6 +160,16 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
     }, (r: any) => `flashed ${r.bytes} bytes: ${r.sectorsSent} of ${r.sectorsTotal} sectors sent (${r.sectorsTotal - r.sectorsSent} already there), ` +
       `${r.seconds.toFixed(2)} s${g.sim ? " simulated" : ""}` + (r.started ? `; the board runs the application (vector table ${r.started})` : o.leave ? "; the board starts the application" : ""));
     void t0;
+  });
+
+program.command("convert <file> <out>").description("write any input as a DfuSe .dfu file (for dfu-util and ST's tools)")
+  .option("--address <addr>", "where a .bin goes", num)
+  .option("--vid <vid>", "USB vendor ID in the suffix", num, 0x1209)
+  .option("--pid <pid>", "USB product ID in the suffix", num, 0x0001)
+  .action((file: string, out: string, o: { address?: number; vid: number; pid: number }) => {
+    const { segments } = loadImage(file, { address: o.address });
+    writeFileSync(out, writeDfuse(segments, { vid: o.vid, pid: o.pid, bcdDevice: 0xffff }));
+    console.log(`${out}: ${segments.length} element(s), ${imageSize(segments)} bytes at ${segments.map((s) => "0x" + hex(s.address)).join(", ")}`);
   });
 
 program.command("read <file>").description("read flash into a file")
