@@ -59,14 +59,19 @@ export class SimUsbHost {
     }, deadline);
     if (r.kind === "stall") throw new Abort("stall");
     if (r.kind !== "data") throw new Error("unreachable");
-    this.clock.advance(transactionUs(r.data.length));
+    this.pass(transactionUs(r.data.length));
     return r.data;
   }
 
   private outToken(data: Uint8Array, deadline: number): void {
     const r = this.until<OutResult>(() => this.ep0.hostOut(data), deadline);
     if (r === "stall") throw new Abort("stall");
-    this.clock.advance(transactionUs(data.length));
+    this.pass(transactionUs(data.length));
+  }
+
+  /** Bus or host time passing: the board goes on working meanwhile. */
+  private pass(us: number): void {
+    this.board.runUntil(this.clock.now + us);
   }
 
   /**
@@ -78,11 +83,11 @@ export class SimUsbHost {
     const received: Uint8Array[] = [];
     let total = 0;
     this.transfers++;
-    this.clock.advance(this.timing.transferOverheadUs);
+    this.pass(this.timing.transferOverheadUs);
     try {
       if (!this.present()) throw new Abort("nodevice");
       this.ep0.hostSetup(setupBytes(setup));
-      this.clock.advance(transactionUs(8));
+      this.pass(transactionUs(8));
       if ((setup.bmRequestType & 0x80) && setup.wLength > 0) {
         while (total < setup.wLength) {
           const pkt = this.inToken(deadline);

@@ -1,0 +1,135 @@
+// npm run bench: the numbers users compare bootloaders by, in simulated time (independent of
+// how busy this machine is). Writes bench/results.json and prints a table. See bench/README.md.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SimBoard } from "../sim/board";
+import { SimUsbHost } from "../sim/usb-host";
+import { transactionUs, DEFAULT_USB_TIMING } from "../sim/usb-timing";
+import { CHIPS } from "../sim/chips";
+import { SimUsbDevice } from "../tools/usb/sim-device";
+import { DfuDevice } from "../tools/dfu/client";
+import { buildBoard } from "../tools/build";
+import { DfuRequests, randomBytes } from "../test/lib/dfu-requests";
+import { fakeApp, pageSizeAt } from "../test/lib/images";
+
+const chip = CHIPS.W25Q64JV;
+const KiB = 1024, MiB = 1 << 20;
+const APP_END = chip.size - 4096;
+
+/** What a perfect device would take: the larger of the flash's busy time for the best plan
+ *  (64 KiB erases, 256-byte programs, typical timings) and the USB time to move the bytes once
+ *  (one DNLOAD and one GETSTATUS per 4 KiB, with the host's per-transfer overhead). */
+function physicalLimitUs(bytes: number): { us: number; flashUs: number; usbUs: number } {
+  const e64 = chip.erases.find((e) => e.size === 65536)!;
+  const flashUs = Math.ceil(bytes / 65536) * e64.typMs * 1000 + Math.ceil(bytes / 256) * chip.pageProgram.typMs * 1000;
+  const blocks = Math.ceil(bytes / 4096);
+  const perBlock = 2 * (DEFAULT_USB_TIMING.transferOverheadUs + transactionUs(8) + transactionUs(0)) + 64 * transactionUs(64) + transactionUs(6);
+  const usbUs = blocks * perBlock;
+  return { us: Math.max(flashUs, usbUs), flashUs, usbUs };
+}
+
+async function board(old: number) {
+  const b = await SimBoard.create({ board: "h750" });
+  b.flash.data.set(randomBytes(Math.min(old, b.flash.data.length), 99)); // an old image: erases needed
+  b.powerOn({ button: true });
+  return b;
+}
+
+async function client(b: SimBoard) {
+  if (b.mode !== "bootloader") b.powerOn({ button: true });
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  return new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open();
+}
+
+async function flashTs(bytes: number) {
+  const b = await board(bytes);
+  const d = await client(b);
+  const t = b.clock.now;
+  await d.flash([{ address: 0x90000000, data: fakeApp("h750", bytes, 7) }], { leave: true });
+  return b.clock.now - t;
+}
+
+async function dfuUtil(bytes: number) {
+  const b = await board(bytes);
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  const t = b.clock.now;
+  new DfuRequests(host).dfuUtilDownload(0x90000000, fakeApp("h750", bytes, 7), pageSizeAt("h750", chip.size));
+  return b.clock.now - t;
+}
+
+async function reflash() {
+  const b = await board(MiB);
+  const app = fakeApp("h750", MiB, 7);
+  let d = await client(b);
+  let t = b.clock.now;
+  await d.flash([{ address: 0x90000000, data: app }], { leave: true });
+  const fresh = b.clock.now - t;
+  d = await client(b);
+  t = b.clock.now;
+  await d.flash([{ address: 0x90000000, data: app }], { leave: true });
+  const same = b.clock.now - t;
+  const one = app.slice();
+  one[MiB / 2] ^= 1;
+  d = await client(b);
+  t = b.clock.now;
+  await d.flash([{ address: 0x90000000, data: one }], { leave: true });
+  return { fresh, same, one: b.clock.now - t };
+}
+
+async function bootTime(crc: boolean) {
+  const b = await SimBoard.create({ board: "h750" });
+  b.powerOn();
+  const d = await client(b);
+  await d.flash([{ address: 0x90000000, data: fakeApp("h750", MiB, 7) }], { leave: true });
+  if (crc) b.facts.bootCrc = true;
+  const t = b.clock.now;
+  b.powerOn();
+  if (b.mode !== "app") throw new Error("did not boot");
+  return b.clock.now - t;
+}
+
+const kibps = (bytes: number, us: number) => bytes / KiB / (us / 1e6);
+
+async function main() {
+  const rows: string[][] = [];
+  const results: Record<string, unknown> = { assumptions: { chip: chip.name, timings: "typical", usb: DEFAULT_USB_TIMING } };
+  const throughput: unknown[] = [];
+  for (const [label, bytes] of [["64 KiB", 64 * KiB], ["1 MiB", MiB], ["full chip", APP_END]] as const) {
+    const limit = physicalLimitUs(bytes);
+    const ours = await flashTs(bytes);
+    const du = await dfuUtil(bytes);
+    throughput.push({ image: label, bytes, limitUs: limit, flashTsUs: ours, dfuUtilUs: du });
+    rows.push([`download ${label}`, `${kibps(bytes, ours).toFixed(0)} KiB/s (${(100 * limit.us / ours).toFixed(0)}%)`,
+      `${kibps(bytes, du).toFixed(0)} KiB/s (${(100 * limit.us / du).toFixed(0)}%)`, `${kibps(bytes, limit.us).toFixed(0)} KiB/s limit`]);
+  }
+  results.throughput = throughput;
+  const r = await reflash();
+  results.reflash = r;
+  rows.push(["re-flash 1 MiB unchanged", `${(r.same / 1000).toFixed(0)} ms (${(100 * r.same / r.fresh).toFixed(1)}% of fresh)`, "", "target < 5%"]);
+  rows.push(["re-flash 1 MiB, 1 byte changed", `${(r.one / 1000).toFixed(0)} ms (${(100 * r.one / r.fresh).toFixed(1)}% of fresh)`, "", "target < 10%"]);
+  const boot = await bootTime(false), bootCrc = await bootTime(true);
+  results.boot = { defaultUs: boot, crcUs: bootCrc, note: "simulated time of the core's HAL calls and flash/bus traffic, not CPU cycles: cycle counts need the RP2040 and H750 emulator benches (issues 8, 9)" };
+  rows.push(["boot, valid 1 MiB image", `${(boot / 1000).toFixed(2)} ms simulated`, "", "target < 1 ms"]);
+  rows.push(["boot with full-image CRC", `${(bootCrc / 1000).toFixed(2)} ms simulated`, "", ""]);
+  const sizes: Record<string, unknown> = {};
+  for (const name of ["h750", "rp2040"]) {
+    const s = await buildBoard(name, { quiet: true });
+    const total = Object.values(s.sizes).reduce((a, v) => ({ flash: a.flash + v.flash, ram: a.ram + v.ram }), { flash: 0, ram: 0 });
+    sizes[name] = { parts: s.sizes, total };
+    const core = s.sizes["core (translated)"]?.flash ?? 0;
+    rows.push([`code size ${name}`, `${total.flash} B flash, ${total.ram} B RAM`, `core ${core} B`, "budget 16384 B"]);
+  }
+  results.codeSize = sizes;
+  results.cpuCostPerBlock = { value: null, note: "needs the RP2040 emulator bench (issue 8)" };
+  rows.push(["CPU cost per 4 KiB block", "not measured yet", "", "needs issue 8"]);
+
+  const w = [34, 30, 26, 20];
+  console.log(["", "tools/flash.ts", "dfu-util sequence", ""].map((c, i) => c.padEnd(w[i])).join(""));
+  for (const row of rows) console.log(row.map((c, i) => c.padEnd(w[i])).join(""));
+  writeFileSync(join(import.meta.dirname, "results.json"), JSON.stringify(results, null, 2));
+  console.log("\nwritten: bench/results.json");
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
