@@ -59,7 +59,7 @@ const table: [State, Req, string, State][] = [
   ["dfuDNLOAD_SYNC", "CLRSTATUS", X, "dfuERROR"],
   ["dfuDNLOAD_SYNC", "GETSTATE", O, "dfuDNLOAD_SYNC"],
   ["dfuDNLOAD_SYNC", "ABORT", O, "dfuIDLE"],
-  ["dfuDNBUSY", "DNLOAD", X, "dfuERROR"],
+  ["dfuDNBUSY", "DNLOAD", O, "dfuDNLOAD_SYNC"], // DNBUSY is over once its poll timeout has passed (A.2.5)
   ["dfuDNBUSY", "UPLOAD", X, "dfuERROR"],
   ["dfuDNBUSY", "GETSTATUS", O, "dfuDNLOAD_IDLE"],
   ["dfuDNBUSY", "CLRSTATUS", X, "dfuERROR"],

@@ -91,13 +91,15 @@ test("a write outside the layout is refused by dfu-util; the flash is unchanged"
 
 test("a dfu-util killed in the middle of a download leaves a board the next run recovers", async () => {
   await srv.powerCycle(true);
-  const big = fakeApp("h750", 1 << 20, 44);
+  const big = fakeApp("h750", 4 << 20, 44);
   const f = join(srv.dir, "big.bin");
   writeFileSync(f, big);
   const child = spawn("dfu-util", ["-a", "0", "-s", "0x90000000:leave", "-D", f], { env: env(), stdio: "ignore" });
-  await new Promise((res) => setTimeout(res, 700));
+  const exited = new Promise((res) => child.once("exit", res));
+  await new Promise((res) => setTimeout(res, 300));
+  assert.is(child.exitCode, null, "dfu-util still downloading when it is killed");
   child.kill("SIGKILL");
-  await new Promise((res) => child.once("exit", res));
+  await exited;
   assert.is((await srv.info()).mode, "bootloader", "killed before the end: still in DFU mode");
   const r = dfuUtil("-a", "0", "-s", "0x90000000:leave", "-D", f);
   assert.is(r.code, 0, r.out);

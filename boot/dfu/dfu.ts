@@ -241,6 +241,12 @@ function startManifest(): void {
 
 function download(): i32 {
   const len = wLength();
+  // dfuDNBUSY lasts only until the poll timeout (DFU 1.1 A.2.5): a host that did not ask again
+  // (a dfu-util started after another was killed) finds the device idle once there is room.
+  if (state == S.dfuDNBUSY) {
+    if (freeBuffer() < 0) return CTRL_PENDING;
+    state = S.dfuDNLOAD_IDLE;
+  }
   if (state != S.dfuIDLE && state != S.dfuDNLOAD_IDLE) return refuse();
   if (len > TRANSFER_SIZE) return refuse();
   if (len == 0) {

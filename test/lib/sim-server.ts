@@ -20,6 +20,10 @@ export class SimServer {
       proc.on("exit", (c) => reject(new Error(`serve.ts exited (${c}): ${out}`)));
       setTimeout(() => reject(new Error(`serve.ts did not start: ${out}`)), 30000);
     });
+    // A server that dies mid-test would leave the test waiting on a closed socket: say why.
+    let err = "";
+    proc.stderr!.on("data", (d) => (err += d));
+    proc.on("exit", (code, sig) => { if (code !== 0 && sig !== "SIGTERM") console.error(`sim/serve.ts died (${code ?? sig}):\n${err}`); });
     return new SimServer(proc, socket, dir);
   }
 
@@ -35,9 +39,11 @@ export class SimServer {
         const want = req[0] === 2 || req[0] === 5 ? 0 : Math.max(0, result);
         // Resolve only once the connection is closed: the server serves one client at a time,
         // and a caller that goes on with a blocking spawnSync would keep it open otherwise.
-        if (buf.length >= 4 + want) { s.end(); s.once("close", () => resolve({ result, data: buf.subarray(4, 4 + want) })); }
+        if (buf.length >= 4 + want && !done) { done = true; s.end(); s.once("close", () => resolve({ result, data: buf.subarray(4, 4 + want) })); }
       });
       s.on("error", reject);
+      let done = false;
+      s.on("close", () => { if (!done) reject(new Error("the simulator closed the connection before replying")); });
     });
   }
 
