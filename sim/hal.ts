@@ -2,6 +2,7 @@
 import { BoardHalt } from "./halt";
 import type { BoardFacts, Ep0Controller, FlashBus } from "./models";
 import type { SimClock } from "./clock";
+import { crc32 } from "../tools/dfu/crc32";
 
 export interface HalContext {
   facts: BoardFacts;
@@ -19,22 +20,8 @@ export interface HalContext {
 // Cost of one HAL call in simulated time, a stand-in for the CPU work around it.
 const CALL_US = 0.05;
 
-const crcTable = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** zlib-style CRC-32: crc32(0, data) is the CRC of data; pass a previous result to continue. */
-export function crc32(crc: number, data: Uint8Array): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
+// The same CRC-32 the host tools use (zlib's: crc32(0, data)).
+export { crc32 };
 
 export function makeHalImports(ctx: HalContext) {
   const { facts, usb, flash, clock } = ctx;
