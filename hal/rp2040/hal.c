@@ -29,15 +29,6 @@ void hal_trap_reset(void) {
   watchdog_reset();
 }
 
-void Z_halZ_board_info(struct Z_hal_instance_t* h, u32 out) {
-  static const struct board_info info = {
-    BOARD_FLASH_BASE, BOARD_BOOT_RESERVED, BOARD_RAM_START, BOARD_RAM_END,
-    BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, 0, 0, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
-  };
-  uint8_t* p = hal_mem(h, out, sizeof info);
-  if (p) memcpy(p, &info, sizeof info);
-}
-
 // ---- USBCTRL: not yet implemented ----
 void Z_halZ_usb_init(struct Z_hal_instance_t* h) { (void)h; }
 u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) { (void)h; (void)setup; return 0; }
@@ -52,11 +43,6 @@ u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32
   return (u32)-1;
 }
 u32 Z_halZ_flash_mmap(struct Z_hal_instance_t* h, u32 fmt) { (void)h; (void)fmt; return (u32)-1; }
-
-u32 Z_halZ_mem_read32(struct Z_hal_instance_t* h, u32 addr) {
-  (void)h;
-  return *(volatile const uint32_t*)addr;
-}
 
 u32 Z_halZ_time_us(struct Z_hal_instance_t* h) { (void)h; return TIMER_TIMERAWL; }
 

@@ -3,8 +3,7 @@
 import type { SimUsbHost } from "../../sim/usb-host";
 import type { USBDevice, USBControlTransferParameters, USBConfiguration, USBInTransferResult, USBOutTransferResult } from "../dfu/webusb";
 
-const TYPES = { standard: 0, class: 1, vendor: 2 } as const;
-const RECIPIENTS = { device: 0, interface: 1, endpoint: 2, other: 3 } as const;
+import { bmRequestTypeOf, bytesOf } from "./setup-bits";
 
 export class DeviceGone extends Error {
   constructor() { super("NotFoundError: the device has disconnected"); this.name = "NotFoundError"; }
@@ -20,9 +19,6 @@ export class SimUsbDevice implements USBDevice {
 
   constructor(readonly host: SimUsbHost) {}
 
-  private bm(s: USBControlTransferParameters, dirIn: boolean): number {
-    return (dirIn ? 0x80 : 0) | (TYPES[s.requestType] << 5) | RECIPIENTS[s.recipient];
-  }
 
   private raw(bmRequestType: number, s: USBControlTransferParameters, wLength: number, data?: Uint8Array) {
     const r = this.host.control({ bmRequestType, bRequest: s.request, wValue: s.value, wIndex: s.index, wLength }, data);
@@ -69,14 +65,14 @@ export class SimUsbDevice implements USBDevice {
   }
 
   async controlTransferIn(s: USBControlTransferParameters, length: number): Promise<USBInTransferResult> {
-    const r = this.raw(this.bm(s, true), s, length);
+    const r = this.raw(bmRequestTypeOf(s, true), s, length);
     if (r.status === "stall") return { status: "stall" };
     return { status: "ok", data: new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength) };
   }
 
   async controlTransferOut(s: USBControlTransferParameters, data?: BufferSource): Promise<USBOutTransferResult> {
-    const bytes = data ? new Uint8Array(data instanceof ArrayBuffer ? data : (data as ArrayBufferView).buffer, data instanceof ArrayBuffer ? 0 : (data as ArrayBufferView).byteOffset, data.byteLength) : new Uint8Array(0);
-    const r = this.raw(this.bm(s, false), s, bytes.length, bytes);
+    const bytes = bytesOf(data);
+    const r = this.raw(bmRequestTypeOf(s, false), s, bytes.length, bytes);
     return r.status === "stall" ? { status: "stall", bytesWritten: 0 } : { status: "ok", bytesWritten: bytes.length };
   }
 

@@ -4,8 +4,7 @@ import { connect, type Socket } from "node:net";
 import type { USBDevice, USBControlTransferParameters, USBConfiguration, USBInTransferResult, USBOutTransferResult } from "../dfu/webusb";
 import { DeviceGone } from "./sim-device";
 
-const TYPES = { standard: 0, class: 1, vendor: 2 } as const;
-const RECIPIENTS = { device: 0, interface: 1, endpoint: 2, other: 3 } as const;
+import { bmRequestTypeOf, bytesOf } from "./setup-bits";
 
 export class SocketUsbDevice implements USBDevice {
   opened = false;
@@ -58,7 +57,7 @@ export class SocketUsbDevice implements USBDevice {
   private async control(s: USBControlTransferParameters, dirIn: boolean, wLength: number, data?: Uint8Array) {
     const req = Buffer.alloc(13 + (dirIn ? 0 : wLength));
     req[0] = 1;
-    req[1] = (dirIn ? 0x80 : 0) | (TYPES[s.requestType] << 5) | RECIPIENTS[s.recipient];
+    req[1] = bmRequestTypeOf(s, dirIn);
     req[2] = s.request;
     req.writeUInt16LE(s.value, 3); req.writeUInt16LE(s.index, 5); req.writeUInt16LE(wLength, 7);
     req.writeUInt32LE(this.timeoutMs, 9);
@@ -102,7 +101,7 @@ export class SocketUsbDevice implements USBDevice {
   }
 
   async controlTransferOut(s: USBControlTransferParameters, data?: BufferSource): Promise<USBOutTransferResult> {
-    const bytes = data ? new Uint8Array(data instanceof ArrayBuffer ? data : (data as ArrayBufferView).buffer, data instanceof ArrayBuffer ? 0 : (data as ArrayBufferView).byteOffset, data.byteLength) : new Uint8Array(0);
+    const bytes = bytesOf(data);
     const r = await this.control(s, false, bytes.length, bytes);
     return r.result === -9 ? { status: "stall", bytesWritten: 0 } : { status: "ok", bytesWritten: bytes.length };
   }
