@@ -15,6 +15,8 @@
 #ifndef BOARD_DOUBLE_TAP_MS
 #define BOARD_DOUBLE_TAP_MS 0        // double-tap-reset window in ms: off by default (no boot delay)
 #endif
-#define BOARD_CLK_REF_MHZ 6u             // ROSC after reset, roughly; XOSC set-up is the port's job
+#define BOARD_CLK_REF_MHZ 12u            // clk_ref from the 12 MHz crystal (hal/rp2040/clocks.c)
+#define BOARD_XOSC_STARTUP_DELAY 47u     // ~1 ms: (12 MHz / 1000 + 128) / 256 (datasheet 2.16.3)
+#define BOARD_SSI_BAUD_DIV 2u            // SCK = 125 MHz / 2 (W25Q16JV: 133 MHz max)
 
 #endif

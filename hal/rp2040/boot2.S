@@ -1,20 +1,31 @@
-/* RP2040 second-stage loader (256 bytes at flash offset 0, run by the boot ROM from its copy
-   at 0x20041F00). It sets the SSI up for XIP with the plain 03h read (24-bit address, one
-   line), which every SPI NOR chip answers in its power-up state, then enters the bootloader
-   through the vector table that follows at 0x10000100. Register offsets: RP2040 datasheet
-   4.10.13 (SSI). A quad (EBh, continuous-read) version is the RP2040 port's job. */
+/* RP2040 second-stage loader (256 bytes at flash offset 0; the boot ROM checks its CRC, copies
+   it to 0x20041F00 and calls it with lr = 0). For the W25Q family on the Pico: set QE (status
+   register 2 bit 1) if it is clear, then set the SSI up for XIP with the 1-4-4 EBh read in
+   continuous-read mode (mode bits A0h: the chip expects only address and mode after the first
+   read), and enter the bootloader through the vector table at 0x10000100.
+   Register offsets and fields: RP2040 datasheet 4.10.13 (SSI); W25Q16JV datasheet 8.2
+   (status registers, 01h/35h/05h, EBh). clk_sys is still the ROSC here (~6 MHz): SCK = /4. */
   .syntax unified
   .cpu cortex-m0plus
   .thumb
 
-  .equ XIP_SSI_BASE, 0x18000000
-  .equ SSI_CTRLR0, 0x00
-  .equ SSI_CTRLR1, 0x04
-  .equ SSI_SSIENR, 0x08
-  .equ SSI_BAUDR, 0x14
-  .equ SSI_SPI_CTRLR0, 0xf4
-  .equ CTRLR0_XIP, (31 << 16) | (3 << 8)                 /* 32-bit frames, EEPROM-read mode */
-  .equ SPI_CTRLR0_XIP, (0x03 << 24) | (2 << 8) | (6 << 2) /* cmd 03h, 8-bit instr, 24-bit addr */
+  .equ SSI_BASE, 0x18000000
+  .equ CTRLR0, 0x00
+  .equ CTRLR1, 0x04
+  .equ SSIENR, 0x08
+  .equ BAUDR, 0x14
+  .equ SR, 0x28
+  .equ DR0, 0x60
+  .equ SPI_CTRLR0, 0xf4
+  .equ SR_TFE_BUSY, 0x5                       /* TFE bit 2, BUSY bit 0 */
+  .equ CTRLR0_STD, (7 << 16)                  /* 8-bit frames, TX and RX, standard SPI */
+  .equ CTRLR0_XIP, (2 << 21) | (31 << 16) | (3 << 8) /* quad, 32-bit frames, EEPROM read */
+  .equ WAIT_CYCLES, 4                         /* EBh: 4 dummy clocks after the mode byte */
+  .equ MODE_CONTINUOUS, 0xa0
+  /* First read: 8-bit instruction on one line, 24-bit address + mode byte on four lines. */
+  .equ SPI_ENTER, (WAIT_CYCLES << 11) | (2 << 8) | (8 << 2) | 1
+  /* Then: no instruction; address + mode bits (XIP_CMD) on four lines. */
+  .equ SPI_XIP, (MODE_CONTINUOUS << 24) | (WAIT_CYCLES << 11) | (8 << 2) | 2
   .equ PPB_VTOR, 0xe000ed08
   .equ VECTORS, 0x10000100
 
@@ -24,29 +35,94 @@
   .thumb_func
 _boot2:
   push {lr}
-  ldr r3, =XIP_SSI_BASE
-  movs r1, #0
-  str r1, [r3, #SSI_SSIENR]
-  movs r1, #4
-  str r1, [r3, #SSI_BAUDR]            /* clk_sys / 4 */
-  ldr r1, =CTRLR0_XIP
-  str r1, [r3, #SSI_CTRLR0]
-  ldr r1, =SPI_CTRLR0_XIP
-  movs r0, #SSI_SPI_CTRLR0
-  str r1, [r3, r0]
-  movs r1, #0
-  str r1, [r3, #SSI_CTRLR1]
-  movs r1, #1
-  str r1, [r3, #SSI_SSIENR]
-  pop {r0}
-  cmp r0, #0                          /* called from the boot ROM: lr was 0 */
-  beq 1f
-  bx r0
+  ldr r3, =SSI_BASE
+  movs r0, #0
+  str r0, [r3, #SSIENR]
+  movs r0, #4
+  str r0, [r3, #BAUDR]
+  ldr r0, =CTRLR0_STD
+  str r0, [r3, #CTRLR0]
+  movs r0, #1
+  str r0, [r3, #SSIENR]
+
+  movs r0, #0x35                    /* read status register 2 */
+  bl read_sreg
+  movs r1, #2                       /* QE */
+  tst r0, r1
+  bne quad_ready
+  movs r0, #0x06                    /* write enable */
+  str r0, [r3, #DR0]
+  bl wait_idle
+  ldr r0, [r3, #DR0]
+  movs r0, #0x01                    /* write status registers 1 and 2: SR1 = 0, SR2 = QE */
+  str r0, [r3, #DR0]
+  movs r0, #0
+  str r0, [r3, #DR0]
+  movs r0, #2
+  str r0, [r3, #DR0]
+  bl wait_idle
+  ldr r0, [r3, #DR0]
+  ldr r0, [r3, #DR0]
+  ldr r0, [r3, #DR0]
 1:
+  movs r0, #0x05                    /* until BUSY (SR1 bit 0) clears */
+  bl read_sreg
+  lsrs r0, r0, #1
+  bcs 1b
+
+quad_ready:
+  movs r0, #0
+  str r0, [r3, #SSIENR]
+  ldr r0, =CTRLR0_XIP
+  str r0, [r3, #CTRLR0]
+  movs r0, #0
+  str r0, [r3, #CTRLR1]             /* one 32-bit frame per read */
+  ldr r0, =SPI_ENTER
+  movs r1, #SPI_CTRLR0
+  str r0, [r3, r1]
+  movs r0, #1
+  str r0, [r3, #SSIENR]
+  movs r0, #0xeb                    /* the read that enters continuous mode */
+  str r0, [r3, #DR0]
+  movs r0, #MODE_CONTINUOUS         /* address 0, mode A0h */
+  str r0, [r3, #DR0]
+  bl wait_idle
+  ldr r0, [r3, #DR0]
+  movs r0, #0
+  str r0, [r3, #SSIENR]
+  ldr r0, =SPI_XIP
+  str r0, [r3, r1]
+  movs r0, #1
+  str r0, [r3, #SSIENR]
+
+  pop {r0}
+  cmp r0, #0                        /* called from the boot ROM: lr was 0 */
+  beq 2f
+  bx r0
+2:
   ldr r0, =VECTORS
   ldr r1, =PPB_VTOR
   str r0, [r1]
   ldmia r0!, {r1, r2}
   msr msp, r1
   bx r2
+
+/* r0 = instruction; returns the byte clocked in after it. */
+read_sreg:
+  push {lr}
+  str r0, [r3, #DR0]
+  str r0, [r3, #DR0]
+  bl wait_idle
+  ldr r0, [r3, #DR0]
+  ldr r0, [r3, #DR0]
+  pop {pc}
+
+/* Until the TX FIFO is empty and the SSI idle. */
+wait_idle:
+  ldr r0, [r3, #SR]
+  movs r2, #SR_TFE_BUSY
+  ands r0, r2
+  cmp r0, #4
+  bne wait_idle
+  bx lr
   .ltorg

@@ -1,13 +1,14 @@
-// The HAL imports (boot/hal.ts) on the RP2040. Register access only. Not yet driven by real
-// drivers (the RP2040 port's job): USBCTRL (usb_*: no events, no device on the bus yet) and
-// the SSI in direct mode (flash_cmd fails: the core reports no flash and stays in DFU mode).
-// Timer, reset-surviving flag, BOOTSEL, reset and the jump are real.
+// The HAL imports (boot/hal.ts) on the RP2040 that are not USB (usb.c) or flash (flash.c):
+// clocks at start, timer, reset-surviving flag, BOOTSEL, reset and the jump.
 #include <string.h>
 #include "../common/hal.h"
 #include "board.h"
 #include "regs.h"
 
+void clocks_init(void);
+
 void hal_chip_init(void) {
+  clocks_init();
   WATCHDOG_TICK = WATCHDOG_TICK_ENABLE | BOARD_CLK_REF_MHZ; // 1 us ticks for TIMER
   RESETS_RESET_CLR = RESET_TIMER;
   while (!(RESETS_DONE & RESET_TIMER)) {}
@@ -28,21 +29,6 @@ void hal_trap_reset(void) {
   flag_write(0x51425450u); // boot/boot.ts FLAG_TRAPPED
   watchdog_reset();
 }
-
-// ---- USBCTRL: not yet implemented ----
-void Z_halZ_usb_init(struct Z_hal_instance_t* h) { (void)h; }
-u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) { (void)h; (void)setup; return 0; }
-void Z_halZ_usb_ep0_in(struct Z_hal_instance_t* h, u32 buf, u32 len) { (void)h; (void)buf; (void)len; }
-void Z_halZ_usb_ep0_out(struct Z_hal_instance_t* h, u32 buf, u32 max) { (void)h; (void)buf; (void)max; }
-void Z_halZ_usb_ep0_stall(struct Z_hal_instance_t* h) { (void)h; }
-void Z_halZ_usb_set_address(struct Z_hal_instance_t* h, u32 addr) { (void)h; (void)addr; }
-
-// ---- SSI direct mode: not yet implemented ----
-u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32 len) {
-  (void)h; (void)fmt; (void)addr; (void)buf; (void)len;
-  return (u32)-1;
-}
-u32 Z_halZ_flash_mmap(struct Z_hal_instance_t* h, u32 fmt) { (void)h; (void)fmt; return (u32)-1; }
 
 u32 Z_halZ_time_us(struct Z_hal_instance_t* h) { (void)h; return TIMER_TIMERAWL; }
 

@@ -4,14 +4,21 @@
 #include <stdint.h>
 
 #define REG32(addr) (*(volatile uint32_t*)(addr))
+#define SET_ALIAS 0x2000u // atomic bit set (2.1.2)
 #define CLR_ALIAS 0x3000u // atomic bit clear (2.1.2)
 
 // RESETS (2.14.3)
 #define RESETS_BASE 0x4000C000u
 #define RESETS_RESET REG32(RESETS_BASE + 0x0)
+#define RESETS_RESET_SET REG32(RESETS_BASE + SET_ALIAS + 0x0)
 #define RESETS_RESET_CLR REG32(RESETS_BASE + CLR_ALIAS + 0x0)
 #define RESETS_DONE REG32(RESETS_BASE + 0x8)
+#define RESET_IO_QSPI (1u << 6)
+#define RESET_PADS_QSPI (1u << 9)
+#define RESET_PLL_SYS (1u << 12)
+#define RESET_PLL_USB (1u << 13)
 #define RESET_TIMER (1u << 21)
+#define RESET_USBCTRL (1u << 24)
 
 // PSM (2.13.5): what a watchdog reset resets
 #define PSM_WDSEL REG32(0x40010000u + 0x8)
@@ -29,13 +36,121 @@
 // TIMER (4.6.5): 1 MHz from the watchdog tick
 #define TIMER_TIMERAWL REG32(0x40054000u + 0x28)
 
-// IO_QSPI (2.19.6.4) and SIO (2.3.1.7): the BOOTSEL button shares the flash chip select
+// XOSC (2.16.7)
+#define XOSC_BASE 0x40024000u
+#define XOSC_CTRL REG32(XOSC_BASE + 0x00)
+#define XOSC_STATUS REG32(XOSC_BASE + 0x04)
+#define XOSC_STARTUP REG32(XOSC_BASE + 0x0C)
+#define XOSC_CTRL_1_15MHZ 0xAA0u
+#define XOSC_CTRL_ENABLE (0xFABu << 12)
+#define XOSC_STATUS_STABLE (1u << 31)
+
+// PLL_SYS / PLL_USB (2.18.4)
+#define PLL_SYS_BASE 0x40028000u
+#define PLL_USB_BASE 0x4002C000u
+#define PLL_CS(b) REG32((b) + 0x0)
+#define PLL_PWR(b) REG32((b) + 0x4)
+#define PLL_FBDIV_INT(b) REG32((b) + 0x8)
+#define PLL_PRIM(b) REG32((b) + 0xC)
+#define PLL_CS_LOCK (1u << 31)
+#define PLL_PWR_PD (1u << 0)
+#define PLL_PWR_POSTDIVPD (1u << 3)
+#define PLL_PWR_VCOPD (1u << 5)
+#define PLL_PRIM_POSTDIV1_SHIFT 16
+#define PLL_PRIM_POSTDIV2_SHIFT 12
+
+// CLOCKS (2.15.7)
+#define CLOCKS_BASE 0x40008000u
+#define CLK_REF_CTRL REG32(CLOCKS_BASE + 0x30)
+#define CLK_REF_DIV REG32(CLOCKS_BASE + 0x34)
+#define CLK_REF_SELECTED REG32(CLOCKS_BASE + 0x38)
+#define CLK_SYS_CTRL REG32(CLOCKS_BASE + 0x3C)
+#define CLK_SYS_DIV REG32(CLOCKS_BASE + 0x40)
+#define CLK_SYS_SELECTED REG32(CLOCKS_BASE + 0x44)
+#define CLK_USB_CTRL REG32(CLOCKS_BASE + 0x54)
+#define CLK_USB_DIV REG32(CLOCKS_BASE + 0x58)
+#define CLK_SYS_RESUS_CTRL REG32(CLOCKS_BASE + 0x78)
+#define CLK_REF_SRC_ROSC 0u
+#define CLK_REF_SRC_XOSC 2u
+#define CLK_SYS_SRC_AUX 1u          // AUXSRC 0 = PLL_SYS
+#define CLK_USB_ENABLE (1u << 11)   // AUXSRC 0 = PLL_USB
+#define CLK_DIV_1 (1u << 8)
+
+// XIP_CTRL (2.6.3.7): the cache in front of the flash window
+#define XIP_CTRL_FLUSH REG32(0x14000000u + 0x04)
+
+// SSI (4.10.13), the XIP flash controller
+#define SSI_BASE 0x18000000u
+#define SSI_CTRLR0 REG32(SSI_BASE + 0x00)
+#define SSI_CTRLR1 REG32(SSI_BASE + 0x04)
+#define SSI_SSIENR REG32(SSI_BASE + 0x08)
+#define SSI_BAUDR REG32(SSI_BASE + 0x14)
+#define SSI_SR REG32(SSI_BASE + 0x28)
+#define SSI_DR0 REG32(SSI_BASE + 0x60)
+#define SSI_RX_SAMPLE_DLY REG32(SSI_BASE + 0xF0)
+#define SSI_SPI_CTRLR0 REG32(SSI_BASE + 0xF4)
+#define SSI_CTRLR0_DFS32_SHIFT 16      // data frame size - 1
+#define SSI_CTRLR0_TMOD_SHIFT 8
+#define SSI_TMOD_TX_AND_RX 0u
+#define SSI_TMOD_TX_ONLY 1u
+#define SSI_TMOD_EEPROM_READ 3u
+#define SSI_CTRLR0_SPI_FRF_SHIFT 21
+#define SSI_FRF_STD 0u
+#define SSI_FRF_QUAD 2u
+#define SSI_SR_BUSY (1u << 0)
+#define SSI_SR_TFNF (1u << 1)
+#define SSI_SR_TFE (1u << 2)
+#define SSI_SR_RFNE (1u << 3)
+#define SSI_SPI_TRANS_TYPE_SHIFT 0     // 0: instr and addr on one line, 1: addr on FRF lines, 2: both
+#define SSI_SPI_ADDR_L_SHIFT 2         // address length in 4-bit units
+#define SSI_SPI_INST_L_SHIFT 8         // 0 none, 2 eight bits
+#define SSI_SPI_WAIT_CYCLES_SHIFT 11
+#define SSI_SPI_XIP_CMD_SHIFT 24
+#define SSI_FIFO_DEPTH 16u
+
+// IO_QSPI (2.19.6.4) and SIO (2.3.1.7): the flash chip select, shared with the BOOTSEL button
 #define IO_QSPI_SS_CTRL REG32(0x40018000u + 0x0C)
+#define SS_CTRL_OUTOVER_SHIFT 8u
+#define SS_CTRL_OUTOVER_MASK (3u << SS_CTRL_OUTOVER_SHIFT)
+#define SS_CTRL_OUTOVER_LOW (2u << SS_CTRL_OUTOVER_SHIFT)
+#define SS_CTRL_OUTOVER_HIGH (3u << SS_CTRL_OUTOVER_SHIFT)
 #define SS_CTRL_OEOVER_SHIFT 12u
 #define SS_CTRL_OEOVER_MASK (3u << SS_CTRL_OEOVER_SHIFT)
 #define SS_CTRL_OEOVER_DISABLE (2u << SS_CTRL_OEOVER_SHIFT)
 #define SIO_GPIO_HI_IN REG32(0xD0000000u + 0x08)
 #define GPIO_HI_IN_QSPI_SS (1u << 1)
+
+// USBCTRL (4.1.4): registers and the dual-port RAM that holds EP0's buffer and its controls
+#define USBCTRL_DPRAM 0x50100000u
+#define USBCTRL_REGS 0x50110000u
+#define USB_ADDR_ENDP REG32(USBCTRL_REGS + 0x00)
+#define USB_MAIN_CTRL REG32(USBCTRL_REGS + 0x40)
+#define USB_SIE_CTRL REG32(USBCTRL_REGS + 0x4C)
+#define USB_SIE_STATUS REG32(USBCTRL_REGS + 0x50)
+#define USB_BUFF_STATUS REG32(USBCTRL_REGS + 0x58)
+#define USB_EP_STALL_ARM REG32(USBCTRL_REGS + 0x68)
+#define USB_MUXING REG32(USBCTRL_REGS + 0x74)
+#define USB_PWR REG32(USBCTRL_REGS + 0x78)
+#define USB_MAIN_CTRL_CONTROLLER_EN (1u << 0)
+#define USB_SIE_CTRL_EP0_INT_1BUF (1u << 29)
+#define USB_SIE_CTRL_PULLUP_EN (1u << 16)
+#define USB_SIE_STATUS_SETUP_REC (1u << 17)
+#define USB_SIE_STATUS_BUS_RESET (1u << 19)
+#define USB_BUFF_EP0_IN (1u << 0)
+#define USB_BUFF_EP0_OUT (1u << 1)
+#define USB_MUXING_TO_PHY (1u << 0)
+#define USB_MUXING_SOFTCON (1u << 3)
+#define USB_PWR_VBUS_DETECT (1u << 2)
+#define USB_PWR_VBUS_DETECT_OVERRIDE_EN (1u << 3)
+#define DPRAM_SETUP ((volatile uint8_t*)(USBCTRL_DPRAM + 0x00))
+#define DPRAM_EP0_IN_CTRL REG32(USBCTRL_DPRAM + 0x80)
+#define DPRAM_EP0_OUT_CTRL REG32(USBCTRL_DPRAM + 0x84)
+#define DPRAM_EP0_BUF ((volatile uint8_t*)(USBCTRL_DPRAM + 0x100)) // shared by IN and OUT
+#define BUF_FULL (1u << 15)
+#define BUF_DATA1 (1u << 13)
+#define BUF_STALL (1u << 11)
+#define BUF_AVAILABLE (1u << 10)
+#define BUF_LEN_MASK 0x3FFu
 
 // Cortex-M0+ (ARMv6-M ARM B3.2)
 #define SCB_VTOR REG32(0xE000ED08u)

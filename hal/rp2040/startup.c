@@ -4,24 +4,33 @@
 // (volatile word loops: no call to a memcpy that is not there yet).
 #include <stdint.h>
 #include "../common/hal.h"
+#include "regs.h"
 
 extern uint32_t __stack_top, __text_load, __text_start, __data_end, __bss_start, __bss_end;
 int main(void);
 
 void Reset_Handler(void) __attribute__((noreturn, section(".entry")));
 void Fault_Handler(void) __attribute__((noreturn));
+extern const void* const ram_vectors[16];
 
 void Reset_Handler(void) {
   volatile const uint32_t* src = &__text_load;
   for (volatile uint32_t* dst = &__text_start; dst < &__data_end;) *dst++ = *src++;
   for (volatile uint32_t* dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
+  // Faults from here on find their handler in SRAM: the table in flash is unreadable while
+  // the flash is erased or programmed.
+  SCB_VTOR = (uint32_t)ram_vectors;
   main();
   for (;;) {}
 }
 
 void Fault_Handler(void) { hal_trap_reset(); }
 
-// ARMv6-M B1.5.2: initial SP, reset, NMI, HardFault; no other exception is used.
+// ARMv6-M B1.5.2: initial SP, reset, NMI, HardFault; no other exception is used. The copy in
+// SRAM (VTOR needs 128-byte alignment, B3.2.5) serves once the bootloader runs.
 __attribute__((section(".vectors"), used)) const void* const vector_table[16] = {
+  &__stack_top, Reset_Handler, Fault_Handler, Fault_Handler,
+};
+__attribute__((section(".ram_vectors"), used, aligned(128))) const void* const ram_vectors[16] = {
   &__stack_top, Reset_Handler, Fault_Handler, Fault_Handler,
 };

@@ -1,0 +1,45 @@
+// Clock tree for the bootloader: XOSC 12 MHz -> clk_ref; PLL_SYS 1500/6/2 = 125 MHz -> clk_sys;
+// PLL_USB 1200/5/5 = 48 MHz -> clk_usb (RP2040 datasheet 2.15, 2.16, 2.18). clk_peri is left
+// to the application. Runs from SRAM, before anything reads the timer.
+#include "board.h"
+#include "regs.h"
+
+static void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint32_t post2) {
+  PLL_PWR(base) = PLL_PWR_PD | PLL_PWR_POSTDIVPD | PLL_PWR_VCOPD | (1u << 2); // all off (DSMPD stays set)
+  PLL_CS(base) = 1;                         // REFDIV 1: 12 MHz reference
+  PLL_FBDIV_INT(base) = fbdiv;
+  PLL_PWR(base) &= ~(PLL_PWR_PD | PLL_PWR_VCOPD);
+  while (!(PLL_CS(base) & PLL_CS_LOCK)) {}
+  PLL_PRIM(base) = (post1 << PLL_PRIM_POSTDIV1_SHIFT) | (post2 << PLL_PRIM_POSTDIV2_SHIFT);
+  PLL_PWR(base) &= ~PLL_PWR_POSTDIVPD;
+}
+
+void clocks_init(void) {
+  CLK_SYS_RESUS_CTRL = 0;
+  XOSC_CTRL = XOSC_CTRL_1_15MHZ;
+  XOSC_STARTUP = BOARD_XOSC_STARTUP_DELAY;
+  XOSC_CTRL = XOSC_CTRL_1_15MHZ | XOSC_CTRL_ENABLE;
+  while (!(XOSC_STATUS & XOSC_STATUS_STABLE)) {}
+
+  // Glitchless muxes: move clk_sys to clk_ref and clk_ref to the ROSC before the PLLs are
+  // touched (2.15.3.2), whatever an application that rebooted into us left behind.
+  CLK_SYS_CTRL &= ~CLK_SYS_SRC_AUX;
+  while (CLK_SYS_SELECTED != 1u) {}
+  CLK_REF_CTRL = CLK_REF_SRC_ROSC;
+  while (CLK_REF_SELECTED != 1u) {}
+
+  RESETS_RESET_SET = RESET_PLL_SYS | RESET_PLL_USB;
+  RESETS_RESET_CLR = RESET_PLL_SYS | RESET_PLL_USB;
+  while ((RESETS_DONE & (RESET_PLL_SYS | RESET_PLL_USB)) != (RESET_PLL_SYS | RESET_PLL_USB)) {}
+  pll_start(PLL_SYS_BASE, 125, 6, 2);
+  pll_start(PLL_USB_BASE, 100, 5, 5);
+
+  CLK_REF_DIV = CLK_DIV_1;
+  CLK_REF_CTRL = CLK_REF_SRC_XOSC;
+  while (CLK_REF_SELECTED != (1u << CLK_REF_SRC_XOSC)) {}
+  CLK_SYS_DIV = CLK_DIV_1;
+  CLK_SYS_CTRL = CLK_SYS_SRC_AUX;           // AUXSRC 0: PLL_SYS
+  while (CLK_SYS_SELECTED != (1u << CLK_SYS_SRC_AUX)) {}
+  CLK_USB_DIV = CLK_DIV_1;
+  CLK_USB_CTRL = CLK_USB_ENABLE;            // AUXSRC 0: PLL_USB
+}

@@ -1,0 +1,178 @@
+// The SSI (Synopsys DW_apb_ssi, RP2040 datasheet 4.10) as the core's flash primitive:
+// - commands on one line: standard SPI, 8-bit frames, TX and RX in lockstep, chip select held
+//   low through the IO_QSPI output override for the whole command (as the boot ROM does);
+// - 1-4-4 reads (EBh): the SSI's own quad EEPROM-read transfer, in pieces that fit the 16-entry
+//   RX FIFO, since nothing stops the SSI clocking in data the CPU has not fetched yet;
+// - the continuous-read exit (all-ones nibbles): 0xFF bytes on IO0 with IO1-IO3 pulled up;
+// - XIP: the read command the core chose, continuous-read mode when its mode bits ask for it.
+// Everything here runs from SRAM: XIP is off from the first command until flash_mmap.
+#include "../common/hal.h"
+#include "board.h"
+#include "regs.h"
+
+#define PADS_QSPI_SD(n) REG32(0x40020000u + 0x08 + 4u * (n)) // 2.19.6.4: GPIO_QSPI_SD0..3
+#define PAD_PUE (1u << 3)
+#define PAD_PDE (1u << 2)
+
+struct cmd {
+  uint32_t instr, instr_lines, addr, addr_bytes, addr_lines, mode, mode_lines, dummy, data_lines, write;
+};
+
+static uint32_t lines(uint32_t code) { return code == 3 ? 4 : code; } // boot/flash/cmd.ts
+
+static void decode(uint32_t fmt, uint32_t addr, struct cmd* c) {
+  static const uint8_t addr_bytes[4] = {0, 1, 3, 4};
+  c->instr = fmt & 0xFF;
+  c->instr_lines = lines((fmt >> 8) & 3);
+  c->addr_lines = lines((fmt >> 10) & 3);
+  c->addr_bytes = addr_bytes[(fmt >> 12) & 3];
+  c->addr = c->addr_bytes == 4 ? addr : addr & ((1u << (8 * c->addr_bytes)) - 1);
+  c->mode_lines = lines((fmt >> 14) & 3);
+  c->mode = (fmt >> 16) & 0xFF;
+  c->dummy = (fmt >> 24) & 31;
+  c->data_lines = lines((fmt >> 29) & 3);
+  c->write = fmt >> 31;
+}
+
+static void cs_force(uint32_t outover) {
+  IO_QSPI_SS_CTRL = (IO_QSPI_SS_CTRL & ~SS_CTRL_OUTOVER_MASK) | outover;
+}
+
+static void ssi_setup(uint32_t ctrlr0, uint32_t ctrlr1, uint32_t spi_ctrlr0) {
+  SSI_SSIENR = 0;
+  SSI_BAUDR = BOARD_SSI_BAUD_DIV;
+  SSI_RX_SAMPLE_DLY = 1; // one sys clock later: SCK at 62.5 MHz (pico-sdk's default too)
+  SSI_CTRLR0 = ctrlr0;
+  SSI_CTRLR1 = ctrlr1;
+  SSI_SPI_CTRLR0 = spi_ctrlr0;
+  SSI_SSIENR = 1;
+}
+
+static void ssi_wait_idle(void) {
+  while ((SSI_SR & (SSI_SR_TFE | SSI_SR_BUSY)) != SSI_SR_TFE) {}
+}
+
+// One command on one line. `hdr` holds instruction, address, mode and dummy bytes; data bytes
+// follow, sent from `data` (write) or received into it (read).
+static void spi_exchange(const uint8_t* hdr, uint32_t nhdr, uint8_t* data, uint32_t len, uint32_t write) {
+  ssi_setup((7u << SSI_CTRLR0_DFS32_SHIFT) | (SSI_TMOD_TX_AND_RX << SSI_CTRLR0_TMOD_SHIFT), 0, 0);
+  cs_force(SS_CTRL_OUTOVER_LOW);
+  uint32_t total = nhdr + len, tx = 0, rx = 0;
+  while (rx < total) {
+    // Never more in flight than the RX FIFO holds (minus margin), or received bytes are lost.
+    if (tx < total && tx - rx < SSI_FIFO_DEPTH - 2 && (SSI_SR & SSI_SR_TFNF)) {
+      SSI_DR0 = tx < nhdr ? hdr[tx] : write ? data[tx - nhdr] : 0;
+      tx++;
+    }
+    if (SSI_SR & SSI_SR_RFNE) {
+      uint8_t v = (uint8_t)SSI_DR0;
+      if (!write && rx >= nhdr) data[rx - nhdr] = v;
+      rx++;
+    }
+  }
+  ssi_wait_idle();
+  cs_force(SS_CTRL_OUTOVER_HIGH);
+}
+
+// A 1-4-4 read: instruction on IO0, address and mode byte on four lines, `dummy` wait clocks,
+// data on four lines. 32-bit frames arrive most significant byte first (the first byte read).
+static void quad_read(const struct cmd* c, uint8_t* data, uint32_t len) {
+  uint32_t addr_nibbles = 2 * c->addr_bytes + (c->mode_lines ? 2 : 0);
+  uint32_t spi = (1u << SSI_SPI_TRANS_TYPE_SHIFT) | (addr_nibbles << SSI_SPI_ADDR_L_SHIFT) |
+                 (2u << SSI_SPI_INST_L_SHIFT) | (c->dummy << SSI_SPI_WAIT_CYCLES_SHIFT);
+  cs_force(0); // the SSI drives chip select itself for the transfer
+  uint32_t addr = c->addr, done = 0;
+  while (done < len) {
+    uint32_t left = len - done;
+    uint32_t words = left >= 4 ? (left / 4 < SSI_FIFO_DEPTH ? left / 4 : SSI_FIFO_DEPTH) : 0;
+    uint32_t frames = words ? words : left, dfs = words ? 31 : 7;
+    ssi_setup((SSI_FRF_QUAD << SSI_CTRLR0_SPI_FRF_SHIFT) | (dfs << SSI_CTRLR0_DFS32_SHIFT) |
+              (SSI_TMOD_EEPROM_READ << SSI_CTRLR0_TMOD_SHIFT), frames - 1, spi);
+    SSI_DR0 = c->instr;
+    SSI_DR0 = c->mode_lines ? (addr << 8) | c->mode : addr;
+    for (uint32_t i = 0; i < frames; i++) {
+      while (!(SSI_SR & SSI_SR_RFNE)) {}
+      uint32_t v = SSI_DR0;
+      if (words) {
+        data[done++] = (uint8_t)(v >> 24); data[done++] = (uint8_t)(v >> 16);
+        data[done++] = (uint8_t)(v >> 8); data[done++] = (uint8_t)v;
+      } else {
+        data[done++] = (uint8_t)v;
+      }
+    }
+    addr += words ? 4 * words : frames;
+    ssi_wait_idle();
+  }
+  cs_force(SS_CTRL_OUTOVER_HIGH);
+}
+
+// Eight or more clocks with all four lines high: IO0 sends 1s, IO1-IO3 are pulled up.
+static void all_ones(uint32_t clocks) {
+  uint32_t saved[3];
+  for (int i = 0; i < 3; i++) {
+    saved[i] = PADS_QSPI_SD(i + 1);
+    PADS_QSPI_SD(i + 1) = (saved[i] & ~PAD_PDE) | PAD_PUE;
+  }
+  uint8_t ones[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+  spi_exchange(ones, (clocks + 7) / 8 > 4 ? 4 : (clocks + 7) / 8, 0, 0, 1);
+  for (int i = 0; i < 3; i++) PADS_QSPI_SD(i + 1) = saved[i];
+}
+
+u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32 len) {
+  struct cmd c;
+  decode(fmt, addr, &c);
+  uint8_t* data = 0;
+  if ((c.data_lines == 0) != (len == 0)) return (u32)-1;
+  if (len && !(data = hal_mem(h, buf, len))) return (u32)-1;
+  XIP_CTRL_FLUSH = 1; // what XIP cached may be about to change
+
+  if (c.instr_lines == 1 && c.addr_lines <= 1 && c.mode_lines <= 1 && c.data_lines <= 1 && (c.dummy & 7) == 0) {
+    uint8_t hdr[1 + 4 + 1 + 4];
+    uint32_t n = 0;
+    hdr[n++] = (uint8_t)c.instr;
+    for (uint32_t i = c.addr_bytes; i > 0; i--) hdr[n++] = (uint8_t)(c.addr >> (8 * (i - 1)));
+    if (c.mode_lines) hdr[n++] = (uint8_t)c.mode;
+    for (uint32_t i = 0; i < c.dummy / 8 && i < 4; i++) hdr[n++] = 0;
+    spi_exchange(hdr, n, data, len, c.write);
+    return 0;
+  }
+  if (c.instr_lines == 1 && c.addr_lines == 4 && c.addr_bytes == 3 && c.mode_lines != 1 && c.mode_lines != 2 &&
+      c.data_lines == 4 && !c.write) {
+    quad_read(&c, data, len);
+    return 0;
+  }
+  if (c.instr_lines == 4 && c.instr == 0xFF && c.data_lines == 0 && c.mode_lines == 0 &&
+      (c.addr_bytes == 0 || (c.addr_lines == 4 && c.addr == (1u << (8 * c.addr_bytes)) - 1))) {
+    all_ones(2 + 2 * c.addr_bytes);
+    return 0;
+  }
+  return (u32)-1; // a shape this driver does not send
+}
+
+u32 Z_halZ_flash_mmap(struct Z_hal_instance_t* h, u32 fmt) {
+  struct cmd c;
+  (void)h;
+  decode(fmt, 0, &c);
+  if (c.write || c.data_lines == 0 || c.addr_bytes != 3 || c.instr_lines != 1) return (u32)-1;
+  uint32_t xip_ctrlr0 = (31u << SSI_CTRLR0_DFS32_SHIFT) | (SSI_TMOD_EEPROM_READ << SSI_CTRLR0_TMOD_SHIFT);
+  uint32_t spi;
+  if (c.addr_lines == 4 && c.data_lines == 4 && c.mode_lines == 4 && (c.mode & 0x30) == 0x20) {
+    // Continuous read (datasheet 4.10.10, as boot2 does): one read with the instruction puts
+    // the chip in the mode; after that the SSI sends only the address with the mode bits.
+    uint8_t probe[4];
+    quad_read(&c, probe, 4);
+    xip_ctrlr0 |= SSI_FRF_QUAD << SSI_CTRLR0_SPI_FRF_SHIFT;
+    spi = (c.mode << SSI_SPI_XIP_CMD_SHIFT) | (2u << SSI_SPI_TRANS_TYPE_SHIFT) | (8u << SSI_SPI_ADDR_L_SHIFT) |
+          (c.dummy << SSI_SPI_WAIT_CYCLES_SHIFT);
+  } else if (c.addr_lines == 1 && c.data_lines == 1 && c.mode_lines == 0) {
+    spi = (c.instr << SSI_SPI_XIP_CMD_SHIFT) | (6u << SSI_SPI_ADDR_L_SHIFT) | (2u << SSI_SPI_INST_L_SHIFT) |
+          (c.dummy << SSI_SPI_WAIT_CYCLES_SHIFT);
+  } else {
+    return (u32)-1;
+  }
+  ssi_setup(xip_ctrlr0, 0, spi);
+  cs_force(0);
+  XIP_CTRL_FLUSH = 1;
+  (void)XIP_CTRL_FLUSH; // the flush completes before the read returns (2.6.3.2)
+  return 0;
+}
