@@ -1,0 +1,239 @@
+// The real RP2040 firmware (build/rp2040/qspiboot.bin) running as Cortex-M0+ machine code in
+// rp2040js, with the project's flash model behind an SSI of our own (sim/rp2040/ssi.ts).
+// What rp2040js does not do, this harness does, and says so:
+// - the boot ROM: check boot2's CRC, end continuous-read mode (its flash_exit_xip), copy boot2
+//   to 0x20041F00 and call it with lr = 0 (RP2040 datasheet 2.8.1); a bad CRC leaves the chip
+//   in the ROM's USB mass-storage mode, which is not modelled (mode "bootrom");
+// - resets: a watchdog trigger or reboot() restarts the chip with a fresh rp2040js instance
+//   (every block back to its reset state), keeping the flash, the watchdog scratch registers
+//   and simulated time; powerOn() also loses the scratch registers and the chip's volatile state;
+// - the BOOTSEL button on the flash chip select, read through the SIO GPIO_HI_IN register.
+// Time: rp2040js's SimulationClock, advanced by the cycles each instruction takes (plus XIP
+// cache-miss stalls) at the current clk_sys; clk_sys starts at the ROSC's ~6.5 MHz.
+import { RP2040 } from "rp2040js";
+import { NorFlash, type FlashTiming } from "../nor-flash";
+import { CHIPS } from "../chips";
+import type { SimClock } from "../clock";
+import { NorSpiSession } from "../nor-spi";
+import { Rp2040Flash, SsiError } from "./ssi";
+import { crc32Mpeg2 } from "../../tools/build/crc32-mpeg2";
+
+const XIP_BASE = 0x10000000, XIP_END = 0x14000000;
+const BOOT2_SRAM = 0x20041f00;
+
+export type ChipName = keyof typeof CHIPS;
+
+export interface UsbHooks {
+  enabled(): void;
+  endpointWrite(ep: number, data: Uint8Array): void;
+  endpointRead(ep: number, len: number): void;
+  bufferControl(offset: number, value: number): void;
+}
+
+export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number }
+
+/** A word for log lines: which reset this is and why. */
+export type ResetCause = "power" | "watchdog" | "harness";
+
+export class Rp2040Emu {
+  // rp2040js does not export its SimulationClock: the first instance's clock is kept and
+  // handed to every later one.
+  readonly clock = new RP2040().clock as RP2040["clock"] & { nanos: number; nanosToNextAlarm: number; tick(ns: number): void };
+  readonly nor: NorFlash;
+  mcu!: RP2040;
+  flash!: Rp2040Flash;
+  /** Bytes the firmware sent on UART0. */
+  uart = "";
+  bootsel = false;
+  /** Cycles since the last reset, and in total. */
+  cycles = 0;
+  totalCycles = 0;
+  resets: ResetCause[] = [];
+  mode: "running" | "bootrom" = "running";
+  /** rp2040js warnings and errors (unmodelled registers the firmware touched). */
+  log: string[] = [];
+  usb: UsbHooks | null = null;
+  private stallCycles = 0;
+  private watchdogFired = false;
+  private scratch = new Uint32Array(8);
+
+  constructor(opts: EmuOptions = {}) {
+    const clock = this.clock;
+    const simClock = {
+      get now() { return clock.nanos / 1000; },
+      advance() { throw new Error("the emulator's clock is advanced by the CPU only"); },
+      advanceTo() { throw new Error("the emulator's clock is advanced by the CPU only"); },
+      micros() { return Math.floor(clock.nanos / 1000) >>> 0; },
+    } as unknown as SimClock;
+    this.nor = new NorFlash(CHIPS[opts.chip ?? "W25Q16JV"], simClock, opts.timing ?? "typical", opts.serial ?? 0);
+    this.start("power");
+  }
+
+  /** Write an image into the flash array directly (a programmer's job, not the firmware's). */
+  program(offset: number, bytes: Uint8Array): void { this.nor.data.set(bytes, offset); }
+
+  /** Power cycle: the chip and the flash chip lose all volatile state. */
+  powerOn(): void {
+    this.scratch.fill(0);
+    this.nor.powerOn();
+    this.start("power");
+  }
+
+  /** A reset that keeps the watchdog scratch registers (the harness's stand-in for AIRCR). */
+  reboot(): void { this.start("harness"); }
+
+  private start(cause: ResetCause): void {
+    this.resets.push(cause);
+    const old = this.mcu;
+    if (old) {
+      // Alarms of the old instance may still fire on the shared clock: cut them off.
+      old.usbCtrl.onUSBEnabled = undefined;
+      old.usbCtrl.onEndpointWrite = undefined;
+      old.usbCtrl.onEndpointRead = undefined;
+      for (let i = 0; i < 8; i++) this.scratch[i] = old.readUint32(0x4005800c + 4 * i);
+    }
+    const mcu = new RP2040(this.clock);
+    this.mcu = mcu;
+    mcu.logger = {
+      debug() {}, info() {},
+      warn: (c: string, m: string) => { this.log.push(`${c}: ${m}`); },
+      error: (c: string, m: string) => { this.log.push(`${c}: ${m}`); },
+    };
+    for (let i = 0; i < 8; i++) mcu.writeUint32(0x4005800c + 4 * i, this.scratch[i]);
+    this.installFlash(mcu);
+    this.installUsb(mcu);
+    mcu.uart[0].onByte = (b: number) => { this.uart += String.fromCharCode(b); };
+    const wd = (mcu as unknown as { peripherals: Record<number, { onWatchdogTrigger?: () => void }> }).peripherals[0x40058];
+    wd.onWatchdogTrigger = () => { this.watchdogFired = true; };
+    mcu.clkSys = mcu.roscFreq;
+    this.cycles = 0;
+    this.bootRom();
+  }
+
+  private installFlash(mcu: RP2040): void {
+    this.flash = new Rp2040Flash(this.nor, {
+      nanos: () => this.clock.nanos,
+      clkSys: () => mcu.clkSys,
+      stall: (c) => { this.stallCycles += c; },
+    });
+    const f = this.flash;
+    const periph = (read: (o: number) => number, write: (o: number, v: number) => void) => ({
+      readUint32: read,
+      writeUint32Atomic(offset: number, value: number, atomicType: number) {
+        if (atomicType === 0) return write(offset, value); // no read: reading DR0 pops the FIFO
+        const cur = read(offset);
+        write(offset, atomicType === 1 ? cur ^ value : atomicType === 2 ? cur | value : cur & ~value);
+      },
+    });
+    const p = (mcu as unknown as { peripherals: Record<number, unknown> }).peripherals;
+    p[0x18000] = periph((o) => f.read(o), (o, v) => f.write(o, v));
+    const ioQspi = new Uint32Array(12);
+    p[0x40018] = periph((o) => (o === 0x0c ? f.ssCtrl : o < 48 ? ioQspi[o >> 2] : 0), (o, v) => {
+      if (o === 0x0c) f.writeSsCtrl(v);
+      else if (o < 48) ioQspi[o >> 2] = v;
+    });
+    let xipCtrl = 3;
+    p[0x14000] = periph((o) => (o === 0 ? xipCtrl : 0), (o, v) => {
+      if (o === 0) xipCtrl = v;
+      else if (o === 4 && v & 1) f.flushCache();
+    });
+
+    // XIP window: reads through the SSI model, stores refused.
+    const r32 = mcu.readUint32.bind(mcu), r16 = mcu.readUint16.bind(mcu), r8 = mcu.readUint8.bind(mcu);
+    const w32 = mcu.writeUint32.bind(mcu), w16 = mcu.writeUint16.bind(mcu), w8 = mcu.writeUint8.bind(mcu);
+    const inXip = (a: number) => a >= XIP_BASE && a < XIP_END;
+    const xip = (a: number) => f.readXip32(a & 0xfffffc, (a >>> 24) === 0x10);
+    mcu.readUint32 = (a: number) => (inXip(a >>>= 0) ? xip(a) : r32(a));
+    mcu.readUint16 = (a: number) => (inXip(a >>>= 0) ? (xip(a) >>> (8 * (a & 2))) & 0xffff : r16(a));
+    mcu.readUint8 = (a: number) => (inXip(a >>>= 0) ? (xip(a) >>> (8 * (a & 3))) & 0xff : r8(a));
+    const refuse = (a: number) => { throw new SsiError(`store to the XIP window at 0x${a.toString(16)}: flash is not written that way`); };
+    mcu.writeUint32 = (a: number, v: number) => (inXip(a >>> 0) ? refuse(a >>> 0) : w32(a, v));
+    mcu.writeUint16 = (a: number, v: number) => (inXip(a >>> 0) ? refuse(a >>> 0) : w16(a, v));
+    mcu.writeUint8 = (a: number, v: number) => (inXip(a >>> 0) ? refuse(a >>> 0) : w8(a, v));
+
+    // BOOTSEL: the SS pad level in SIO GPIO_HI_IN bit 1.
+    const sio = mcu.sio;
+    const sioRead = sio.readUint32.bind(sio);
+    sio.readUint32 = (o: number) => {
+      const v = sioRead(o);
+      return o === 0x08 ? (v & ~2) | (f.ssPadLevel(this.bootsel) ? 2 : 0) : v;
+    };
+  }
+
+  private installUsb(mcu: RP2040): void {
+    const u = mcu.usbCtrl;
+    u.onUSBEnabled = () => this.usb?.enabled();
+    u.onEndpointWrite = (ep: number, data: Uint8Array) => this.usb?.endpointWrite(ep, data);
+    u.onEndpointRead = (ep: number, len: number) => this.usb?.endpointRead(ep, len);
+    const updated = u.DPRAMUpdated.bind(u);
+    u.DPRAMUpdated = (offset: number, value: number) => {
+      if (offset >= 0x80 && offset < 0x100) this.usb?.bufferControl(offset, value);
+      updated(offset, value);
+    };
+  }
+
+  /** The boot ROM's part: the flash back to plain reads, boot2 checked, copied and called. */
+  private bootRom(): void {
+    if (this.nor.continuous) {
+      const s = new NorSpiSession(this.nor);
+      for (let i = 0; i < 4; i++) s.exchange(0xff);
+      s.end();
+    }
+    const boot2 = this.nor.data.slice(0, 256);
+    const crc = new DataView(boot2.buffer).getUint32(252, true);
+    if (crc32Mpeg2(boot2.subarray(0, 252)) !== crc) {
+      this.mode = "bootrom";
+      return;
+    }
+    this.mode = "running";
+    for (let i = 0; i < 256; i += 4) this.mcu.writeUint32(BOOT2_SRAM + i, new DataView(boot2.buffer).getUint32(i, true));
+    const core = this.mcu.core;
+    core.SP = 0x20042000;
+    core.LR = 0;
+    core.PC = BOOT2_SRAM;
+  }
+
+  /** Execute one instruction. */
+  step(): void {
+    if (this.mode !== "running") {
+      this.clock.tick(Math.max(this.clock.nanosToNextAlarm, 1000));
+      return;
+    }
+    const core = this.mcu.core;
+    let cycles: number;
+    if (core.waiting) {
+      const ns = Math.max(this.clock.nanosToNextAlarm, 1000);
+      cycles = Math.ceil((ns * this.mcu.clkSys) / 1e9);
+    } else {
+      cycles = core.executeInstruction() + this.stallCycles;
+      this.stallCycles = 0;
+    }
+    this.cycles += cycles;
+    this.totalCycles += cycles;
+    this.clock.tick((cycles * 1e9) / this.mcu.clkSys);
+    if (this.watchdogFired) {
+      this.watchdogFired = false;
+      this.start("watchdog");
+    }
+  }
+
+  /** Run until `done()` holds (checked before each instruction) or `maxCycles` pass. */
+  runUntil(done: () => boolean, maxCycles = 50_000_000): boolean {
+    const limit = this.totalCycles + maxCycles;
+    while (!done()) {
+      if (this.totalCycles >= limit) return false;
+      this.step();
+    }
+    return true;
+  }
+
+  /** Run for `us` microseconds of simulated time. */
+  runFor(us: number): void {
+    const end = this.clock.nanos + us * 1000;
+    while (this.clock.nanos < end) this.step();
+  }
+
+  get pc(): number { return this.mcu.core.PC >>> 0; }
+  /** Simulated time in microseconds. */
+  get nowUs(): number { return this.clock.nanos / 1000; }
+}

@@ -1,0 +1,303 @@
+// The RP2040's flash interface for rp2040js, whose own SSI is a stub and which has no IO_QSPI:
+// the SSI (Synopsys DW_apb_ssi, RP2040 datasheet 4.10), the chip-select override of IO_QSPI
+// (2.19.6.4), the XIP cache controls (2.6.3) and reads through the XIP window (2.6.3.1),
+// with the project's NOR flash model (sim/nor-flash.ts) on the wires. Modelled:
+// - registers that only take writes while SSIENR = 0 (4.10.13: CTRLR0, CTRLR1, BAUDR,
+//   SPI_CTRLR0 and the sample delay); disabling clears both FIFOs;
+// - standard SPI (SPI_FRF 0) with TMOD 0 (transmit and receive), 8-bit frames: every frame
+//   pushed to DR0 clocks one byte each way; the chip select is the override when IO_QSPI
+//   forces it, else the SSI's own, which rises whenever the TX FIFO runs dry;
+// - quad (SPI_FRF 2) EEPROM reads (TMOD 3): the FIFO's first entry is the instruction
+//   (INST_L 8 bits), the next the address (ADDR_L nibbles; with 32 bits, a 24-bit address and a
+//   mode byte, the form W25Q chips take), then WAIT_CYCLES and NDF + 1 frames in;
+// - FIFOs of 16 entries with the time each frame takes at SCK = clk_sys / BAUDR: SR's BUSY,
+//   TFNF, TFE and RFNE, TXFLR and RXFLR follow simulated time, frames received while the RX
+//   FIFO is full are lost (counted in `rxOverflows`, as the RXOI interrupt would);
+// - XIP: with SSIENR = 1 and TMOD 3, a read of the window is a transaction built from
+//   SPI_CTRLR0 (XIP_CMD as instruction, or, with INST_L 0, as the mode bits after the address).
+//   A 16 KiB cache of 8-byte lines is modelled for its timing only (a miss stalls the CPU for
+//   the transfer; FLUSH empties it). Stores to the window raise an error: flash cannot be
+//   written that way.
+// Anything else (other frame sizes, TX-only quad, DDR) throws: the driver would be relying
+// on behaviour nobody has checked.
+import { clocksOf } from "../qspi-bus";
+import type { NorFlash, Transaction } from "../nor-flash";
+import { NorSpiSession } from "../nor-spi";
+
+export interface SsiHost {
+  /** Simulated time in nanoseconds. */
+  nanos(): number;
+  /** clk_sys in Hz. */
+  clkSys(): number;
+  /** The CPU waits `cycles` of clk_sys (an XIP cache miss). */
+  stall(cycles: number): void;
+}
+
+const FIFO_DEPTH = 16;
+const SR_BUSY = 1, SR_TFNF = 2, SR_TFE = 4, SR_RFNE = 8, SR_RFF = 16;
+
+export class SsiError extends Error {}
+
+interface Frame { value: number; at: number }
+
+export class Rp2040Flash {
+  // SSI registers
+  ctrlr0 = 0; ctrlr1 = 0; ssienr = 0; baudr = 0; rxSampleDly = 0; spiCtrlr0 = 0x03000218;
+  // IO_QSPI SS_CTRL (only OUTOVER and OEOVER matter here)
+  ssCtrl = 0;
+  /** Frames lost to a full RX FIFO (the driver took data too slowly or asked for too much). */
+  rxOverflows = 0;
+  txOverflows = 0;
+  /** XIP statistics: accesses, cache misses. */
+  xip = { reads: 0, misses: 0 };
+
+  private rx: Frame[] = [];
+  private txStarts: number[] = []; // when each pushed TX frame starts shifting
+  private lastDone = 0;            // when the last frame finishes (ns)
+  private pending: number[] = [];  // quad EEPROM read: instruction/address entries so far
+  private session: NorSpiSession | null = null;
+  private ssiSelect = false;       // the SSI's own chip select
+  private cache = new Int32Array(2048).fill(-1); // tag (line address) per line
+  private xipFast = false;         // the configured XIP read was checked to return the array
+
+  constructor(readonly chip: NorFlash, private readonly host: SsiHost) {}
+
+  /** After a chip reset: SSI registers and FIFOs to their reset values; the chip is not touched. */
+  reset(): void {
+    this.ctrlr0 = 0; this.ctrlr1 = 0; this.ssienr = 0; this.baudr = 0; this.spiCtrlr0 = 0x03000218;
+    this.ssCtrl = 0;
+    this.endSession();
+    this.rx = []; this.txStarts = []; this.pending = [];
+    this.cache.fill(-1);
+    this.xipFast = false;
+  }
+
+  // ---- chip select ----
+  private get forcedLow(): boolean { return ((this.ssCtrl >>> 8) & 3) === 2; }
+  private get forcedHigh(): boolean { return ((this.ssCtrl >>> 8) & 3) === 3; }
+  private csLow(): boolean { return this.forcedLow || (!this.forcedHigh && this.ssiSelect); }
+
+  private endSession(): void {
+    const s = this.session;
+    this.session = null;
+    if (s) s.end();
+  }
+
+  private updateSelect(): void {
+    if (!this.csLow()) this.endSession();
+  }
+
+  // ---- timing ----
+  private sckNs(): number {
+    if (this.baudr < 2) throw new SsiError(`SSI: BAUDR ${this.baudr} gives no SCK (datasheet 4.10.13: even, at least 2)`);
+    return (1e9 / this.host.clkSys()) * (this.baudr & 0xfffe);
+  }
+  private now(): number { return this.host.nanos(); }
+  private busy(): boolean { return this.now() < this.lastDone; }
+
+  private schedule(clocks: number): { start: number; done: number } {
+    const start = Math.max(this.now(), this.lastDone);
+    const done = start + clocks * this.sckNs();
+    this.lastDone = done;
+    return { start, done };
+  }
+
+  private pushRx(value: number, at: number): void {
+    // Entries not yet read by the CPU by the time this one lands.
+    const waiting = this.rx.length;
+    if (waiting >= FIFO_DEPTH) { this.rxOverflows++; return; }
+    this.rx.push({ value: value >>> 0, at });
+  }
+
+  // ---- registers (offsets from 0x18000000) ----
+  read(offset: number): number {
+    const now = this.now();
+    switch (offset) {
+      case 0x00: return this.ctrlr0;
+      case 0x04: return this.ctrlr1;
+      case 0x08: return this.ssienr;
+      case 0x14: return this.baudr;
+      case 0x20: return this.txStarts.filter((t) => t > now).length;
+      case 0x24: return this.rx.filter((f) => f.at <= now).length;
+      case 0x28: {
+        this.txStarts = this.txStarts.filter((t) => t > now);
+        const ready = this.rx.filter((f) => f.at <= now).length;
+        return (this.busy() ? SR_BUSY : 0) | (this.txStarts.length < FIFO_DEPTH ? SR_TFNF : 0) |
+          (this.txStarts.length === 0 ? SR_TFE : 0) | (ready ? SR_RFNE : 0) | (ready >= FIFO_DEPTH ? SR_RFF : 0);
+      }
+      case 0x58: return 0x51535049; // IDR
+      case 0x5c: return 0x3430312a; // SSI_VERSION_ID
+      case 0x60: {
+        const f = this.rx[0];
+        if (!f || f.at > now) return 0; // underflow: nothing there yet
+        this.rx.shift();
+        return f.value;
+      }
+      case 0xf0: return this.rxSampleDly;
+      case 0xf4: return this.spiCtrlr0;
+      default: return 0;
+    }
+  }
+
+  write(offset: number, value: number): void {
+    value >>>= 0;
+    const locked = this.ssienr & 1;
+    switch (offset) {
+      case 0x00: if (!locked) this.ctrlr0 = value; break;
+      case 0x04: if (!locked) this.ctrlr1 = value & 0xffff; break;
+      case 0x08:
+        this.ssienr = value & 1;
+        this.xipFast = false;
+        if (!this.ssienr) {
+          // Disabling stops everything at once: FIFOs cleared, the SSI's select released.
+          this.rx = []; this.txStarts = []; this.pending = [];
+          this.lastDone = Math.min(this.lastDone, this.now());
+          this.ssiSelect = false;
+          this.updateSelect();
+        }
+        break;
+      case 0x14: if (!locked) this.baudr = value & 0xffff; break;
+      case 0xf0: if (!locked) this.rxSampleDly = value & 0xff; break;
+      case 0xf4: if (!locked) this.spiCtrlr0 = value; break;
+      case 0x60: this.push(value); break;
+      default: break; // interrupt masks, DMA, thresholds: nothing here uses them
+    }
+  }
+
+  writeSsCtrl(value: number): void {
+    this.ssCtrl = value >>> 0;
+    this.xipFast = false;
+    if (this.csLow() && !this.session) this.session = new NorSpiSession(this.chip);
+    this.updateSelect();
+  }
+
+  // ---- transfers ----
+  private get frf(): number { return (this.ctrlr0 >>> 21) & 3; }
+  private get tmod(): number { return (this.ctrlr0 >>> 8) & 3; }
+  private get dfs(): number { return ((this.ctrlr0 >>> 16) & 31) + 1; }
+
+  private push(value: number): void {
+    if (!(this.ssienr & 1)) return; // a disabled SSI ignores its FIFO
+    this.xipFast = false;
+    const now = this.now();
+    this.txStarts = this.txStarts.filter((t) => t > now);
+    if (this.txStarts.length >= FIFO_DEPTH) { this.txOverflows++; return; }
+    if (this.frf === 0 && this.tmod === 0) return this.pushStandard(value);
+    if (this.frf === 2 && this.tmod === 3) return this.pushQuadRead(value);
+    throw new SsiError(`SSI model: SPI_FRF ${this.frf} with TMOD ${this.tmod} is not modelled`);
+  }
+
+  private pushStandard(value: number): void {
+    if (this.dfs !== 8) throw new SsiError(`SSI model: standard SPI with ${this.dfs}-bit frames is not modelled`);
+    // The SSI's own select rises when its FIFO ran dry before this frame.
+    if (this.ssiSelect && this.now() >= this.lastDone && !this.forcedLow) {
+      this.ssiSelect = false;
+      this.updateSelect();
+    }
+    this.ssiSelect = true;
+    if (this.csLow() && !this.session) this.session = new NorSpiSession(this.chip);
+    const { start, done } = this.schedule(8);
+    this.txStarts.push(start);
+    const back = this.session ? this.session.exchange(value & 0xff) : 0xff;
+    this.pushRx(back, done);
+  }
+
+  private pushQuadRead(value: number): void {
+    const spi = this.spiCtrlr0;
+    const instL = (spi >>> 8) & 3;
+    const addrL = (spi >>> 2) & 15;
+    const need = (instL ? 1 : 0) + (addrL ? 1 : 0);
+    this.pending.push(value);
+    const now = this.now();
+    this.txStarts.push(Math.max(now, this.lastDone));
+    if (this.pending.length < need) return;
+    const [first, second] = this.pending;
+    this.pending = [];
+    const t = this.transaction(instL ? first & 0xff : -1, instL ? second : first, ((this.ctrlr1 & 0xffff) + 1) * (this.dfs / 8));
+    const frameBytes = this.dfs / 8;
+    // Chip select for the whole transfer: a forced-high select means the chip sees nothing.
+    if (!this.forcedHigh) this.chip.transaction(t);
+    else t.data.fill(0xff);
+    const { start, done } = this.schedule(clocksOf(t));
+    this.txStarts = [start]; // instruction and address leave the FIFO as the transfer starts
+    const frames = t.data.length / frameBytes;
+    const perFrame = (done - start) / Math.max(frames, 1);
+    const headNs = done - start - perFrame * frames;
+    for (let i = 0; i < frames; i++) {
+      let v = 0;
+      for (let j = 0; j < frameBytes; j++) v = (v << 8) | t.data[i * frameBytes + j]; // first byte is the MSB
+      this.pushRx(v, start + headNs + perFrame * (i + 1));
+    }
+  }
+
+  /** A read as SPI_CTRLR0 describes it; `instr` -1 = no instruction phase. */
+  private transaction(instr: number, addrEntry: number, bytes: number): Transaction {
+    const spi = this.spiCtrlr0;
+    const tt = spi & 3, addrL = (spi >>> 2) & 15, wait = (spi >>> 11) & 31;
+    if (spi & (3 << 16)) throw new SsiError("SSI model: DDR is not modelled");
+    const quad = this.frf === 2;
+    const lines = (phaseQuad: boolean) => (quad && phaseQuad ? 4 : 1);
+    if (addrL !== 6 && addrL !== 8) throw new SsiError(`SSI model: ADDR_L ${addrL} (only 24 bits, or 24 + 8 mode bits)`);
+    const withMode = addrL === 8;
+    return {
+      instr: instr < 0 ? 0 : instr, instrLines: instr < 0 ? 0 : lines(tt === 2),
+      addr: withMode ? (addrEntry >>> 8) & 0xffffff : addrEntry & 0xffffff, addrBytes: 3, addrLines: lines(tt >= 1),
+      mode: withMode ? addrEntry & 0xff : 0, modeLines: withMode ? lines(tt >= 1) : 0,
+      dummy: wait, dataLines: quad ? 4 : 1, write: false, data: new Uint8Array(bytes),
+    };
+  }
+
+  // ---- XIP window ----
+  private xipReady(): boolean {
+    return (this.ssienr & 1) === 1 && this.tmod === 3 && ((this.ssCtrl >>> 8) & 3) === 0 && !this.session;
+  }
+
+  /** A 32-bit read of flash offset `offset` through the XIP window. */
+  readXip32(offset: number, cached: boolean): number {
+    this.xip.reads++;
+    const line = offset >>> 3;
+    const slot = line & (this.cache.length - 1);
+    const hit = cached && this.cache[slot] === line;
+    if (!hit) {
+      this.xip.misses++;
+      if (cached) this.cache[slot] = line;
+    }
+    if (!this.xipReady()) throw new SsiError(`XIP read at 0x${(0x10000000 + offset).toString(16)} while the SSI is not set up for XIP (the bus would stall)`);
+    if (!hit) {
+      // The controller reads the whole 8-byte line (two 32-bit frames) on a miss.
+      const t = this.transaction(((this.spiCtrlr0 >>> 8) & 3) ? this.spiCtrlr0 >>> 24 : -1, 0, 8);
+      this.host.stall(Math.ceil((clocksOf(t) * this.sckNs()) / (1e9 / this.host.clkSys())) + 4);
+    }
+    const size = this.chip.params.size;
+    const aligned = offset & ~3;
+    if (this.xipFast && !this.chip.busy()) {
+      const d = this.chip.data;
+      const o = aligned % size;
+      return (d[o] | (d[(o + 1) % size] << 8) | (d[(o + 2) % size] << 16) | (d[(o + 3) % size] << 24)) >>> 0;
+    }
+    // The real transaction: the chip may answer garbage (wrong mode, quad not enabled, busy).
+    const withInstr = ((this.spiCtrlr0 >>> 8) & 3) !== 0;
+    const mode = this.spiCtrlr0 >>> 24;
+    const addrL = (this.spiCtrlr0 >>> 2) & 15;
+    const entry = addrL === 8 && !withInstr ? ((aligned % size) << 8) | mode : aligned % size;
+    const t = this.transaction(withInstr ? mode : -1, entry >>> 0, 4);
+    this.chip.transaction(t);
+    const v = (t.data[0] | (t.data[1] << 8) | (t.data[2] << 16) | (t.data[3] << 24)) >>> 0;
+    const d = this.chip.data;
+    const o = aligned % size;
+    const truth = (d[o] | (d[(o + 1) % size] << 8) | (d[(o + 2) % size] << 16) | (d[(o + 3) % size] << 24)) >>> 0;
+    // Once the configured read has returned the array, the next reads can skip the bus model
+    // until anything about the SSI or the chip select changes.
+    if (v === truth && !this.chip.busy()) this.xipFast = true;
+    return v;
+  }
+
+  flushCache(): void { this.cache.fill(-1); }
+
+  /** The level of the QSPI_SS pad: the SSI or the override drive it, unless output is
+   *  disabled (OEOVER = 2), when the board's pull-up holds it high and BOOTSEL pulls it low. */
+  ssPadLevel(bootselPressed: boolean): boolean {
+    if (((this.ssCtrl >>> 12) & 3) === 2) return !bootselPressed;
+    return !this.csLow();
+  }
+}
