@@ -16,9 +16,18 @@ export function setupBytes(s: Setup): Uint8Array {
   return b;
 }
 
+/** What a USBDevice adapter (tools/usb/sim-device.ts) needs from a host on a simulated bus:
+ *  this simulator's, or the one on the emulated RP2040 (sim/rp2040/usb-host.ts). */
+export interface ControlHost {
+  present(): boolean;
+  control(setup: Setup, data?: Uint8Array, timeoutMs?: number): ControlResult;
+  reset(): ControlStatus;
+  sleep(ms: number): void;
+}
+
 class Abort { constructor(readonly status: ControlStatus) {} }
 
-export class SimUsbHost {
+export class SimUsbHost implements ControlHost {
   timing: UsbTiming;
   /** Control transfers done, for tests and benchmarks. */
   transfers = 0;

@@ -12,7 +12,7 @@
 // cache-miss stalls) at the current clk_sys; clk_sys starts at the ROSC's ~6.5 MHz.
 import { RP2040 } from "rp2040js";
 import { NorFlash, type FlashTiming } from "../nor-flash";
-import { CHIPS } from "../chips";
+import { CHIPS, type ChipName } from "../chips";
 import type { SimClock } from "../clock";
 import { NorSpiSession } from "../nor-spi";
 import { Rp2040Flash, SsiError } from "./ssi";
@@ -20,8 +20,6 @@ import { crc32Mpeg2 } from "../../tools/build/crc32-mpeg2";
 
 const XIP_BASE = 0x10000000, XIP_END = 0x14000000;
 const BOOT2_SRAM = 0x20041f00;
-
-export type ChipName = keyof typeof CHIPS;
 
 export interface UsbHooks {
   enabled(): void;

@@ -1,6 +1,6 @@
 // Raw DFU/DfuSe requests over the simulated host, one control transfer each, so protocol tests
 // can assert exactly what every request does. (The real client is tools/dfu/.)
-import type { SimUsbHost, ControlResult } from "../../sim/usb-host";
+import type { ControlHost, ControlResult } from "../../sim/usb-host";
 
 export const DFU = { DETACH: 0, DNLOAD: 1, UPLOAD: 2, GETSTATUS: 3, CLRSTATUS: 4, GETSTATE: 5, ABORT: 6 } as const;
 export const ST = {
@@ -17,7 +17,7 @@ export const TRANSFER = 4096;
 export interface DfuStatus { status: number; pollMs: number; state: number }
 
 export class DfuRequests {
-  constructor(readonly host: SimUsbHost, readonly iface = 0) {}
+  constructor(readonly host: ControlHost, readonly iface = 0) {}
 
   out(req: number, value: number, data?: Uint8Array): ControlResult {
     return this.host.control({ bmRequestType: 0x21, bRequest: req, wValue: value, wIndex: this.iface, wLength: data?.length ?? 0 }, data);

@@ -1,6 +1,7 @@
-// A WebUSB USBDevice backed by the in-process simulator, so the DFU client (tools/dfu/) runs
-// unchanged against a simulated board. Transfers run the board in simulated time.
-import type { SimUsbHost } from "../../sim/usb-host";
+// A WebUSB USBDevice backed by an in-process simulated bus (the Wasm simulator's host or the
+// emulated RP2040's), so the DFU client (tools/dfu/) runs unchanged against a simulated board.
+// Transfers run the board in simulated time.
+import type { ControlHost } from "../../sim/usb-host";
 import type { USBDevice, USBControlTransferParameters, USBConfiguration, USBInTransferResult, USBOutTransferResult } from "../dfu/webusb";
 
 import { bmRequestTypeOf, bytesOf } from "./setup-bits";
@@ -17,7 +18,7 @@ export class SimUsbDevice implements USBDevice {
   serialNumber: string | null = null;
   productName: string | null = null;
 
-  constructor(readonly host: SimUsbHost) {}
+  constructor(readonly host: ControlHost) {}
 
 
   private raw(bmRequestType: number, s: USBControlTransferParameters, wLength: number, data?: Uint8Array) {

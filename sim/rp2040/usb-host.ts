@@ -1,0 +1,167 @@
+// A USB host for the emulated RP2040, on rp2040js's device-controller hooks: SETUP packets go
+// in with sendSetupPacket, IN packets come out through onEndpointWrite when the firmware hands
+// a buffer to the controller, OUT packets go in with endpointReadDone when the firmware has
+// armed a buffer (onEndpointRead). rp2040js models neither STALL nor data toggles, so the host
+// watches the firmware's buffer-control writes itself: a STALL bit ends the stage with a
+// stall, and every packet's DATA0/DATA1 is checked against the toggle sequence of USB 2.0
+// 8.5.3 (DATA1 first after SETUP, alternating per direction); mismatches are collected in
+// `pidErrors`. Same interface as the Wasm simulator's host (sim/usb-host.ts), so the flasher's
+// DFU client (tools/dfu/) runs unchanged on top.
+import type { ControlHost, ControlResult, ControlStatus, Setup } from "../usb-host";
+import { setupBytes } from "../usb-host";
+import type { Rp2040Emu, UsbHooks } from "./emulator";
+
+const BUF_STALL = 1 << 11, BUF_AVAILABLE = 1 << 10, BUF_DATA1 = 1 << 13;
+const EP0_IN_CTRL = 0x80, EP0_OUT_CTRL = 0x84;
+
+class Abort { constructor(readonly status: ControlStatus) {} }
+
+export class Rp2040UsbHost implements ControlHost, UsbHooks {
+  /** Host time per control transfer (scheduling, the OS), microseconds. */
+  transferOverheadUs = 50;
+  transfers = 0;
+  pidErrors: string[] = [];
+  private on = false;
+  private onSince = -1; // which reset (emu.resets.length) the firmware enabled USB after
+  private inPackets: Uint8Array[] = [];
+  private outArmed = -1;
+  private stalled = false;
+  private expectIn = 1;
+  private expectOut = 1;
+
+  constructor(readonly emu: Rp2040Emu) {
+    emu.usb = this;
+  }
+
+  // ---- device side (hooks) ----
+  enabled(): void { this.on = true; this.onSince = this.emu.resets.length; }
+  endpointWrite(ep: number, data: Uint8Array): void { if (ep === 0) this.inPackets.push(data); }
+  endpointRead(ep: number, len: number): void { if (ep === 0) this.outArmed = len; }
+  bufferControl(offset: number, value: number): void {
+    if (offset !== EP0_IN_CTRL && offset !== EP0_OUT_CTRL) return;
+    if (value & BUF_STALL) { this.stalled = true; return; }
+    if (!(value & BUF_AVAILABLE)) return;
+    const pid = value & BUF_DATA1 ? 1 : 0;
+    const isIn = offset === EP0_IN_CTRL;
+    const want = isIn ? this.expectIn : this.expectOut;
+    if (pid !== want) this.pidErrors.push(`${isIn ? "IN" : "OUT"} packet ${this.transfers}: DATA${pid}, expected DATA${want}`);
+    if (isIn) this.expectIn ^= 1; else this.expectOut ^= 1;
+  }
+
+  // ---- host side ----
+  /** The firmware has its controller on and the pull-up connected, and the chip runs it. */
+  present(): boolean { return this.on && this.onSince === this.emu.resets.length && this.emu.mode === "running"; }
+
+  private run(done: () => boolean, deadlineNs: number): void {
+    const emu = this.emu;
+    const resets = emu.resets.length;
+    while (!done()) {
+      if (emu.resets.length !== resets) { this.on = false; throw new Abort("nodevice"); }
+      if (this.stalled) throw new Abort("stall");
+      if (emu.clock.nanos >= deadlineNs) throw new Abort("timeout");
+      emu.step();
+    }
+  }
+
+  private pass(us: number): void {
+    const end = this.emu.clock.nanos + us * 1000;
+    const resets = this.emu.resets.length;
+    while (this.emu.clock.nanos < end) {
+      this.emu.step();
+      if (this.emu.resets.length !== resets) { this.on = false; return; }
+    }
+  }
+
+  private inPacket(deadline: number): Uint8Array {
+    this.run(() => this.inPackets.length > 0, deadline);
+    return this.inPackets.shift()!;
+  }
+
+  private outPacket(data: Uint8Array, deadline: number): void {
+    this.run(() => this.outArmed >= 0, deadline);
+    if (data.length > this.outArmed) throw new Abort("stall"); // babble: more than the buffer takes
+    this.outArmed = -1;
+    this.emu.mcu.usbCtrl.endpointReadDone(0, data);
+  }
+
+  control(setup: Setup, data?: Uint8Array, timeoutMs = 5000): ControlResult {
+    this.transfers++;
+    this.pass(this.transferOverheadUs);
+    const deadline = this.emu.clock.nanos + timeoutMs * 1e6;
+    const received: Uint8Array[] = [];
+    let total = 0;
+    try {
+      if (!this.present()) throw new Abort("nodevice");
+      // A SETUP clears whatever the previous transfer left: stalls, queued packets.
+      this.inPackets = [];
+      this.outArmed = -1;
+      this.stalled = false;
+      this.expectIn = 1;
+      this.expectOut = 1;
+      this.emu.mcu.usbCtrl.sendSetupPacket(setupBytes(setup));
+      if ((setup.bmRequestType & 0x80) && setup.wLength > 0) {
+        while (total < setup.wLength) {
+          const pkt = this.inPacket(deadline);
+          received.push(pkt);
+          total += pkt.length;
+          if (pkt.length < 64) break;
+        }
+        if (total > setup.wLength) throw new Error(`device sent ${total} bytes for wLength ${setup.wLength}`);
+        this.outPacket(new Uint8Array(0), deadline);
+      } else {
+        const out = data ?? new Uint8Array(0);
+        if (out.length !== setup.wLength) throw new Error("OUT data length differs from wLength");
+        for (let off = 0; off < out.length; off += 64) this.outPacket(out.subarray(off, off + 64), deadline);
+        const status = this.inPacket(deadline);
+        if (status.length !== 0) throw new Error(`status stage: device sent ${status.length} bytes`);
+      }
+      // The controller reports the status stage's completion a little later (rp2040js: 10 us);
+      // the next SETUP must not overtake it.
+      this.pass(20);
+    } catch (e) {
+      if (e instanceof Abort) return { status: e.status, data: new Uint8Array(0) };
+      throw e;
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const p of received) { out.set(p, o); o += p.length; }
+    return { status: "ok", data: out };
+  }
+
+  /** Host-side sleep: the chip keeps running. */
+  sleep(ms: number): void { this.pass(ms * 1000); }
+
+  /** Wait (in simulated time) for the firmware to connect. */
+  waitForDevice(timeoutMs = 1000): boolean {
+    const end = this.emu.clock.nanos + timeoutMs * 1e6;
+    while (!this.present() && this.emu.clock.nanos < end) this.emu.step();
+    return this.present();
+  }
+
+  /** USB bus reset (10 ms of SE0, USB 2.0 7.1.7.5), then what the OS does to enumerate. */
+  reset(): ControlStatus {
+    if (!this.present()) return "nodevice";
+    this.emu.mcu.usbCtrl.resetDevice();
+    this.pass(10_100);
+    return this.enumerate();
+  }
+
+  enumerate(): ControlStatus {
+    const steps: Setup[] = [
+      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 64 },
+      { bmRequestType: 0x00, bRequest: 5, wValue: 7, wIndex: 0, wLength: 0 },
+      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 },
+      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 9 },
+      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 },
+      { bmRequestType: 0x00, bRequest: 9, wValue: 1, wIndex: 0, wLength: 0 },
+    ];
+    for (const s of steps) {
+      const r = this.control(s, undefined, 1000);
+      if (r.status !== "ok") return r.status;
+    }
+    return "ok";
+  }
+
+  /** The address the firmware has applied (ADDR_ENDP), for checking SET_ADDRESS. */
+  get deviceAddress(): number { return this.emu.mcu.usbCtrl.readUint32(0) & 0x7f; }
+}

@@ -1,0 +1,183 @@
+// The RP2040 firmware as built (build/rp2040/qspiboot.bin: boot2, startup, HAL and the
+// translated core as Cortex-M0+ code) running in rp2040js, with the project's NOR flash model
+// behind the SSI model of sim/rp2040/ssi.ts and a USB host on the emulated controller. What a
+// user does with a Pico: plug it in, see the DFU device, download the example, watch it run.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Rp2040Emu } from "../sim/rp2040/emulator";
+import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
+import { SimBoard } from "../sim/board";
+import { SimUsbHost, type ControlHost, type Setup } from "../sim/usb-host";
+import { SimUsbDevice } from "../tools/usb/sim-device";
+import { DfuDevice } from "../tools/dfu/client";
+import { loadImage } from "../tools/image/load";
+import { DfuRequests, ST, STATUS } from "./lib/dfu-requests";
+
+const BUILD = join(import.meta.dirname, "..", "build", "rp2040");
+const firmware = readFileSync(join(BUILD, "qspiboot.bin"));
+const example = loadImage(join(BUILD, "example.elf")).segments;
+const APP = 0x10000;
+const RECORD = (2 << 20) - 4096; // last sector of the W25Q16JV
+
+function freshPico(): { emu: Rp2040Emu; host: Rp2040UsbHost } {
+  const emu = new Rp2040Emu();
+  emu.program(0, firmware);
+  emu.powerOn();
+  return { emu, host: new Rp2040UsbHost(emu) };
+}
+
+async function dfu(host: ControlHost) {
+  return new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open();
+}
+
+function appEntry(emu: Rp2040Emu): number {
+  const d = emu.nor.data;
+  return (d[APP + 4] | (d[APP + 5] << 8) | (d[APP + 6] << 16) | (d[APP + 7] << 24)) & ~1;
+}
+
+function checkBus(emu: Rp2040Emu, host: Rp2040UsbHost) {
+  assert.equal(host.pidErrors, [], "every packet had the right DATA0/DATA1");
+  assert.is(emu.flash.rxOverflows, 0, "the driver never let the SSI's RX FIFO overflow");
+  assert.is(emu.flash.txOverflows, 0);
+}
+
+test("blank flash (bootloader only): the chip comes up as the DFU device, no image to run", async () => {
+  const { emu, host } = freshPico();
+  assert.ok(host.waitForDevice(200), "USB device connected");
+  assert.is(host.reset(), "ok");
+  assert.is(host.deviceAddress, 7, "SET_ADDRESS applied after its status stage");
+  const dev = await dfu(host);
+  assert.is(dev.info!.bootReason, "no image");
+  assert.is(dev.info!.jedecId, 0x1540ef, "W25Q16JV found over the SSI");
+  assert.is(dev.info!.flashSize, 2 << 20);
+  assert.ok(emu.nor.quadEnabled(), "boot2 left QE set");
+  checkBus(emu, host);
+});
+
+test("every descriptor matches the Wasm simulator's for the same board", async () => {
+  const { host } = freshPico();
+  host.waitForDevice(200);
+  host.reset();
+  const sim = await SimBoard.create({ board: "rp2040" });
+  sim.powerOn();
+  const simHost = new SimUsbHost(sim);
+  simHost.enumerate();
+  const requests: Setup[] = [
+    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 },
+    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 },
+    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0f00, wIndex: 0, wLength: 255 },
+    ...[0, 1, 2, 3, 4, 5].map((i) => ({ bmRequestType: 0x80, bRequest: 6, wValue: 0x0300 | i, wIndex: 0x409, wLength: 255 })),
+    { bmRequestType: 0xc0, bRequest: 0x02, wValue: 0, wIndex: 7, wLength: 512 },   // MS OS 2.0 set
+    { bmRequestType: 0xc0, bRequest: 0x01, wValue: 1, wIndex: 2, wLength: 255 },   // WebUSB landing page
+    { bmRequestType: 0x80, bRequest: 0, wValue: 0, wIndex: 0, wLength: 2 },        // GET_STATUS
+    { bmRequestType: 0x80, bRequest: 8, wValue: 0, wIndex: 0, wLength: 1 },        // GET_CONFIGURATION
+  ];
+  for (const s of requests) {
+    const want = simHost.control(s);
+    const got = host.control(s);
+    const what = `request ${s.bmRequestType.toString(16)}/${s.bRequest} wValue ${s.wValue.toString(16)}`;
+    assert.is(got.status, want.status, what);
+    assert.equal([...got.data], [...want.data], what);
+  }
+  const serial = host.control({ bmRequestType: 0x80, bRequest: 6, wValue: 0x0303, wIndex: 0x409, wLength: 255 });
+  assert.ok(serial.data.length > 2, "a serial number string (from the flash chip's unique ID)");
+});
+
+test("DFU download of the example application, leave: it runs from XIP and talks on UART0", async () => {
+  const { emu, host } = freshPico();
+  host.waitForDevice(200);
+  host.reset();
+  const dev = await dfu(host);
+  const r = await dev.flash(example, { leave: true });
+  assert.is(r.sectorsSent, 1);
+  checkBus(emu, host);
+  const resets = emu.resets.length;
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "the CPU reaches the application's reset handler");
+  assert.equal(emu.resets.slice(resets - 1), ["watchdog"], "left DFU mode through one watchdog reset");
+  assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 5_000_000), "UART output seen");
+  assert.match(emu.uart, /hello from the Pico, running from flash/);
+  assert.equal([...emu.nor.data.subarray(APP, APP + example[0].data.length)], [...example[0].data]);
+  assert.ok(emu.flash.xip.reads > 0 && !host.present(), "running from XIP, no USB device");
+});
+
+test("a reboot of the chip with the flash kept runs the application again", async () => {
+  const { emu, host } = freshPico();
+  host.waitForDevice(200);
+  host.reset();
+  await (await dfu(host)).flash(example, { leave: true });
+  emu.runUntil(() => emu.uart.includes("blink on"), 10_000_000);
+  emu.uart = "";
+  emu.reboot();
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000));
+  assert.ok(emu.runUntil(() => emu.uart.includes("hello"), 5_000_000));
+  emu.powerOn();
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "and after a power cycle");
+});
+
+test("the application's reboot-to-bootloader request brings the DFU device back", async () => {
+  const { emu, host } = freshPico();
+  host.waitForDevice(200);
+  host.reset();
+  await (await dfu(host)).flash(example, { leave: true });
+  assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 10_000_000));
+  emu.mcu.uart[0].feedByte("b".charCodeAt(0)); // the example reboots into the bootloader on 'b'
+  assert.ok(host.waitForDevice(500), "DFU device back");
+  host.reset();
+  assert.is((await dfu(host)).info!.bootReason, "application asked");
+});
+
+test("a corrupted record, or an update cut short, is not run: the chip stays in DFU mode", async () => {
+  const { emu, host } = freshPico();
+  host.waitForDevice(200);
+  host.reset();
+  await (await dfu(host)).flash(example, { leave: true });
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000));
+  emu.nor.data[RECORD + 24] ^= 1; // record checksum
+  emu.powerOn();
+  assert.ok(host.waitForDevice(500), "stays in DFU mode");
+  assert.ok(!emu.runUntil(() => emu.pc === appEntry(emu), 2_000_000), "the application never runs");
+  emu.nor.data[RECORD + 24] ^= 1;
+  emu.powerOn();
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "repaired, it boots");
+
+  // A download that erased the first sector and then lost the host.
+  emu.bootsel = true;
+  emu.reboot();
+  assert.ok(host.waitForDevice(500), "BOOTSEL held: DFU mode");
+  emu.bootsel = false;
+  host.reset();
+  const d = new DfuRequests(host);
+  assert.is(d.erase(0x10010000).state, ST.dfuDNLOAD_IDLE);
+  emu.powerOn();
+  assert.ok(host.waitForDevice(500));
+  host.reset();
+  assert.is((await dfu(host)).info!.bootReason, "update interrupted");
+});
+
+test("writes aimed at the bootloader's region are refused and change nothing", async () => {
+  const { emu, host } = freshPico();
+  host.waitForDevice(200);
+  host.reset();
+  const before = emu.nor.data.slice(0, APP);
+  const d = new DfuRequests(host);
+  for (const addr of [0x10000000, 0x10000100, 0x1000f000]) {
+    d.setAddress(addr);
+    assert.is(d.dnload(2, new Uint8Array(4096).fill(0x5a)), "ok");
+    const s = d.pollWhile([ST.dfuDNBUSY, ST.dfuDNLOAD_SYNC]);
+    assert.is(s.state, ST.dfuERROR, `data block at ${addr.toString(16)}`);
+    assert.is(s.status, STATUS.errADDRESS);
+    d.clrStatus();
+    const e = d.erase(addr);
+    assert.is(e.status, STATUS.errADDRESS, `erase at ${addr.toString(16)}`);
+    d.clrStatus();
+  }
+  const m = d.massErase();
+  assert.is(m.status, STATUS.OK, "mass erase is allowed: it covers the application region only");
+  host.sleep(100);
+  assert.equal(emu.nor.data.subarray(0, APP), before, "boot2 and the bootloader untouched");
+  checkBus(emu, host);
+});
+
+test.run();
