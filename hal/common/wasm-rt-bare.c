@@ -36,7 +36,8 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, u
   memory->size = sizeof linear_memory;
   memory->pages = 1;
   memory->max_pages = max_pages;
-  for (uint32_t i = 0; i < sizeof linear_memory; i++) linear_memory[i] = 0;
+  // Already zero: it lives in .bss, which every chip's startup clears, and the core is
+  // instantiated once per reset (clearing it again cost 112k cycles of boot on the M0+).
 }
 
 void wasm_rt_free_memory(wasm_rt_memory_t* memory) { (void)memory; }

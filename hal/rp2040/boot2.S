@@ -4,7 +4,9 @@
    continuous-read mode (mode bits A0h: the chip expects only address and mode after the first
    read), and enter the bootloader through the vector table at 0x10000100.
    Register offsets and fields: RP2040 datasheet 4.10.13 (SSI); W25Q16JV datasheet 8.2
-   (status registers, 01h/35h/05h, EBh). clk_sys is still the ROSC here (~6 MHz): SCK = /4. */
+   (status registers, 01h/35h/05h, EBh). SCK = clk_sys / 2, sampled one clk_sys later: the
+   settings stay when the reset stub switches clk_sys to 125 MHz (62.5 MHz SCK; the W25Q16JV
+   takes 133 MHz), as pico-sdk's boot2 does. */
   .syntax unified
   .cpu cortex-m0plus
   .thumb
@@ -17,6 +19,7 @@
   .equ SR, 0x28
   .equ DR0, 0x60
   .equ SPI_CTRLR0, 0xf4
+  .equ RX_SAMPLE_DLY, 0xf0
   .equ SR_TFE_BUSY, 0x5                       /* TFE bit 2, BUSY bit 0 */
   .equ CTRLR0_STD, (7 << 16)                  /* 8-bit frames, TX and RX, standard SPI */
   .equ CTRLR0_XIP, (2 << 21) | (31 << 16) | (3 << 8) /* quad, 32-bit frames, EEPROM read */
@@ -38,8 +41,11 @@ _boot2:
   ldr r3, =SSI_BASE
   movs r0, #0
   str r0, [r3, #SSIENR]
-  movs r0, #4
+  movs r0, #2
   str r0, [r3, #BAUDR]
+  movs r0, #1
+  movs r1, #RX_SAMPLE_DLY
+  str r0, [r3, r1]
   ldr r0, =CTRLR0_STD
   str r0, [r3, #CTRLR0]
   movs r0, #1

@@ -1,10 +1,13 @@
 // Clock tree for the bootloader: XOSC 12 MHz -> clk_ref; PLL_SYS 1500/6/2 = 125 MHz -> clk_sys;
 // PLL_USB 1200/5/5 = 48 MHz -> clk_usb (RP2040 datasheet 2.15, 2.16, 2.18). clk_peri is left
-// to the application. Runs from SRAM, before anything reads the timer.
+// to the application. The first thing the reset stub does, from flash (section .entry): the
+// copy into SRAM that follows then runs at 125 MHz instead of the ROSC's ~6 MHz.
 #include "board.h"
 #include "regs.h"
 
-static void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint32_t post2) {
+#define ENTRY __attribute__((section(".entry")))
+
+ENTRY static void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint32_t post2) {
   PLL_PWR(base) = PLL_PWR_PD | PLL_PWR_POSTDIVPD | PLL_PWR_VCOPD | (1u << 2); // all off (DSMPD stays set)
   PLL_CS(base) = 1;                         // REFDIV 1: 12 MHz reference
   PLL_FBDIV_INT(base) = fbdiv;
@@ -14,7 +17,7 @@ static void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint32_t po
   PLL_PWR(base) &= ~PLL_PWR_POSTDIVPD;
 }
 
-void clocks_init(void) {
+ENTRY void clocks_init(void) {
   CLK_SYS_RESUS_CTRL = 0;
   XOSC_CTRL = XOSC_CTRL_1_15MHZ;
   XOSC_STARTUP = BOARD_XOSC_STARTUP_DELAY;

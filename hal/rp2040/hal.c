@@ -5,10 +5,7 @@
 #include "board.h"
 #include "regs.h"
 
-void clocks_init(void);
-
 void hal_chip_init(void) {
-  clocks_init();
   WATCHDOG_TICK = WATCHDOG_TICK_ENABLE | BOARD_CLK_REF_MHZ; // 1 us ticks for TIMER
   RESETS_RESET_CLR = RESET_TIMER;
   while (!(RESETS_DONE & RESET_TIMER)) {}
