@@ -85,6 +85,47 @@ test("every descriptor matches the Wasm simulator's for the same board", async (
   assert.ok(serial.data.length > 2, "a serial number string (from the flash chip's unique ID)");
 });
 
+test("boot2 sets QE once when the chip comes with it clear; later boots leave it alone", async () => {
+  const emu = new Rp2040Emu();
+  emu.nor.startState({ qe: false });
+  emu.program(0, firmware);
+  emu.powerOn();
+  const host = new Rp2040UsbHost(emu);
+  assert.ok(host.waitForDevice(200));
+  assert.ok(emu.nor.quadEnabled());
+  assert.is(emu.nor.stats.statusWrites, 1, "one non-volatile status write");
+  emu.powerOn();
+  assert.ok(host.waitForDevice(200));
+  assert.is(emu.nor.stats.statusWrites, 1, "none on the next boot");
+});
+
+test("back-to-back transfers: a status-stage completion and the next SETUP pending together", async () => {
+  const { emu, host } = freshPico();
+  host.waitForDevice(200);
+  host.reset();
+  host.backToBack = true;
+  // Count the polls that find SETUP_REC (SIE_STATUS bit 17) and a buffer completion together.
+  const ctrl = emu.mcu.usbCtrl as unknown as { readUint32(o: number): number; buffStatus: number };
+  const read = ctrl.readUint32.bind(ctrl);
+  let together = 0;
+  ctrl.readUint32 = (o: number) => {
+    const v = read(o);
+    if (o === 0x50 && v & (1 << 17) && ctrl.buffStatus) together++;
+    return v;
+  };
+  for (let i = 0; i < 20; i++) {
+    const r = host.control({ bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 });
+    assert.is(r.status, "ok", `configuration descriptor, round ${i}`);
+    assert.is(r.data[1], 2);
+    const st = host.control({ bmRequestType: 0x00, bRequest: 9, wValue: 1, wIndex: 0, wLength: 0 });
+    assert.is(st.status, "ok", `SET_CONFIGURATION, round ${i}`);
+  }
+  const d = new DfuRequests(host);
+  for (let i = 0; i < 10; i++) assert.is(d.getStatus().state, ST.dfuIDLE);
+  assert.ok(together >= 20, `the case happened (${together} times)`);
+  checkBus(emu, host);
+});
+
 test("DFU download of the example application, leave: it runs from XIP and talks on UART0", async () => {
   const { emu, host } = freshPico();
   host.waitForDevice(200);

@@ -19,6 +19,10 @@ class Abort { constructor(readonly status: ControlStatus) {} }
 export class Rp2040UsbHost implements ControlHost, UsbHooks {
   /** Host time per control transfer (scheduling, the OS), microseconds. */
   transferOverheadUs = 50;
+  /** Send each SETUP as soon as the previous status stage is on the wire, without waiting for
+   *  the controller to report it: the firmware then finds a status completion and a new SETUP
+   *  pending together, as on a fast host. */
+  backToBack = false;
   transfers = 0;
   pidErrors: string[] = [];
   private on = false;
@@ -81,12 +85,12 @@ export class Rp2040UsbHost implements ControlHost, UsbHooks {
     this.run(() => this.outArmed >= 0, deadline);
     if (data.length > this.outArmed) throw new Abort("stall"); // babble: more than the buffer takes
     this.outArmed = -1;
-    this.emu.mcu.usbCtrl.endpointReadDone(0, data);
+    this.emu.mcu.usbCtrl.endpointReadDone(0, data, this.backToBack ? 0 : undefined);
   }
 
   control(setup: Setup, data?: Uint8Array, timeoutMs = 5000): ControlResult {
     this.transfers++;
-    this.pass(this.transferOverheadUs);
+    if (!this.backToBack) this.pass(this.transferOverheadUs);
     const deadline = this.emu.clock.nanos + timeoutMs * 1e6;
     const received: Uint8Array[] = [];
     let total = 0;
@@ -116,8 +120,8 @@ export class Rp2040UsbHost implements ControlHost, UsbHooks {
         if (status.length !== 0) throw new Error(`status stage: device sent ${status.length} bytes`);
       }
       // The controller reports the status stage's completion a little later (rp2040js: 10 us);
-      // the next SETUP must not overtake it.
-      this.pass(20);
+      // the next SETUP must not overtake it (back-to-back: it arrives together with it).
+      this.pass(this.backToBack ? 0.01 : 20);
     } catch (e) {
       if (e instanceof Abort) return { status: e.status, data: new Uint8Array(0) };
       throw e;
