@@ -131,8 +131,12 @@ test("DFU download of the example application, leave: it runs from XIP and talks
   host.waitForDevice(200);
   host.reset();
   const dev = await dfu(host);
-  const r = await dev.flash(example, { leave: true });
+  const r = await dev.flash(example, { leave: false });
   assert.is(r.sectorsSent, 1);
+  const back = await dev.read(0x10010000, 5000); // DFU upload: IN data stages of 64-byte packets
+  assert.equal([...back.subarray(0, example[0].data.length)], [...example[0].data]);
+  assert.ok(back.subarray(example[0].data.length).every((b) => b === 0xff));
+  await dev.leave();
   checkBus(emu, host);
   const resets = emu.resets.length;
   assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "the CPU reaches the application's reset handler");
