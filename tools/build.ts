@@ -87,7 +87,8 @@ function headersHash(dirs: string[]): string {
 
 export interface BuildResult { board: string; elf: string; bin: string; rebuilt: boolean; sizes: ReturnType<typeof sizeTable> }
 
-export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string } = {}): Promise<BuildResult> {
+/** `defines`: extra -D options for a variant (e.g. "BOARD_FLAGS=1"); give it its own outDir. */
+export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string; defines?: string[] } = {}): Promise<BuildResult> {
   const board: Board = BOARDS[name];
   if (!board) throw new Error(`unknown board ${name}: ${Object.keys(BOARDS).join(", ")}`);
   const { memoryBytes } = await translateCore();
@@ -96,7 +97,8 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
   mkdirSync(objDir, { recursive: true });
   const cpu = board.cpuFlags;
   const includes = ["-I", GEN, "-I", join(root, "hal/common"), "-I", join(root, "hal", board.halDir)];
-  const defines = [`-DQSPIBOOT_MEMORY_BYTES=${memoryBytes}`, "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0"];
+  const defines = [`-DQSPIBOOT_MEMORY_BYTES=${memoryBytes}`, "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0",
+    ...(opts.defines ?? []).map((d) => `-D${d}`)];
   const hdrs = headersHash([GEN, join(root, "hal/common"), join(root, "hal", board.halDir)]);
 
   const units: { src: string; flags: string[]; group: string }[] = [

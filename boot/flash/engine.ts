@@ -113,7 +113,17 @@ function compare(from: u32, p: usize, n: u32): i32 {
   for (let o: u32 = 0; o < n; o += 256) {
     const k = n - o < 256 ? n - o : 256;
     if (chip.read(from + o, scratch, k) < 0) return -1;
-    for (let i: u32 = 0; i < k; i++) {
+    // Word by word where the buffer allows (it nearly always does): the M0+ pays a call per
+    // byte load of the translated code.
+    let i: u32 = 0;
+    if (((p + o) & 3) == 0) {
+      for (; i + 4 <= k; i += 4) {
+        const f = load<u32>(scratch + i);
+        const d = load<u32>(p + o + i);
+        if (f != d) { equal = false; if ((f & d) != d) { programmable = false; break; } }
+      }
+    }
+    for (; programmable && i < k; i++) {
       const f = load<u8>(scratch + i);
       const d = load<u8>(p + o + i);
       if (f != d) { equal = false; if ((f & d) != d) { programmable = false; break; } }
@@ -231,7 +241,9 @@ function stepWrite(): i32 {
     if (n > b - pos) n = b - pos;
     const p = jBuf + (pos - jAddr);
     let allFF = true;
-    for (let i: u32 = 0; i < n; i++) if (load<u8>(p + i) != 0xff) { allFF = false; break; }
+    let i: u32 = 0;
+    if ((p & 3) == 0) for (; i + 4 <= n; i += 4) if (load<u32>(p + i) != 0xffffffff) { allFF = false; break; }
+    for (; allFF && i < n; i++) if (load<u8>(p + i) != 0xff) { allFF = false; break; }
     // Nothing to do for FFh on an erased page, nor for a page that already holds the data.
     if (allFF || (!erased && compare(pos, p, n) == 2)) { pos += n; return FLASH_BUSY; }
     startOp(chip.tPage);

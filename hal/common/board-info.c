@@ -4,10 +4,14 @@
 #include "hal.h"
 #include "board.h"
 
+#ifndef BOARD_FLAGS
+#define BOARD_FLAGS 0 // BoardInfo flags (boot/board.ts); bit 0: check the image CRC on every boot
+#endif
+
 void Z_halZ_board_info(struct Z_hal_instance_t* h, u32 out) {
   static const struct board_info info = {
     BOARD_FLASH_BASE, BOARD_BOOT_RESERVED, BOARD_RAM_START, BOARD_RAM_END,
-    BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, 0, 0, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
+    BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, BOARD_FLAGS, 0, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
   };
   uint8_t* p = hal_mem(h, out, sizeof info);
   if (p) memcpy(p, &info, sizeof info);

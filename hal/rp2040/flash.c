@@ -57,18 +57,18 @@ static void ssi_wait_idle(void) {
 static void spi_exchange(const uint8_t* hdr, uint32_t nhdr, uint8_t* data, uint32_t len, uint32_t write) {
   ssi_setup((7u << SSI_CTRLR0_DFS32_SHIFT) | (SSI_TMOD_TX_AND_RX << SSI_CTRLR0_TMOD_SHIFT), 0, 0);
   cs_force(SS_CTRL_OUTOVER_LOW);
-  uint32_t total = nhdr + len, tx = 0, rx = 0;
-  while (rx < total) {
-    // Never more in flight than the RX FIFO holds (minus margin), or received bytes are lost.
-    if (tx < total && tx - rx < SSI_FIFO_DEPTH - 2 && (SSI_SR & SSI_SR_TFNF)) {
-      SSI_DR0 = tx < nhdr ? hdr[tx] : write ? data[tx - nhdr] : 0;
-      tx++;
-    }
-    if (SSI_SR & SSI_SR_RFNE) {
+  uint32_t total = nhdr + len;
+  // Eight frames at a time: the TX FIFO takes them at once, the RX FIFO (16) never fills, and
+  // the loop stays short (bus-bound: a byte is 16 clk_sys cycles at SCK = clk_sys / 2).
+  for (uint32_t pos = 0; pos < total;) {
+    uint32_t n = total - pos < 8 ? total - pos : 8;
+    for (uint32_t i = pos; i < pos + n; i++) SSI_DR0 = i < nhdr ? hdr[i] : write ? data[i - nhdr] : 0;
+    for (uint32_t i = pos; i < pos + n; i++) {
+      while (!(SSI_SR & SSI_SR_RFNE)) {}
       uint8_t v = (uint8_t)SSI_DR0;
-      if (!write && rx >= nhdr) data[rx - nhdr] = v;
-      rx++;
+      if (!write && i >= nhdr) data[i - nhdr] = v;
     }
+    pos += n;
   }
   ssi_wait_idle();
   cs_force(SS_CTRL_OUTOVER_HIGH);
@@ -90,14 +90,23 @@ static void quad_read(const struct cmd* c, uint8_t* data, uint32_t len) {
               (SSI_TMOD_EEPROM_READ << SSI_CTRLR0_TMOD_SHIFT), frames - 1, spi);
     SSI_DR0 = c->instr;
     SSI_DR0 = c->mode_lines ? (addr << 8) | c->mode : addr;
-    for (uint32_t i = 0; i < frames; i++) {
-      while (!(SSI_SR & SSI_SR_RFNE)) {}
-      uint32_t v = SSI_DR0;
-      if (words) {
-        data[done++] = (uint8_t)(v >> 24); data[done++] = (uint8_t)(v >> 16);
-        data[done++] = (uint8_t)(v >> 8); data[done++] = (uint8_t)v;
-      } else {
-        data[done++] = (uint8_t)v;
+    if (words && !(((uintptr_t)data + done) & 3)) {
+      uint32_t* w = (uint32_t*)(data + done);
+      for (uint32_t i = 0; i < frames; i++) {
+        while (!(SSI_SR & SSI_SR_RFNE)) {}
+        w[i] = __builtin_bswap32(SSI_DR0); // REV: the first byte on the wire is the lowest address
+      }
+      done += 4 * frames;
+    } else {
+      for (uint32_t i = 0; i < frames; i++) {
+        while (!(SSI_SR & SSI_SR_RFNE)) {}
+        uint32_t v = SSI_DR0;
+        if (words) {
+          data[done++] = (uint8_t)(v >> 24); data[done++] = (uint8_t)(v >> 16);
+          data[done++] = (uint8_t)(v >> 8); data[done++] = (uint8_t)v;
+        } else {
+          data[done++] = (uint8_t)v;
+        }
       }
     }
     addr += words ? 4 * words : frames;

@@ -11,13 +11,13 @@ const REWRITES: [RegExp | string, string, string][] = [
   ],
   [
     "static inline t3 name(wasm_rt_memory_t* mem, u64 addr) { \\\n    MEMCHECK(mem, addr, t1);                               \\\n    t1 result;                                             \\\n    wasm_rt_memcpy(&result, &mem->data[addr], sizeof(t1)); \\",
-    "static inline t3 name(wasm_rt_memory_t* mem, u32 addr) { \\\n    (void)mem; MEMCHECK(mem, addr, t1);                     \\\n    t1 result;                                             \\\n    wasm_rt_memcpy(&result, &qspiboot_memory[addr], sizeof(t1)); \\",
-    "loads: 32-bit address into the static memory",
+    "static inline t3 name(wasm_rt_memory_t* mem, u32 addr) { \\\n    (void)mem; MEMCHECK(mem, addr, t1);                     \\\n    t1 result;                                             \\\n    if (addr & (sizeof(t1) - 1)) wasm_rt_memcpy(&result, &qspiboot_memory[addr], sizeof(t1)); \\\n    else result = *(const t1*)__builtin_assume_aligned(&qspiboot_memory[addr], sizeof(t1)); \\",
+    "loads: 32-bit address into the static memory, one load when aligned (the M0+ has no unaligned access: memcpy otherwise)",
   ],
   [
     "static inline void name(wasm_rt_memory_t* mem, u64 addr, t2 value) { \\\n    MEMCHECK(mem, addr, t1);                                           \\\n    t1 wrapped = (t1)value;                                            \\\n    wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));            \\",
-    "static inline void name(wasm_rt_memory_t* mem, u32 addr, t2 value) { \\\n    (void)mem; MEMCHECK(mem, addr, t1);                                \\\n    t1 wrapped = (t1)value;                                            \\\n    wasm_rt_memcpy(&qspiboot_memory[addr], &wrapped, sizeof(t1));      \\",
-    "stores: 32-bit address into the static memory",
+    "static inline void name(wasm_rt_memory_t* mem, u32 addr, t2 value) { \\\n    (void)mem; MEMCHECK(mem, addr, t1);                                \\\n    t1 wrapped = (t1)value;                                            \\\n    if (addr & (sizeof(t1) - 1)) wasm_rt_memcpy(&qspiboot_memory[addr], &wrapped, sizeof(t1)); \\\n    else *(t1*)__builtin_assume_aligned(&qspiboot_memory[addr], sizeof(t1)) = wrapped; \\",
+    "stores: 32-bit address into the static memory, one store when aligned",
   ],
   [
     '#include "core.h"\n',
