@@ -1,7 +1,6 @@
-// The HAL imports (boot/hal.ts) on the STM32H750. Register access only: every decision is the
-// core's. Not yet driven by real drivers (their own issue): the OTG_FS device controller
-// (usb_*: no events, so the board shows no USB device yet) and QUADSPI (flash_cmd fails, so
-// the core reports no flash and stays in DFU mode). Everything else is real.
+// The HAL imports (boot/hal.ts) on the STM32H750 other than USB (usb.c) and QUADSPI (qspi.c):
+// clocks at start (clocks.c), time, the CRC unit, the reset-surviving flag, K1, the unique ID,
+// reset and the jump. Register access only: every decision is the core's.
 #include <string.h>
 #include "../common/hal.h"
 #include "../common/flags.h"
@@ -10,13 +9,14 @@
 
 static struct noinit_flag flag __attribute__((section(".noinit")));
 
+void clocks_init(void);
+
 void hal_chip_init(void) {
+  clocks_init();
   DEMCR |= DEMCR_TRCENA;
   DWT_LAR = 0xC5ACCE55u; // unlock the DWT on parts that lock it
   DWT_CYCCNT = 0;
   DWT_CTRL |= 1u;
-  RCC_AHB4ENR |= RCC_AHB4ENR_GPIOCEN;
-  (void)RCC_AHB4ENR; // read back: the clock is on before GPIOC is touched (RM0433 8.5.10)
   GPIOC_MODER &= ~(3u << (2 * K1_PIN));               // input
   GPIOC_PUPDR = (GPIOC_PUPDR & ~(3u << (2 * K1_PIN))) | (2u << (2 * K1_PIN)); // pull-down: K1 pulls to 3V3
 }
@@ -26,21 +26,6 @@ void hal_trap_reset(void) {
   SCB_AIRCR = SCB_AIRCR_RESET;
   for (;;) {}
 }
-
-// ---- USB OTG_FS: not yet implemented ----
-void Z_halZ_usb_init(struct Z_hal_instance_t* h) { (void)h; }
-u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) { (void)h; (void)setup; return 0; }
-void Z_halZ_usb_ep0_in(struct Z_hal_instance_t* h, u32 buf, u32 len) { (void)h; (void)buf; (void)len; }
-void Z_halZ_usb_ep0_out(struct Z_hal_instance_t* h, u32 buf, u32 max) { (void)h; (void)buf; (void)max; }
-void Z_halZ_usb_ep0_stall(struct Z_hal_instance_t* h) { (void)h; }
-void Z_halZ_usb_set_address(struct Z_hal_instance_t* h, u32 addr) { (void)h; (void)addr; }
-
-// ---- QUADSPI: not yet implemented ----
-u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32 len) {
-  (void)h; (void)fmt; (void)addr; (void)buf; (void)len;
-  return (u32)-1;
-}
-u32 Z_halZ_flash_mmap(struct Z_hal_instance_t* h, u32 fmt) { (void)h; (void)fmt; return (u32)-1; }
 
 // Microseconds from the DWT cycle counter, extended past its 32-bit wrap.
 u32 Z_halZ_time_us(struct Z_hal_instance_t* h) {
@@ -54,14 +39,37 @@ u32 Z_halZ_time_us(struct Z_hal_instance_t* h) {
   return us;
 }
 
+// CRC-32 on the CRC unit (RM0433 21): polynomial 04C11DB7h (reset value), input bits reversed,
+// output reversed: zlib's CRC. Continuing from `crc` means starting the register at the value
+// whose reversed complement is `crc`. Words while aligned (the word is reversed as a whole, so
+// its first byte goes in first), then bytes.
+static uint32_t rbit(uint32_t v) {
+  uint32_t r;
+  __asm("rbit %0, %1" : "=r"(r) : "r"(v));
+  return r;
+}
+
+static uint32_t crc_unit(uint32_t crc, const uint8_t* p, uint32_t len) {
+  CRC_INIT = rbit(~crc);
+  CRC_CR = CRC_CR_REV_IN_WORD | CRC_CR_REV_OUT | CRC_CR_RESET;
+  while (len >= 4 && !((uintptr_t)p & 3)) {
+    CRC_DR = *(const uint32_t*)p;
+    p += 4;
+    len -= 4;
+  }
+  CRC_CR = CRC_CR_REV_IN_BYTE | CRC_CR_REV_OUT; // no RESET: the register carries on
+  while (len--) CRC_DR8 = *p++;
+  return ~CRC_DR;
+}
+
 u32 Z_halZ_crc32_buf(struct Z_hal_instance_t* h, u32 crc, u32 buf, u32 len) {
   const uint8_t* p = hal_mem(h, buf, len);
-  return p ? crc32_soft(crc, p, len) : crc;
+  return p ? crc_unit(crc, p, len) : crc;
 }
 
 u32 Z_halZ_crc32_phys(struct Z_hal_instance_t* h, u32 crc, u32 addr, u32 len) {
   (void)h;
-  return crc32_soft(crc, (const uint8_t*)addr, len);
+  return crc_unit(crc, (const uint8_t*)addr, len);
 }
 
 u32 Z_halZ_flag_get(struct Z_hal_instance_t* h) { (void)h; return noinit_flag_get(&flag); }
@@ -83,7 +91,8 @@ void Z_halZ_system_reset(struct Z_hal_instance_t* h) {
 }
 
 // Hand over as the application would find a reset: interrupts off and cleared, SysTick off,
-// its vector table, its stack. QUADSPI stays memory-mapped (the core set that up).
+// caches off (the bootloader never turns them on), its vector table, its stack. QUADSPI stays
+// memory-mapped with its clock on (the core set that up).
 void Z_halZ_jump(struct Z_hal_instance_t* h, u32 vectors) {
   (void)h;
   __asm volatile("cpsid i" ::: "memory");

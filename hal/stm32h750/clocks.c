@@ -1,0 +1,62 @@
+// Power, clocks and pins for the WeAct H750 (RM0433 6, 8, 11):
+// - LDO supply (the H750 has no SMPS), VOS1;
+// - HSE 25 MHz / DIVM 5 = 5 MHz into PLL1 and PLL3;
+//   PLL1: x80 = 400 MHz VCO, /2 = 200 MHz SYSCLK (a conservative clock: the part does 480);
+//   AHB /2 = 100 MHz (QUADSPI kernel clock, rcc_hclk3), APBs /2 = 50 MHz;
+//   PLL3: x96 = 480 MHz VCO, Q /10 = 48 MHz for USB (crystal-accurate, no CRS needed);
+// - flash: 2 wait states, WRHIGHFREQ 2 (RM0433 table 17, VOS1, AXI clock up to 210 MHz);
+// - QUADSPI and OTG_FS pins in their alternate functions.
+#include "board.h"
+#include "regs.h"
+
+static void pin_af(uint32_t port, uint32_t pin, uint32_t af) {
+  GPIO_MODER(port) = (GPIO_MODER(port) & ~(3u << (2 * pin))) | (2u << (2 * pin));
+  GPIO_OSPEEDR(port) |= 3u << (2 * pin); // very high speed: QSPI at 50 MHz
+  GPIO_AFR(port, pin >> 3) = (GPIO_AFR(port, pin >> 3) & ~(0xFu << (4 * (pin & 7)))) | (af << (4 * (pin & 7)));
+}
+
+void clocks_init(void) {
+  // Supply: LDO on, bypass off; the configuration is written once after reset (6.8.4).
+  PWR_CR3 = (PWR_CR3 & ~(PWR_CR3_BYPASS | PWR_CR3_SCUEN)) | PWR_CR3_LDOEN;
+  while (!(PWR_CSR1 & PWR_CSR1_ACTVOSRDY)) {}
+  PWR_D3CR = 3u << PWR_D3CR_VOS_SHIFT;
+  (void)PWR_D3CR;
+  while (!(PWR_D3CR & PWR_D3CR_VOSRDY)) {}
+
+  RCC_CR |= RCC_CR_HSEON;
+  while (!(RCC_CR & RCC_CR_HSERDY)) {}
+  RCC_PLLCKSELR = 2u | (5u << 4) | (5u << 20);            // HSE, DIVM1 = DIVM3 = 5
+  // PLL1 and PLL3: input range 4-8 MHz (RGE 2), wide VCO, outputs P1, Q3 enabled.
+  RCC_PLLCFGR = (2u << 2) | (2u << 10) | (1u << 16) | (1u << 23);
+  RCC_PLL1DIVR = (80u - 1) | ((2u - 1) << 9) | ((4u - 1) << 16) | ((2u - 1) << 24);
+  RCC_PLL3DIVR = (96u - 1) | ((2u - 1) << 9) | ((10u - 1) << 16) | ((2u - 1) << 24);
+  RCC_CR |= RCC_CR_PLL1ON | RCC_CR_PLL3ON;
+  while ((RCC_CR & (RCC_CR_PLL1RDY | RCC_CR_PLL3RDY)) != (RCC_CR_PLL1RDY | RCC_CR_PLL3RDY)) {}
+
+  FLASH_ACR = 2u | (2u << 4);
+  while ((FLASH_ACR & 0xFu) != 2u) {}                     // takes effect before the switch (4.3.8)
+  RCC_D1CFGR = (4u << 4) | 8u;                            // D1PPRE /2, HPRE /2
+  RCC_D2CFGR = (4u << 8) | (4u << 4);
+  RCC_D3CFGR = 4u << 4;
+  RCC_CFGR = (RCC_CFGR & ~7u) | RCC_CFGR_SW_PLL1;
+  while (((RCC_CFGR >> 3) & 7u) != RCC_CFGR_SW_PLL1) {}
+
+  RCC_D2CCIP2R = (RCC_D2CCIP2R & ~(3u << 20)) | (2u << 20); // USB kernel clock: PLL3 Q
+  RCC_D1CCIPR &= ~(3u << 4);                              // QUADSPI kernel clock: HCLK3
+  RCC_AHB4ENR |= RCC_AHB4ENR_GPIOAEN | RCC_AHB4ENR_GPIOBEN | RCC_AHB4ENR_GPIOCEN |
+                 RCC_AHB4ENR_GPIODEN | RCC_AHB4ENR_GPIOEEN | RCC_AHB4ENR_CRCEN;
+  RCC_AHB3ENR |= RCC_AHB3ENR_QSPIEN;
+  RCC_AHB1ENR |= RCC_AHB1ENR_USB2OTGFSEN;
+  (void)RCC_AHB1ENR; // read back: clocks are on before the peripherals are touched (8.5.10)
+
+  // QUADSPI bank 1 (datasheet table 9): PB2 AF9, PB6 AF10, PD11-13 AF9, PE2 AF9.
+  pin_af(PORT_B, 2, 9);
+  pin_af(PORT_B, 6, 10);
+  pin_af(PORT_D, 11, 9);
+  pin_af(PORT_D, 12, 9);
+  pin_af(PORT_D, 13, 9);
+  pin_af(PORT_E, 2, 9);
+  // OTG_FS: PA11, PA12 AF10.
+  pin_af(PORT_A, 11, 10);
+  pin_af(PORT_A, 12, 10);
+}
