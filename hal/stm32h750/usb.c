@@ -22,9 +22,13 @@ static void flush_fifos(void) {
   while (OTG_GRSTCTL & OTG_GRSTCTL_RXFFLSH) {}
 }
 
-// EP0 OUT ready for up to three back-to-back SETUPs and one data packet.
+// SETUPs are taken whatever EP0 OUT's state (57.13.10); STUPCNT lets three land back to back.
+static void setup_ready_for_more(void) { OTG_DOEPTSIZ0 = OTG_TSIZ_STUPCNT3 | OTG_TSIZ_PKTCNT1 | 64u; }
+
+// EP0 OUT takes one data packet only when the core has a buffer for it: until then the host
+// is NAKed, so no packet can arrive before there is somewhere for it to go.
 static void arm_out(void) {
-  OTG_DOEPTSIZ0 = OTG_TSIZ_STUPCNT3 | OTG_TSIZ_PKTCNT1 | 64u;
+  setup_ready_for_more();
   OTG_DOEPCTL0 |= OTG_EPCTL_EPENA | OTG_EPCTL_CNAK;
 }
 
@@ -87,7 +91,7 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
   if (gint & OTG_GINTSTS_ENUMDNE) {
     OTG_GINTSTS = OTG_GINTSTS_ENUMDNE;
     OTG_DIEPCTL0 &= ~3u;          // MPSIZ 64 bytes
-    arm_out();
+    setup_ready_for_more();
   }
   // Completions first: a status stage finished before the next SETUP came (boot/hal.ts).
   if (OTG_DIEPINT0 & OTG_EPINT_XFRC) {
@@ -98,7 +102,7 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
   if (out_ready) {
     out_ready = 0;
     OTG_DOEPINT0 = OTG_EPINT_XFRC;
-    arm_out();                    // SETUPs keep landing while the core decides
+    setup_ready_for_more();
     return 3u | (out_len << 8);   // EV_OUT
   }
   if (setup_ready) {
@@ -107,7 +111,7 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
     uint8_t* dst = hal_mem(h, setup, 8);
     if (dst) for (int i = 0; i < 8; i++) dst[i] = setup_buf[i];
     out_armed = 0;
-    arm_out();
+    setup_ready_for_more();
     return 2; // EV_SETUP
   }
   return 0;

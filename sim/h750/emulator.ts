@@ -1,0 +1,186 @@
+// The real STM32H750 firmware (build/h750/qspiboot.bin) running as Cortex-M7 machine code in
+// Unicorn, with the peripherals it touches as register models (sim/h750/*.ts, each saying which
+// RM0433 sections it follows) and the project's NOR flash model behind QUADSPI.
+// The harness does what the chip does around the CPU: loads SP and PC from the vector table at
+// reset (Unicorn does not), resets on AIRCR.SYSRESETREQ keeping SRAM (the reset-surviving flag
+// lives in DTCM) and the flash, and serves the QUADSPI window at 0x90000000 only while QUADSPI
+// is memory-mapped: any other access there faults, as do accesses to anything not modelled.
+// Time: one cycle per instruction (Unicorn has no cycle model) at the SYSCLK the RCC model
+// computes; instructions are counted in chunks, so time moves in steps of `chunk` instructions.
+import { Unicorn, PROT, REG } from "./unicorn";
+import { RccModel, PwrModel, FlashAcrModel } from "./rcc";
+import { GpioModel } from "./gpio";
+import { UsartModel } from "./usart";
+import { CrcModel } from "./crc";
+import { ScsModel } from "./scs";
+import { QuadspiModel } from "./quadspi";
+import { OtgFsModel } from "./otg-fs";
+import { NorFlash, type FlashTiming } from "../nor-flash";
+import { CHIPS, type ChipName } from "../chips";
+import type { SimClock } from "../clock";
+
+const FLASH = 0x08000000, DTCM = 0x20000000, AXI = 0x24000000, QSPI_WINDOW = 0x90000000;
+const UID_PAGE = 0x1ff1e000;
+export const H750_UID = Uint8Array.from([0x31, 0x00, 0x2e, 0x00, 0x12, 0x51, 0x30, 0x34, 0x38, 0x39, 0x36, 0x33]);
+
+export interface H750Options {
+  chip?: ChipName; timing?: FlashTiming;
+  /** Count every instruction through a code hook (slow: a JS call each), for countUntil(). */
+  exactCount?: boolean;
+}
+
+interface Models {
+  rcc: RccModel; pwr: PwrModel; acr: FlashAcrModel; gpio: GpioModel; usart: UsartModel;
+  crc: CrcModel; scs: ScsModel; qspi: QuadspiModel; otg: OtgFsModel;
+}
+
+export class H750Emu {
+  readonly uc = new Unicorn();
+  readonly nor: NorFlash;
+  m!: Models;
+  /** Instructions since the last reset, and in total. */
+  instructions = 0;
+  totalInstructions = 0;
+  /** Simulated time in microseconds. */
+  nowUs = 0;
+  resets = 0;
+  /** K1 held. */
+  button = false;
+  chunk = 2000;
+  private windowSize: number;
+  private exact: { count: number; target: number; hit: boolean } | null = null;
+
+  constructor(opts: H750Options = {}) {
+    const self = this;
+    const clock = { get now() { return self.nowUs; }, micros() { return Math.floor(self.nowUs) >>> 0; } } as unknown as SimClock;
+    this.nor = new NorFlash(CHIPS[opts.chip ?? "W25Q64JV"], clock, opts.timing ?? "typical");
+    this.windowSize = this.nor.params.size;
+    const uc = this.uc;
+    uc.map(0x00000000, 0x10000);                   // ITCM
+    uc.map(FLASH, 0x20000, PROT.READ | PROT.EXEC); // internal flash: the bootloader
+    uc.map(UID_PAGE, 0x1000, PROT.READ);           // system memory page with the unique ID
+    uc.map(DTCM, 0x20000);
+    uc.map(AXI, 0x80000);
+    uc.map(0x30000000, 0x48000);                   // SRAM1-3
+    uc.map(0x38000000, 0x10000);                   // SRAM4
+    uc.map(QSPI_WINDOW, this.windowSize, 0);        // nothing until QUADSPI maps it
+    uc.write(UID_PAGE + 0x800, H750_UID);
+    this.m = this.newModels();
+    const m = () => this.m;
+    const word = (f: (o: number) => number) => (o: number) => f(o & ~3);
+    uc.mmio(0x58024400, 0x400, word((o) => m().rcc.read(o)), (o, _s, v) => m().rcc.write(o & ~3, v));
+    uc.mmio(0x58024800, 0x400, word((o) => m().pwr.read(o)), (o, _s, v) => m().pwr.write(o & ~3, v));
+    uc.mmio(0x58024c00, 0x400, (o, s) => m().crc.read(o & ~3) >>> (8 * (o & 3)) & (s === 4 ? 0xffffffff : (1 << (8 * s)) - 1),
+      (o, s, v) => m().crc.write(o & ~3, s, v));
+    uc.mmio(0x58020000, 0x1400, word((o) => m().gpio.read(o >> 10, o & 0x3ff)), (o, _s, v) => m().gpio.write(o >> 10, (o & 0x3ff) & ~3, v));
+    uc.mmio(0x52002000, 0x400, word((o) => m().acr.read(o)), (o, _s, v) => m().acr.write(o & ~3, v));
+    uc.mmio(0x52005000, 0x400, (o, s) => m().qspi.read(o & ~3, s), (o, s, v) => m().qspi.write(o & ~3, s, v));
+    uc.mmio(0x40080000, 0x3000, word((o) => m().otg.read(o)), (o, _s, v) => m().otg.write(o & ~3, v));
+    uc.mmio(0x40011000, 0x400, word((o) => m().usart.read(o)), (o, _s, v) => m().usart.write(o & ~3, v));
+    uc.mmio(0xe000e000, 0x1000, word((o) => m().scs.read(o)), (o, _s, v) => {
+      m().scs.write(o & ~3, v);
+      if (m().scs.resetRequested) this.uc.stop();
+    });
+    uc.mmio(0xe0001000, 0x1000, word((o) => m().scs.dwtRead(o)), (o, _s, v) => m().scs.dwtWrite(o & ~3, v));
+    uc.hookFaults((kind, addr, size) => `bus fault: ${size}-byte access (Unicorn type ${kind}) at 0x${(addr >>> 0).toString(16)}: nothing modelled or mapped there now`);
+    if (opts.exactCount) {
+      const ex = (this.exact = { count: 0, target: -1, hit: false });
+      uc.hookCode(1, 0, (addr) => {
+        if (addr === ex.target) { ex.hit = true; uc.stop(); return; }
+        ex.count++;
+      });
+    }
+    this.reset();
+  }
+
+  private newModels(): Models {
+    const gpio = new GpioModel();
+    const rcc = new RccModel();
+    const qspi = new QuadspiModel(this.nor, () =>
+      rcc.enabled(0x0d4, 14) && gpio.pinAf(1, 2, 9) && gpio.pinAf(1, 6, 10) && gpio.pinAf(3, 11, 9) &&
+      gpio.pinAf(3, 12, 9) && gpio.pinAf(3, 13, 9) && gpio.pinAf(4, 2, 9));
+    qspi.onMapped = (data) => {
+      if (data) {
+        this.uc.write(QSPI_WINDOW, data.subarray(0, this.windowSize));
+        this.uc.protect(QSPI_WINDOW, this.windowSize, PROT.READ | PROT.EXEC);
+      } else {
+        this.uc.protect(QSPI_WINDOW, this.windowSize, 0);
+      }
+    };
+    return {
+      rcc, pwr: new PwrModel(), acr: new FlashAcrModel(), gpio, usart: new UsartModel(),
+      crc: new CrcModel(), scs: new ScsModel(() => this.instructions), qspi, otg: new OtgFsModel(),
+    };
+  }
+
+  /** Load the bootloader image into internal flash. */
+  loadFirmware(bin: Uint8Array): void {
+    this.uc.write(FLASH, bin);
+    this.reset();
+  }
+
+  /** A system reset: peripherals to their reset state, SRAM and flash kept; SP/PC from the vectors. */
+  reset(): void {
+    this.resets++;
+    if (this.m?.qspi.mapped) this.uc.protect(QSPI_WINDOW, this.windowSize, 0);
+    this.m = this.newModels();
+    this.m.gpio.inputs[2] = this.button ? 1 << 13 : 0; // K1 (PC13) pulls high when pressed
+    this.instructions = 0;
+    const v = this.uc.read(FLASH, 8);
+    const dv = new DataView(v.buffer);
+    this.uc.reg(REG.MSP, dv.getUint32(0, true));
+    this.uc.reg(REG.SP, dv.getUint32(0, true));
+    this.uc.reg(REG.PC, dv.getUint32(4, true) & ~1);
+  }
+
+  /** Power cycle: also the flash chip's volatile state and the SRAM contents go. */
+  powerOn(): void {
+    this.nor.powerOn();
+    this.uc.write(DTCM, new Uint8Array(0x20000));
+    this.reset();
+  }
+
+  get pc(): number { return this.uc.reg(REG.PC); }
+
+  /** Run one chunk of instructions; handles reset requests. */
+  step(count = this.chunk): void {
+    this.m.gpio.inputs[2] = this.button ? 1 << 13 : 0;
+    this.uc.run(count);
+    // A stop (reset request, breakpoint) cuts the chunk short: counted as run, a small error.
+    this.instructions += count;
+    this.totalInstructions += count;
+    this.nowUs += count / (this.m.rcc.sysclk() / 1e6);
+    if (this.m.scs.resetRequested) this.reset();
+  }
+
+  /** Run until `done()` (checked between chunks) or `maxInstructions`. */
+  runUntil(done: () => boolean, maxInstructions = 100_000_000): boolean {
+    const limit = this.totalInstructions + maxInstructions;
+    while (!done()) {
+      if (this.totalInstructions >= limit) return false;
+      this.step();
+    }
+    return true;
+  }
+
+  runForUs(us: number): void {
+    const end = this.nowUs + us;
+    while (this.nowUs < end) this.step();
+  }
+
+  /** Whether the CPU is executing in the QSPI window (the application). */
+  get inApplication(): boolean { const pc = this.pc; return pc >= QSPI_WINDOW && pc < QSPI_WINDOW + this.windowSize; }
+  get uart(): string { return this.m.usart.out; }
+
+  /** With `exactCount`: instructions executed from now until the CPU is about to execute
+   *  `address` (-1 if it does not within `max`). */
+  countUntil(address: number, max = 50_000_000): number {
+    if (!this.exact) throw new Error("H750Emu: create it with { exactCount: true }");
+    this.exact.count = 0;
+    this.exact.target = address & ~1;
+    this.exact.hit = false;
+    while (!this.exact.hit && this.exact.count < max) this.step();
+    this.exact.target = -1;
+    return this.exact.hit ? this.exact.count : -1;
+  }
+}

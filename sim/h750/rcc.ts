@@ -1,0 +1,94 @@
+// Reset and clock control, power control and the flash interface's ACR of the STM32H750, as far
+// as start-up needs them. Follows RM0433 rev 8:
+// - RCC (8.7): every oscillator and PLL reports ready (xxRDY) once enabled (xxON), as soon as
+//   it is read; CFGR.SWS follows SW when the selected source is ready (8.5.6); registers keep
+//   what is written, from their documented reset values; SYSCLK is computed from the mux and
+//   PLL1 dividers (8.7.11-8.7.13, DIVN/DIVP hold value - 1), for the emulator's time base.
+// - PWR (6.8): the supply configuration in CR3 (LDOEN, BYPASS, SCUEN) takes the first write
+//   after power-on only (6.8.4); CSR1.ACTVOSRDY is set once it is written; D3CR.VOSRDY is set
+//   after a VOS write; CR3.USB33RDY follows USB33DEN (the regulator is always in range here).
+// - FLASH_ACR (4.9.1): LATENCY and WRHIGHFREQ read back as written.
+export const HSI_HZ = 64_000_000;
+export const HSE_HZ = 25_000_000;
+
+export class RccModel {
+  regs = new Uint32Array(0x400 / 4);
+  constructor() {
+    this.regs[0x000 / 4] = 0x00000025;  // CR: HSION, HSIRDY, HSIDIVF
+    this.regs[0x028 / 4] = 0x02020200;  // PLLCKSELR: DIVMx = 32
+    this.regs[0x02c / 4] = 0x01ff0000;  // PLLCFGR
+    this.regs[0x030 / 4] = 0x01010280;  // PLL1DIVR
+    this.regs[0x040 / 4] = 0x01010280;  // PLL3DIVR
+  }
+
+  read(off: number): number {
+    const v = this.regs[off >> 2];
+    if (off === 0x000) {
+      // xxRDY (bits 2, 8, 13, 17, 25, 27, 29) follow xxON (bits 0, 7, 12, 16, 24, 26, 28).
+      let r = v & ~((1 << 2) | (1 << 8) | (1 << 13) | (1 << 17) | (1 << 25) | (1 << 27) | (1 << 29));
+      for (const [on, rdy] of [[0, 2], [7, 8], [12, 13], [16, 17], [24, 25], [26, 27], [28, 29]]) if (v & (1 << on)) r |= 1 << rdy;
+      return r >>> 0;
+    }
+    return v;
+  }
+
+  write(off: number, value: number): void {
+    if (off === 0x010) {
+      // SW takes effect (SWS) if its source runs: 0 HSI, 1 CSI, 2 HSE, 3 PLL1.
+      const sw = value & 7;
+      const cr = this.read(0);
+      const ready = sw === 0 ? cr & 4 : sw === 1 ? cr & (1 << 8) : sw === 2 ? cr & (1 << 17) : sw === 3 ? cr & (1 << 25) : 0;
+      const sws = ready ? sw : (this.regs[4] >> 3) & 7;
+      this.regs[4] = (value & ~(7 << 3)) | (sws << 3);
+      return;
+    }
+    this.regs[off >> 2] = value >>> 0;
+  }
+
+  /** SYSCLK in Hz, from the switch status and PLL1's settings. */
+  sysclk(): number {
+    const sws = (this.regs[0x010 / 4] >> 3) & 7;
+    if (sws === 2) return HSE_HZ;
+    if (sws !== 3) return HSI_HZ;
+    const sel = this.regs[0x028 / 4];
+    const ref = (sel & 3) === 2 ? HSE_HZ : HSI_HZ;
+    const divm = (sel >> 4) & 63;
+    const div = this.regs[0x030 / 4];
+    return divm ? (ref / divm) * ((div & 0x1ff) + 1) / (((div >> 9) & 0x7f) + 1) : HSI_HZ;
+  }
+
+  /** Whether a clock-enable bit is set: register offset and bit. */
+  enabled(off: number, bit: number): boolean { return (this.regs[off >> 2] & (1 << bit)) !== 0; }
+}
+
+export class PwrModel {
+  regs = new Uint32Array(0x400 / 4);
+  private supplyWritten = false;
+  constructor() {
+    this.regs[0x00c / 4] = 0x00000046; // CR3: SCUEN, LDOEN, SDLEVEL
+    this.regs[0x018 / 4] = 0x00004000; // D3CR: VOS3
+  }
+  read(off: number): number {
+    let v = this.regs[off >> 2];
+    if (off === 0x004) v = this.supplyWritten ? v | (1 << 13) : v & ~(1 << 13); // CSR1.ACTVOSRDY
+    if (off === 0x00c) v = v & (1 << 24) ? v | (1 << 26) : v & ~(1 << 26);        // CR3.USB33RDY
+    return v >>> 0;
+  }
+  write(off: number, value: number): void {
+    if (off === 0x00c) {
+      const supply = 7; // LDOEN, BYPASS, SCUEN: written once
+      const keep = this.supplyWritten ? this.regs[3] & supply : value & supply;
+      this.supplyWritten = true;
+      this.regs[3] = ((value & ~supply) | keep) >>> 0;
+      return;
+    }
+    if (off === 0x018) { this.regs[6] = ((value & (3 << 14)) | (1 << 13)) >>> 0; return; } // VOSRDY
+    this.regs[off >> 2] = value >>> 0;
+  }
+}
+
+export class FlashAcrModel {
+  acr = 0x37;
+  read(off: number): number { return off === 0 ? this.acr : 0; }
+  write(off: number, value: number): void { if (off === 0) this.acr = value & 0x3f; }
+}
