@@ -18,6 +18,12 @@ static uint32_t ccr_of(uint32_t fmt) {
          (((fmt >> 29) & 3u) << QSPI_CCR_DMODE_SHIFT);
 }
 
+static void set_fsize(uint32_t bits_minus_1) {
+  QSPI_CR &= ~QSPI_CR_EN;
+  QSPI_DCR = (bits_minus_1 << QSPI_DCR_FSIZE_SHIFT) | (1u << QSPI_DCR_CSHT_SHIFT);
+  QSPI_CR |= QSPI_CR_EN;
+}
+
 static int wait_not_busy(void) {
   for (uint32_t n = 0; n < 10000000u; n++) if (!(QSPI_SR & QSPI_SR_BUSY)) return 0;
   return -1;
@@ -43,6 +49,10 @@ u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32
   uint8_t* p = 0;
   if (len && !(p = hal_mem(h, buf, len))) return (u32)-1;
   if (qspi_idle() < 0) return (u32)-1;
+  // An address past FSIZE is refused with TEF (23.3.12), but the continuous-read exit sends
+  // all-ones "addresses": open the whole range for such a command.
+  uint32_t wide = has_addr && fsize < 31 && (addr >> (fsize + 1)) != 0;
+  if (wide) set_fsize(31);
   QSPI_FCR = 0x1Bu; // clear TEF, TCF, SMF, TOF
   if (len) QSPI_DLR = len - 1;
   QSPI_ABR = (fmt >> 16) & 0xFFu;
@@ -61,13 +71,12 @@ u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32
   while (!(QSPI_SR & (QSPI_SR_TCF | QSPI_SR_TEF)) && ++n < 10000000u) {}
   uint32_t sr = QSPI_SR;
   QSPI_FCR = 0x1Bu;
+  if (wide && wait_not_busy() == 0) set_fsize(fsize);
   if (!(sr & QSPI_SR_TCF) || (sr & QSPI_SR_TEF)) return (u32)-1;
   // The JEDEC ID's third byte is log2 of the size (W25Q/IS25 families): FSIZE = that - 1.
   if ((fmt & 0xFFu) == 0x9Fu && len >= 3 && p[2] >= 16 && p[2] <= 31 && fsize != p[2] - 1u) {
     fsize = p[2] - 1u;
-    QSPI_CR &= ~QSPI_CR_EN;
-    QSPI_DCR = (fsize << QSPI_DCR_FSIZE_SHIFT) | (1u << QSPI_DCR_CSHT_SHIFT);
-    QSPI_CR |= QSPI_CR_EN;
+    set_fsize(fsize);
   }
   return wait_not_busy() < 0 ? (u32)-1 : 0;
 }

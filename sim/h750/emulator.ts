@@ -27,6 +27,8 @@ export interface H750Options {
   chip?: ChipName; timing?: FlashTiming;
   /** Count every instruction through a code hook (slow: a JS call each), for countUntil(). */
   exactCount?: boolean;
+  /** Addresses whose execution is recorded in `executed` (a hook on each, cheap elsewhere). */
+  watch?: number[];
 }
 
 interface Models {
@@ -49,6 +51,8 @@ export class H750Emu {
   chunk = 2000;
   private windowSize: number;
   private exact: { count: number; target: number; hit: boolean } | null = null;
+  /** For each watched address: how often the CPU executed it, and the reset it last did so after. */
+  executed = new Map<number, { times: number; afterReset: number }>();
 
   constructor(opts: H750Options = {}) {
     const self = this;
@@ -83,6 +87,15 @@ export class H750Emu {
     });
     uc.mmio(0xe0001000, 0x1000, word((o) => m().scs.dwtRead(o)), (o, _s, v) => m().scs.dwtWrite(o & ~3, v));
     uc.hookFaults((kind, addr, size) => `bus fault: ${size}-byte access (Unicorn type ${kind}) at 0x${(addr >>> 0).toString(16)}: nothing modelled or mapped there now`);
+    for (const a of opts.watch ?? []) {
+      const at = (a & ~1) >>> 0;
+      uc.hookCode(at, at, () => {
+        const e = this.executed.get(at) ?? { times: 0, afterReset: 0 };
+        e.times++;
+        e.afterReset = this.resets;
+        this.executed.set(at, e);
+      });
+    }
     if (opts.exactCount) {
       const ex = (this.exact = { count: 0, target: -1, hit: false });
       uc.hookCode(1, 0, (addr) => {
@@ -177,7 +190,7 @@ export class H750Emu {
   countUntil(address: number, max = 50_000_000): number {
     if (!this.exact) throw new Error("H750Emu: create it with { exactCount: true }");
     this.exact.count = 0;
-    this.exact.target = address & ~1;
+    this.exact.target = (address & ~1) >>> 0;
     this.exact.hit = false;
     while (!this.exact.hit && this.exact.count < max) this.step();
     this.exact.target = -1;

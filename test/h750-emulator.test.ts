@@ -1,0 +1,138 @@
+// The STM32H750 firmware as built (build/h750/qspiboot.bin: startup, HAL and the translated
+// core as Cortex-M7 code) running under Unicorn with the register models of sim/h750/ (each
+// following RM0433) and the project's NOR flash model behind QUADSPI. What a WeAct H750 user
+// does: plug in, see the DFU device, download the example, watch it run from 0x90000000.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { H750Emu } from "../sim/h750/emulator";
+import { H750UsbHost } from "../sim/h750/usb-host";
+import { SimBoard } from "../sim/board";
+import { SimUsbHost, type Setup } from "../sim/usb-host";
+import { SimUsbDevice } from "../tools/usb/sim-device";
+import { DfuDevice } from "../tools/dfu/client";
+import { loadImage } from "../tools/image/load";
+import { DfuRequests, ST } from "./lib/dfu-requests";
+import { buildBoard } from "../tools/build";
+
+const BUILD = join(import.meta.dirname, "..", "build", "h750");
+const firmware = readFileSync(join(BUILD, "qspiboot.bin"));
+const example = loadImage(join(BUILD, "example.elf")).segments;
+const exampleEntry = (new DataView(example[0].data.buffer, example[0].data.byteOffset).getUint32(4, true) & ~1) >>> 0;
+const RECORD = (8 << 20) - 4096; // last sector of the W25Q64JV
+
+function board(opts: { watch?: number[] } = {}) {
+  const emu = new H750Emu({ watch: opts.watch });
+  emu.loadFirmware(firmware);
+  const host = new H750UsbHost(emu);
+  return { emu, host };
+}
+
+async function dfu(host: H750UsbHost) {
+  assert.ok(host.waitForDevice(100), "the DFU device connects");
+  assert.is(host.reset(), "ok");
+  return new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open();
+}
+
+test("blank QSPI flash: the board comes up as the DFU device and stays there", async () => {
+  const { emu, host } = board();
+  const dev = await dfu(host);
+  assert.is(dev.info!.bootReason, "no image");
+  assert.is(dev.info!.jedecId, 0x1740ef, "W25Q64JV found through QUADSPI");
+  assert.is(dev.info!.flashSize, 8 << 20);
+  assert.is(host.deviceAddress, 7);
+  assert.is(emu.m.rcc.sysclk(), 200e6, "running on PLL1 from the HSE");
+  assert.ok(!emu.inApplication);
+});
+
+test("every descriptor matches the Wasm simulator's for the same board", async () => {
+  const { host } = board();
+  await dfu(host);
+  const sim = await SimBoard.create({ board: "h750" });
+  sim.powerOn();
+  const simHost = new SimUsbHost(sim);
+  simHost.enumerate();
+  const requests: Setup[] = [
+    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 },
+    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 },
+    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0f00, wIndex: 0, wLength: 255 },
+    ...[0, 1, 2, 3, 4, 5].map((i) => ({ bmRequestType: 0x80, bRequest: 6, wValue: 0x0300 | i, wIndex: 0x409, wLength: 255 })),
+    { bmRequestType: 0xc0, bRequest: 0x02, wValue: 0, wIndex: 7, wLength: 512 },
+    { bmRequestType: 0xc0, bRequest: 0x01, wValue: 1, wIndex: 2, wLength: 255 },
+    { bmRequestType: 0x80, bRequest: 0, wValue: 0, wIndex: 0, wLength: 2 },
+    { bmRequestType: 0x80, bRequest: 8, wValue: 0, wIndex: 0, wLength: 1 },
+    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0600, wIndex: 0, wLength: 10 }, // device qualifier: stall
+  ];
+  for (const s of requests) {
+    const want = simHost.control(s);
+    const got = host.control(s);
+    const what = `request ${s.bmRequestType.toString(16)}/${s.bRequest} wValue ${s.wValue.toString(16)}`;
+    assert.is(got.status, want.status, what);
+    assert.equal([...got.data], [...want.data], what);
+  }
+});
+
+test("DFU download of the example, leave: the CPU runs its reset handler from the QSPI window", async () => {
+  const { emu, host } = board({ watch: [exampleEntry] });
+  const dev = await dfu(host);
+  const r = await dev.flash(example, { leave: false });
+  assert.is(r.sectorsSent, 1);
+  const back = await dev.read(0x90000000, 4096);
+  assert.equal([...back.subarray(0, example[0].data.length)], [...example[0].data], "read back over DFU upload");
+  const resets = emu.resets;
+  await dev.leave();
+  assert.ok(emu.runUntil(() => emu.inApplication, 5_000_000), "in the application");
+  assert.is(emu.resets, resets + 1, "left through one system reset (AIRCR)");
+  assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 5_000_000), "its USART1 output");
+  assert.match(emu.uart, /hello from the WeAct H750, running from QSPI flash/);
+  const hit = emu.executed.get(exampleEntry);
+  assert.ok(hit && hit.afterReset === emu.resets, `reset handler at 0x${exampleEntry.toString(16)} executed after the last reset`);
+  assert.ok(emu.m.qspi.mapped, "QUADSPI left memory-mapped");
+  assert.ok(!host.present(), "the bootloader's USB device is gone");
+});
+
+test("the application's reboot-to-bootloader request (flag in DTCM) brings DFU back; a reset after boots it", async () => {
+  const { emu, host } = board();
+  await (await dfu(host)).flash(example, { leave: true });
+  assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 10_000_000));
+  emu.m.usart.feed("b".charCodeAt(0));
+  assert.ok(host.waitForDevice(100), "DFU device back");
+  assert.is((await dfu(host)).info!.bootReason, "application asked");
+  emu.reset();
+  assert.ok(emu.runUntil(() => emu.inApplication, 5_000_000), "the request is used up");
+});
+
+test("K1 held at reset keeps the bootloader; a corrupted record is not run", async () => {
+  const { emu, host } = board();
+  await (await dfu(host)).flash(example, { leave: true });
+  assert.ok(emu.runUntil(() => emu.inApplication, 5_000_000));
+  emu.button = true;
+  emu.reset();
+  assert.ok(host.waitForDevice(100));
+  assert.is((await dfu(host)).info!.bootReason, "button held");
+  emu.button = false;
+  emu.nor.data[RECORD + 24] ^= 1; // record checksum
+  emu.powerOn();
+  assert.ok(host.waitForDevice(100), "stays in DFU mode");
+  assert.ok(!emu.runUntil(() => emu.inApplication, 2_000_000), "the application never runs");
+  const d = new DfuRequests(host);
+  host.reset();
+  assert.is(d.getStatus().state, ST.dfuIDLE);
+});
+
+test("image CRC checked at every boot (BOARD_FLAGS=1 build): a valid image boots, a corrupted one does not", async () => {
+  const variant = await buildBoard("h750", { quiet: true, outDir: join(BUILD, "..", "test", "h750-bootcrc"), defines: ["BOARD_FLAGS=1"] });
+  const emu = new H750Emu();
+  emu.loadFirmware(readFileSync(variant.bin));
+  const host = new H750UsbHost(emu);
+  await (await dfu(host)).flash(example, { leave: true });
+  // Boot: map, CRC over the window, back to commands (leaving continuous-read mode), map, jump.
+  assert.ok(emu.runUntil(() => emu.inApplication, 5_000_000), "a valid image boots");
+  emu.nor.data[0x100] ^= 0x01; // one bit of the image, behind the record's back
+  emu.reset();
+  assert.ok(host.waitForDevice(100), "stays in DFU mode");
+  assert.is((await dfu(host)).info!.bootReason, "bad image");
+});
+
+test.run();
