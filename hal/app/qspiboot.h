@@ -9,10 +9,13 @@
 #define QSPIBOOT_FLAG_STAY_IN_DFU 0x51424446u
 
 #if defined(QSPIBOOT_H750)
-// The last 16 bytes of DTCM hold the flag (a word and its complement); link/app-h750.ld keeps
-// applications out of them.
-#define QSPIBOOT_FLAG_ADDR 0x2001FFF0u
+// The first 8 bytes of backup SRAM hold the flag (a word and its complement): untouched by a
+// system reset and by any application's stack or data (RM0433 2.3.2). Writing there needs its
+// clock (RCC_AHB4ENR.BKPRAMEN) and the backup domain unlocked (PWR_CR1.DBP, 6.8.1).
+#define QSPIBOOT_FLAG_ADDR 0x38800000u
 static inline void qspiboot_reboot_to_bootloader(void) {
+  *(volatile uint32_t*)0x580244E0u |= 1u << 28; // RCC_AHB4ENR.BKPRAMEN
+  *(volatile uint32_t*)0x58024800u |= 1u << 8;  // PWR_CR1.DBP
   volatile uint32_t* flag = (volatile uint32_t*)QSPIBOOT_FLAG_ADDR;
   flag[0] = QSPIBOOT_FLAG_STAY_IN_DFU;
   flag[1] = ~QSPIBOOT_FLAG_STAY_IN_DFU;

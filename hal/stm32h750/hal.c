@@ -7,12 +7,15 @@
 #include "board.h"
 #include "regs.h"
 
-static struct noinit_flag flag __attribute__((section(".noinit")));
+// The reset-surviving flag: first 8 bytes of backup SRAM (hal/app/qspiboot.h writes it too).
+#define flag (*(struct noinit_flag*)BKPSRAM_BASE)
 
 void clocks_init(void);
 
 void hal_chip_init(void) {
   clocks_init();
+  RCC_AHB4ENR |= RCC_AHB4ENR_BKPRAMEN; // backup SRAM: the flag
+  PWR_CR1 |= PWR_CR1_DBP;              // and write access to it
   DEMCR |= DEMCR_TRCENA;
   DWT_LAR = 0xC5ACCE55u; // unlock the DWT on parts that lock it
   DWT_CYCCNT = 0;
@@ -22,6 +25,8 @@ void hal_chip_init(void) {
 }
 
 void hal_trap_reset(void) {
+  RCC_AHB4ENR |= RCC_AHB4ENR_BKPRAMEN;
+  PWR_CR1 |= PWR_CR1_DBP;
   noinit_flag_set(&flag, FLAG_TRAPPED);
   SCB_AIRCR = SCB_AIRCR_RESET;
   for (;;) {}

@@ -36,9 +36,15 @@
 #define RCC_AHB4ENR_GPIODEN (1u << 3)
 #define RCC_AHB4ENR_GPIOEEN (1u << 4)
 #define RCC_AHB4ENR_CRCEN (1u << 19)
+#define RCC_AHB4ENR_BKPRAMEN (1u << 28)
+
+// Backup SRAM (RM0433 2.3.2): kept through a system reset
+#define BKPSRAM_BASE 0x38800000u
 
 // PWR (RM0433 6.8)
 #define PWR_BASE 0x58024800u
+#define PWR_CR1 REG32(PWR_BASE + 0x000)
+#define PWR_CR1_DBP (1u << 8)
 #define PWR_CSR1 REG32(PWR_BASE + 0x004)
 #define PWR_CSR1_ACTVOSRDY (1u << 13)
 #define PWR_CR3 REG32(PWR_BASE + 0x00C)

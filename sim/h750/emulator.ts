@@ -2,8 +2,9 @@
 // Unicorn, with the peripherals it touches as register models (sim/h750/*.ts, each saying which
 // RM0433 sections it follows) and the project's NOR flash model behind QUADSPI.
 // The harness does what the chip does around the CPU: loads SP and PC from the vector table at
-// reset (Unicorn does not), resets on AIRCR.SYSRESETREQ keeping SRAM (the reset-surviving flag
-// lives in DTCM) and the flash, and serves the QUADSPI window at 0x90000000 only while QUADSPI
+// reset (Unicorn does not), resets on AIRCR.SYSRESETREQ keeping SRAM, backup SRAM (where the
+// reset-surviving flag lives: readable with RCC_AHB4ENR.BKPRAMEN, writable with PWR_CR1.DBP,
+// RM0433 2.3.2, 6.8.1) and the flash, and serves the QUADSPI window at 0x90000000 only while QUADSPI
 // is memory-mapped: any other access there faults, as do accesses to anything not modelled.
 // Time: one cycle per instruction (Unicorn has no cycle model) at the SYSCLK the RCC model
 // computes; instructions are counted in chunks, so time moves in steps of `chunk` instructions.
@@ -50,6 +51,8 @@ export class H750Emu {
   button = false;
   chunk = 2000;
   private windowSize: number;
+  /** Backup SRAM: kept through resets, lost at power-on (no battery on the WeAct board). */
+  readonly backupSram = new Uint8Array(0x1000);
   private exact: { count: number; target: number; hit: boolean } | null = null;
   /** For each watched address: how often the CPU executed it, and the reset it last did so after. */
   executed = new Map<number, { times: number; afterReset: number }>();
@@ -81,6 +84,15 @@ export class H750Emu {
     uc.mmio(0x52005000, 0x400, (o, s) => m().qspi.read(o & ~3, s), (o, s, v) => m().qspi.write(o & ~3, s, v));
     uc.mmio(0x40080000, 0x3000, word((o) => m().otg.read(o)), (o, _s, v) => m().otg.write(o & ~3, v));
     uc.mmio(0x40011000, 0x400, word((o) => m().usart.read(o)), (o, _s, v) => m().usart.write(o & ~3, v));
+    uc.mmio(0x38800000, 0x1000, (o, sz) => {
+      if (!m().rcc.enabled(0x0e0, 28)) return 0;
+      let v = 0;
+      for (let i = 0; i < sz; i++) v |= this.backupSram[o + i] << (8 * i);
+      return v >>> 0;
+    }, (o, sz, v) => {
+      if (!m().rcc.enabled(0x0e0, 28) || !m().pwr.backupWritable) return; // clock off or domain locked
+      for (let i = 0; i < sz; i++) this.backupSram[o + i] = (v >>> (8 * i)) & 0xff;
+    });
     uc.mmio(0xe000e000, 0x1000, word((o) => m().scs.read(o)), (o, _s, v) => {
       m().scs.write(o & ~3, v);
       if (m().scs.resetRequested) this.uc.stop();
@@ -150,6 +162,7 @@ export class H750Emu {
   powerOn(): void {
     this.nor.powerOn();
     this.uc.write(DTCM, new Uint8Array(0x20000));
+    this.backupSram.fill(0);
     this.reset();
   }
 

@@ -6,7 +6,8 @@
 //   PLL1 dividers (8.7.11-8.7.13, DIVN/DIVP hold value - 1), for the emulator's time base.
 // - PWR (6.8): the supply configuration in CR3 (LDOEN, BYPASS, SCUEN) takes the first write
 //   after power-on only (6.8.4); CSR1.ACTVOSRDY is set once it is written; D3CR.VOSRDY is set
-//   after a VOS write; CR3.USB33RDY follows USB33DEN (the regulator is always in range here).
+//   after a VOS write; CR3.USB33RDY follows USB33DEN (the regulator is always in range here);
+//   CR1.DBP (6.8.1) unlocks writes to the backup domain (backup SRAM included).
 // - FLASH_ACR (4.9.1): LATENCY and WRHIGHFREQ read back as written.
 export const HSI_HZ = 64_000_000;
 export const HSE_HZ = 25_000_000;
@@ -65,6 +66,7 @@ export class PwrModel {
   regs = new Uint32Array(0x400 / 4);
   private supplyWritten = false;
   constructor() {
+    this.regs[0x000 / 4] = 0xf000c000; // CR1
     this.regs[0x00c / 4] = 0x00000046; // CR3: SCUEN, LDOEN, SDLEVEL
     this.regs[0x018 / 4] = 0x00004000; // D3CR: VOS3
   }
@@ -85,6 +87,8 @@ export class PwrModel {
     if (off === 0x018) { this.regs[6] = ((value & (3 << 14)) | (1 << 13)) >>> 0; return; } // VOSRDY
     this.regs[off >> 2] = value >>> 0;
   }
+
+  get backupWritable(): boolean { return (this.regs[0] & (1 << 8)) !== 0; }
 }
 
 export class FlashAcrModel {
