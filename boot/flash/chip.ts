@@ -3,7 +3,7 @@
 // through hal.flash_cmd; every wait is bounded by hal.time_us.
 import { flash_cmd, time_us } from "../hal";
 import { fmt, LINES_1, LINES_4, ADDR_NONE, ADDR_24, ADDR_32, FMT_WRITE } from "./cmd";
-import { knownChip } from "./known-chips";
+import { knownChip, hasQuadPageProgram } from "./known-chips";
 
 // Instructions (W25Q64JV datasheet section 8.1; the same on every SFDP-era serial NOR).
 const WRITE_ENABLE: u32 = 0x06;
@@ -19,6 +19,7 @@ const RESET_ENABLE: u32 = 0x66;
 const RESET: u32 = 0x99;
 const FAST_READ: u32 = 0x0b;
 const PAGE_PROGRAM: u32 = 0x02;
+const QUAD_PAGE_PROGRAM: u32 = 0x32;   // 1-1-4: data on four lines once QE is set
 const SR1_BUSY: u8 = 1;
 
 // Quad-enable requirement, JESD216 DWORD 15 bits 22:20, the cases this driver supports.
@@ -39,6 +40,7 @@ export let qer: u8 = QER_SR2_BIT1_WRITE_SR1_2BYTES;
 export let volatileSr: bool = false;    // 50h makes status writes volatile (no wear)
 export let quadRead: u32 = 0xeb;        // 1-4-4 fast read instruction, 0 when not usable
 export let quadDummy: u32 = 4;          // wait clocks after the mode byte
+export let quadProgram: bool = false;   // 32h usable (QE set, a maker known to have it)
 // Typical times in microseconds (SFDP DWORDs 10-11 or the known-chip table).
 export let tSector: u32 = 45000;
 export let tBlock: u32 = 150000;
@@ -94,7 +96,10 @@ export function startErase(addr: u32, instr: u32): i32 {
 // Start programming `len` bytes (inside one page) at `addr`.
 export function startProgram(addr: u32, buf: usize, len: u32): i32 {
   if (writeEnable() < 0) return -1;
-  return flash_cmd(fmt(PAGE_PROGRAM, LINES_1, LINES_1, ADDR_24, 0, 0, 0, LINES_1) | FMT_WRITE, addr, buf, len);
+  // The data phase is most of a program's bus time: four lines when the chip can take them.
+  const f = quadProgram ? fmt(QUAD_PAGE_PROGRAM, LINES_1, LINES_1, ADDR_24, 0, 0, 0, LINES_4)
+    : fmt(PAGE_PROGRAM, LINES_1, LINES_1, ADDR_24, 0, 0, 0, LINES_1);
+  return flash_cmd(f | FMT_WRITE, addr, buf, len);
 }
 
 export function uniqueId(out: usize): i32 {
@@ -200,6 +205,7 @@ export const INIT_TIMEOUT: i32 = -2;
 export const INIT_UNKNOWN: i32 = -3;
 
 export function chipInit(): i32 {
+  quadProgram = false;
   // An application or an interrupted boot may have left the chip in continuous-read mode:
   // eight clocks with IO0-3 high end it (mode bits FFh), then a software reset.
   flash_cmd(fmt(0xff, LINES_4, LINES_4, ADDR_24, 0, 0, 0, 0), 0xffffff, 0, 0);
@@ -219,6 +225,7 @@ export function chipInit(): i32 {
   if (!readSfdp() && !knownChip(jedecId)) return INIT_UNKNOWN;
   if (waitReady(1000) < 0) return INIT_TIMEOUT;
   if (quadRead != 0 && enableQuad() < 0) quadRead = 0; // fall back to single-line reads
+  quadProgram = quadRead != 0 && hasQuadPageProgram(jedecId);
   return 0;
 }
 

@@ -13,3 +13,11 @@ export function knownChip(jedec: u32): bool {
   if (maker == 0x9d) { setGeometry(size, QER_SR1_BIT6, false, 4); return true; }                 // ISSI IS25LP
   return false;
 }
+
+// Quad input page program (32h, 1-1-4) is not described by SFDP's basic table; these makers
+// document it for their quad SPI NOR families: Winbond W25Q (8.2.23), ISSI IS25LP (PPQ 32h),
+// GigaDevice GD25Q (QPP 32h).
+export function hasQuadPageProgram(jedec: u32): bool {
+  const maker = jedec & 0xff;
+  return maker == 0xef || maker == 0x9d || maker == 0xc8;
+}

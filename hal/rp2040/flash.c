@@ -115,16 +115,43 @@ static void quad_read(const struct cmd* c, uint8_t* data, uint32_t len) {
   cs_force(SS_CTRL_OUTOVER_HIGH);
 }
 
-// Eight or more clocks with all four lines high: IO0 sends 1s, IO1-IO3 are pulled up.
-static void all_ones(uint32_t clocks) {
-  uint32_t saved[3];
-  for (int i = 0; i < 3; i++) {
-    saved[i] = PADS_QSPI_SD(i + 1);
-    PADS_QSPI_SD(i + 1) = (saved[i] & ~PAD_PDE) | PAD_PUE;
+// A 1-1-4 page program (32h): instruction and address on IO0, data on four lines, 32-bit
+// frames (the first byte on the wire is the frame's top byte). In TX-only mode the SSI ends
+// the transfer whenever its FIFO runs dry, and would take the next word for a new instruction:
+// at SCK = clk_sys / 4 a word lasts 32 clk_sys cycles, comfortably more than the ~20 this
+// loop takes per word (at clk_sys / 2 it fell behind in the emulator after 43 words).
+// Chip select is held low by the override as well. A length that is not a multiple of 4 is
+// padded with FFh, which programs nothing (NOR programming only clears bits).
+static int quad_write(const struct cmd* c, const uint8_t* data, uint32_t len) {
+  uint32_t words[64], n = (len + 3) / 4;
+  if (n > 64) return -1; // more than a page
+  // Packed first, whatever the buffer's alignment: the feeding loop must not fall behind.
+  for (uint32_t i = 0; i < 4 * n; i++) words[i >> 2] = (words[i >> 2] << 8) | (i < len ? data[i] : 0xFFu);
+  ssi_setup((SSI_FRF_QUAD << SSI_CTRLR0_SPI_FRF_SHIFT) | (31u << SSI_CTRLR0_DFS32_SHIFT) |
+            (SSI_TMOD_TX_ONLY << SSI_CTRLR0_TMOD_SHIFT), 0,
+            (6u << SSI_SPI_ADDR_L_SHIFT) | (2u << SSI_SPI_INST_L_SHIFT)); // TRANS_TYPE 0
+  SSI_SSIENR = 0;
+  SSI_BAUDR = 2 * BOARD_SSI_BAUD_DIV;
+  SSI_SSIENR = 1;
+  cs_force(SS_CTRL_OUTOVER_LOW);
+  SSI_DR0 = c->instr;
+  SSI_DR0 = c->addr;
+  for (uint32_t i = 0; i < n; i++) {
+    while (!(SSI_SR & SSI_SR_TFNF)) {}
+    SSI_DR0 = words[i];
   }
-  uint8_t ones[4] = {0xFF, 0xFF, 0xFF, 0xFF};
-  spi_exchange(ones, (clocks + 7) / 8 > 4 ? 4 : (clocks + 7) / 8, 0, 0, 1);
-  for (int i = 0; i < 3; i++) PADS_QSPI_SD(i + 1) = saved[i];
+  ssi_wait_idle();
+  cs_force(SS_CTRL_OUTOVER_HIGH);
+  return 0;
+}
+
+// Sixteen clocks with all four lines high (IO0 sends 1s, IO1-IO3 are pulled up): whatever
+// the chip takes them for, the mode bits are not 10b, so continuous-read mode ends. The
+// pull-ups stay on: harmless on lines the SSI or the flash drive whenever it matters.
+static void all_ones(void) {
+  for (int i = 1; i <= 3; i++) PADS_QSPI_SD(i) = (PADS_QSPI_SD(i) & ~PAD_PDE) | PAD_PUE;
+  static const uint8_t ones[2] = {0xFF, 0xFF};
+  spi_exchange(ones, 2, 0, 0, 1);
 }
 
 u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32 len) {
@@ -150,9 +177,12 @@ u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32
     quad_read(&c, data, len);
     return 0;
   }
+  if (c.instr_lines == 1 && c.addr_lines == 1 && c.addr_bytes == 3 && c.mode_lines == 0 && c.dummy == 0 &&
+      c.data_lines == 4 && c.write)
+    return (u32)quad_write(&c, data, len);
   if (c.instr_lines == 4 && c.instr == 0xFF && c.data_lines == 0 && c.mode_lines == 0 &&
       (c.addr_bytes == 0 || (c.addr_lines == 4 && c.addr == (1u << (8 * c.addr_bytes)) - 1))) {
-    all_ones(2 + 2 * c.addr_bytes);
+    all_ones();
     return 0;
   }
   return (u32)-1; // a shape this driver does not send

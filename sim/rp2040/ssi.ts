@@ -10,6 +10,9 @@
 // - quad (SPI_FRF 2) EEPROM reads (TMOD 3): the FIFO's first entry is the instruction
 //   (INST_L 8 bits), the next the address (ADDR_L nibbles; with 32 bits, a 24-bit address and a
 //   mode byte, the form W25Q chips take), then WAIT_CYCLES and NDF + 1 frames in;
+// - quad TX-only transfers (TMOD 1): instruction and address entries, then data frames; the
+//   transfer ends when the TX FIFO runs dry, and the next entry starts a new one as its
+//   instruction (a driver that does not keep the FIFO fed corrupts its command, as on silicon);
 // - FIFOs of 16 entries with the time each frame takes at SCK = clk_sys / BAUDR: SR's BUSY,
 //   TFNF, TFE and RFNE, TXFLR and RXFLR follow simulated time, frames received while the RX
 //   FIFO is full are lost (counted in `rxOverflows`, as the RXOI interrupt would);
@@ -55,6 +58,7 @@ export class Rp2040Flash {
   private txStarts: number[] = []; // when each pushed TX frame starts shifting
   private lastDone = 0;            // when the last frame finishes (ns)
   private pending: number[] = [];  // quad EEPROM read: instruction/address entries so far
+  private txWrite: number[] | null = null; // quad TX-only transfer in progress: its entries
   private session: NorSpiSession | null = null;
   private ssiSelect = false;       // the SSI's own chip select
   private cache = new Int32Array(2048).fill(-1); // tag (line address) per line
@@ -111,6 +115,7 @@ export class Rp2040Flash {
 
   // ---- registers (offsets from 0x18000000) ----
   read(offset: number): number {
+    this.settle();
     const now = this.now();
     switch (offset) {
       case 0x00: return this.ctrlr0;
@@ -141,6 +146,7 @@ export class Rp2040Flash {
 
   write(offset: number, value: number): void {
     value >>>= 0;
+    this.settle();
     const locked = this.ssienr & 1;
     switch (offset) {
       case 0x00: if (!locked) this.ctrlr0 = value; break;
@@ -151,6 +157,7 @@ export class Rp2040Flash {
         if (!this.ssienr) {
           // Disabling stops everything at once: FIFOs cleared, the SSI's select released.
           this.rx = []; this.txStarts = []; this.pending = [];
+          this.txWrite = null; // a transfer cut off by disabling never completes
           this.lastDone = Math.min(this.lastDone, this.now());
           this.ssiSelect = false;
           this.updateSelect();
@@ -165,6 +172,7 @@ export class Rp2040Flash {
   }
 
   writeSsCtrl(value: number): void {
+    this.settle();
     this.ssCtrl = value >>> 0;
     this.xipFast = false;
     if (this.csLow() && !this.session) this.session = new NorSpiSession(this.chip);
@@ -184,6 +192,7 @@ export class Rp2040Flash {
     if (this.txStarts.length >= FIFO_DEPTH) { this.txOverflows++; return; }
     if (this.frf === 0 && this.tmod === 0) return this.pushStandard(value);
     if (this.frf === 2 && this.tmod === 3) return this.pushQuadRead(value);
+    if (this.frf === 2 && this.tmod === 1) return this.pushQuadWrite(value);
     throw new SsiError(`SSI model: SPI_FRF ${this.frf} with TMOD ${this.tmod} is not modelled`);
   }
 
@@ -228,6 +237,35 @@ export class Rp2040Flash {
       for (let j = 0; j < frameBytes; j++) v = (v << 8) | t.data[i * frameBytes + j]; // first byte is the MSB
       this.pushRx(v, start + headNs + perFrame * (i + 1));
     }
+  }
+
+  private pushQuadWrite(value: number): void {
+    const spi = this.spiCtrlr0;
+    const tt = spi & 3, instL = (spi >>> 8) & 3, addrL = (spi >>> 2) & 15;
+    if (instL !== 2 || addrL !== 6) throw new SsiError("SSI model: quad writes with an 8-bit instruction and a 24-bit address only");
+    if (!this.txWrite) this.txWrite = [];
+    const k = this.txWrite.length;
+    this.txWrite.push(value >>> 0);
+    const clocks = k === 0 ? (tt === 2 ? 2 : 8) : k === 1 ? (tt >= 1 ? 6 : 24) : this.dfs / 4;
+    const { start } = this.schedule(clocks);
+    this.txStarts.push(start);
+  }
+
+  /** A quad TX-only transfer whose FIFO has run dry is over: the chip gets it now. */
+  private settle(): void {
+    const w = this.txWrite;
+    if (!w || this.now() < this.lastDone) return;
+    this.txWrite = null;
+    if (w.length < 2) return;
+    const tt = this.spiCtrlr0 & 3;
+    const bytes = this.dfs / 8;
+    const data = new Uint8Array((w.length - 2) * bytes);
+    for (let i = 2; i < w.length; i++) for (let j = 0; j < bytes; j++) data[(i - 2) * bytes + j] = (w[i] >>> (8 * (bytes - 1 - j))) & 0xff;
+    if (!this.csLow() && !this.forcedLow) return;
+    this.chip.transaction({
+      instr: w[0] & 0xff, instrLines: tt === 2 ? 4 : 1, addr: w[1] & 0xffffff, addrBytes: 3, addrLines: tt >= 1 ? 4 : 1,
+      mode: 0, modeLines: 0, dummy: 0, dataLines: 4, write: true, data,
+    });
   }
 
   /** A read as SPI_CTRLR0 describes it; `instr` -1 = no instruction phase. */
