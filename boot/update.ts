@@ -11,7 +11,7 @@ import { appStartOffset, appEndOffset, recordOffset } from "./dfu/layout";
 import { vectorsPlausible } from "./vectors";
 import * as S from "./dfu/states";
 
-const RECORD_SLOT: i32 = 2;
+const RECORD_SLOT: i32 = 4; // after the DFU buffers' slots
 const zero = memory.data(4);
 const chunk = memory.data(1024);
 

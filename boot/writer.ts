@@ -4,7 +4,7 @@
 // or in a flush, which only starts when the queue is empty).
 import { flashWriteStart, flashPoll, FLASH_BUSY } from "./flash/engine";
 
-export const SLOT_COUNT: i32 = 3; // two DFU transfer buffers and the update record
+export const SLOT_COUNT: i32 = 5; // four DFU transfer buffers (boot/dfu/dfu.ts) and the update record
 
 const FREE: u8 = 0;
 const QUEUED: u8 = 1;
