@@ -109,7 +109,8 @@ export class H750Emu {
       });
     }
     if (opts.exactCount) {
-      const ex = (this.exact = { count: 0, target: -1, hit: false });
+      const ex = { count: 0, target: -1, hit: false as boolean };
+      this.exact = ex;
       uc.hookCode(1, 0, (addr) => {
         if (addr === ex.target) { ex.hit = true; uc.stop(); return; }
         ex.count++;

@@ -227,15 +227,17 @@ export class Rp2040Flash {
     // Chip select for the whole transfer: a forced-high select means the chip sees nothing.
     if (!this.forcedHigh) this.chip.transaction(t);
     else t.data.fill(0xff);
-    const { start, done } = this.schedule(clocksOf(t));
+    const { start } = this.schedule(clocksOf(t));
     this.txStarts = [start]; // instruction and address leave the FIFO as the transfer starts
+    // Frames land one by one after the instruction, address, mode and wait clocks.
     const frames = t.data.length / frameBytes;
-    const perFrame = (done - start) / Math.max(frames, 1);
-    const headNs = done - start - perFrame * frames;
+    const sck = this.sckNs();
+    const head = clocksOf({ ...t, data: new Uint8Array(0), dataLines: 0 }) * sck;
+    const perFrame = ((8 * frameBytes) / t.dataLines) * sck;
     for (let i = 0; i < frames; i++) {
       let v = 0;
       for (let j = 0; j < frameBytes; j++) v = (v << 8) | t.data[i * frameBytes + j]; // first byte is the MSB
-      this.pushRx(v, start + headNs + perFrame * (i + 1));
+      this.pushRx(v, start + head + perFrame * (i + 1));
     }
   }
 
