@@ -15,6 +15,7 @@ import { DfuDevice } from "../tools/dfu/client";
 import { loadImage } from "../tools/image/load";
 import { DfuRequests, ST } from "./lib/dfu-requests";
 import { buildBoard } from "../tools/build";
+import type { ChipName } from "../sim/chips";
 
 const BUILD = join(import.meta.dirname, "..", "build", "h750");
 const firmware = readFileSync(join(BUILD, "qspiboot.bin"));
@@ -22,8 +23,8 @@ const example = loadImage(join(BUILD, "example.elf")).segments;
 const exampleEntry = (new DataView(example[0].data.buffer, example[0].data.byteOffset).getUint32(4, true) & ~1) >>> 0;
 const RECORD = (8 << 20) - 4096; // last sector of the W25Q64JV
 
-function board(opts: { watch?: number[] } = {}) {
-  const emu = new H750Emu({ watch: opts.watch });
+function board(opts: { watch?: number[]; chip?: ChipName } = {}) {
+  const emu = new H750Emu({ watch: opts.watch, chip: opts.chip });
   emu.loadFirmware(firmware);
   const host = new H750UsbHost(emu);
   return { emu, host };
@@ -120,6 +121,17 @@ test("K1 held at reset keeps the bootloader; a corrupted record is not run", asy
   host.reset();
   assert.is(d.getStatus().state, ST.dfuIDLE);
 });
+
+for (const [chip, jedec] of [["IS25LP064A", 0x17609d], ["SFDP_ONLY_4M", 0x1640c8]] as [ChipName, number][]) {
+  test(`another chip on the QUADSPI pins (${chip}): found, written, booted`, async () => {
+    const { emu, host } = board({ chip });
+    const dev = await dfu(host);
+    assert.is(dev.info!.jedecId, jedec);
+    await dev.flash(example, { leave: true });
+    assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 10_000_000), "the example runs from it");
+    assert.ok(emu.nor.quadEnabled(), "QE set the way this chip wants it");
+  });
+}
 
 test("image CRC checked at every boot (BOARD_FLAGS=1 build): a valid image boots, a corrupted one does not", async () => {
   const variant = await buildBoard("h750", { quiet: true, outDir: join(BUILD, "..", "test", "h750-bootcrc"), defines: ["BOARD_FLAGS=1"] });
