@@ -33,9 +33,6 @@ struct board_info {
 };
 _Static_assert(sizeof(struct board_info) == 48, "BoardInfo is 48 bytes");
 
-// Software CRC-32 (IEEE, reflected, zlib conventions), for chips without a CRC unit.
-uint32_t crc32_soft(uint32_t crc, const uint8_t* p, uint32_t len);
-
 // Called by the runtime when the core traps: never returns.
 void hal_trap_reset(void) __attribute__((noreturn));
 

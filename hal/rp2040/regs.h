@@ -13,6 +13,7 @@
 #define RESETS_RESET_SET REG32(RESETS_BASE + SET_ALIAS + 0x0)
 #define RESETS_RESET_CLR REG32(RESETS_BASE + CLR_ALIAS + 0x0)
 #define RESETS_DONE REG32(RESETS_BASE + 0x8)
+#define RESET_DMA (1u << 2)
 #define RESET_IO_QSPI (1u << 6)
 #define RESET_PADS_QSPI (1u << 9)
 #define RESET_PLL_SYS (1u << 12)
@@ -75,6 +76,25 @@
 #define CLK_SYS_SRC_AUX 1u          // AUXSRC 0 = PLL_SYS
 #define CLK_USB_ENABLE (1u << 11)   // AUXSRC 0 = PLL_USB
 #define CLK_DIV_1 (1u << 8)
+
+// DMA (2.5.7): channel 0 and the sniffer
+#define DMA_BASE 0x50000000u
+#define DMA_CH0_READ_ADDR REG32(DMA_BASE + 0x000)
+#define DMA_CH0_WRITE_ADDR REG32(DMA_BASE + 0x004)
+#define DMA_CH0_TRANS_COUNT REG32(DMA_BASE + 0x008)
+#define DMA_CH0_CTRL_TRIG REG32(DMA_BASE + 0x00C)
+#define DMA_CTRL_EN (1u << 0)
+#define DMA_CTRL_INCR_READ (1u << 4)          // DATA_SIZE 0: bytes; CHAIN_TO 0: itself (no chain)
+#define DMA_CTRL_TREQ_PERMANENT (0x3Fu << 15)
+#define DMA_CTRL_IRQ_QUIET (1u << 21)
+#define DMA_CTRL_SNIFF_EN (1u << 23)
+#define DMA_CTRL_BUSY (1u << 24)
+#define DMA_SNIFF_CTRL REG32(DMA_BASE + 0x434)
+#define DMA_SNIFF_DATA REG32(DMA_BASE + 0x438)
+#define DMA_SNIFF_EN (1u << 0)                // DMACH 0
+#define DMA_SNIFF_CALC_CRC32_REV (1u << 5)    // CALC 1: CRC-32 over bit-reversed data
+#define DMA_SNIFF_OUT_REV (1u << 10)
+#define DMA_SNIFF_OUT_INV (1u << 11)
 
 // XIP_CTRL (2.6.3.7): the cache in front of the flash window
 #define XIP_CTRL_FLUSH REG32(0x14000000u + 0x04)

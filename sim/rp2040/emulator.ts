@@ -7,7 +7,8 @@
 // - resets: a watchdog trigger or reboot() restarts the chip with a fresh rp2040js instance
 //   (every block back to its reset state), keeping the flash, the watchdog scratch registers
 //   and simulated time; powerOn() also loses the scratch registers and the chip's volatile state;
-// - the BOOTSEL button on the flash chip select, read through the SIO GPIO_HI_IN register.
+// - the BOOTSEL button on the flash chip select, read through the SIO GPIO_HI_IN register;
+// - the DMA sniffer and DMA transfer timing (sim/rp2040/dma-sniff.ts).
 // Time: rp2040js's SimulationClock, advanced by the cycles each instruction takes (plus XIP
 // cache-miss stalls) at the current clk_sys; clk_sys starts at the ROSC's ~6.5 MHz.
 import { RP2040 } from "rp2040js";
@@ -16,6 +17,7 @@ import { CHIPS, type ChipName } from "../chips";
 import type { SimClock } from "../clock";
 import { NorSpiSession } from "../nor-spi";
 import { Rp2040Flash, SsiError } from "./ssi";
+import { installDmaSniffer } from "./dma-sniff";
 import { crc32Mpeg2 } from "../../tools/build/crc32-mpeg2";
 
 const XIP_BASE = 0x10000000, XIP_END = 0x14000000;
@@ -100,6 +102,7 @@ export class Rp2040Emu {
     for (let i = 0; i < 8; i++) mcu.writeUint32(0x4005800c + 4 * i, this.scratch[i]);
     this.installFlash(mcu);
     this.installUsb(mcu);
+    installDmaSniffer(mcu);
     mcu.uart[0].onByte = (b: number) => { this.uart += String.fromCharCode(b); };
     const wd = (mcu as unknown as { peripherals: Record<number, { onWatchdogTrigger?: () => void }> }).peripherals[0x40058];
     wd.onWatchdogTrigger = () => { this.watchdogFired = true; };
