@@ -34,6 +34,11 @@
 // One 32-bit load from a physical address (the mapped flash window, for checks).
 @external("hal", "mem_read32") export declare function mem_read32(addr: u32): u32;
 
+// Compare `len` bytes of linear memory: `have` (what the flash holds) with `want` (what should
+// be there; 0 = erased flash, all FFh). 2 = identical, 1 = programmable in place (every 1 bit of
+// `want` is 1 in `have`: NOR programming only clears bits), 0 = needs an erase.
+@external("hal", "mem_compare") export declare function mem_compare(have: usize, want: usize, len: u32): i32;
+
 // --- Odds and ends ---
 // Microseconds since reset, wrapping at 2^32.
 @external("hal", "time_us") export declare function time_us(): u32;

@@ -74,6 +74,18 @@ export function makeHalImports(ctx: HalContext) {
       if (ctx.resetAt && clock.now >= ctx.resetAt.t) { ctx.resetAt = undefined; throw new BoardHalt("reset"); }
       return clock.micros() | 0;
     },
+    mem_compare(have: number, want: number, len: number) {
+      tick();
+      const n = len >>> 0;
+      clock.advance(n / 400); // a word loop: about 8 bytes per cycle pair at 200 MHz, order of magnitude only
+      const m = mem();
+      let equal = true;
+      for (let i = 0; i < n; i++) {
+        const h = m[have + i], w = want ? m[want + i] : 0xff;
+        if (h !== w) { equal = false; if ((h & w) !== w) return 0; }
+      }
+      return equal ? 2 : 1;
+    },
     crc32_buf(crc: number, buf: number, len: number) {
       tick();
       clock.advance((len >>> 0) / 200); // hardware CRC: about 4 bytes per cycle at 200 MHz... order of magnitude only

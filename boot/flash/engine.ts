@@ -9,7 +9,7 @@
 //   otherwise the sector is erased first, and its bytes outside the write become FFh.
 // - Pages of all FFh and pages already holding the data are not programmed; every write is
 //   read back and compared.
-import { time_us, flash_mmap, mem_read32 } from "../hal";
+import { time_us, flash_mmap, mem_read32, mem_compare } from "../hal";
 import { flashBase } from "../board";
 import * as chip from "./chip";
 
@@ -108,36 +108,22 @@ function opDone(): i32 {
 // Bytes [from, from+n) of flash equal to the buffer at p? Also: can they be programmed
 // in place (no bit goes from 0 to 1)? Returns 0 different, 1 programmable, 2 equal.
 function compare(from: u32, p: usize, n: u32): i32 {
-  let equal = true;
-  let programmable = true;
+  let result = 2;
   for (let o: u32 = 0; o < n; o += 256) {
     const k = n - o < 256 ? n - o : 256;
     if (chip.read(from + o, scratch, k) < 0) return -1;
-    // Word by word where the buffer allows (it nearly always does): the M0+ pays a call per
-    // byte load of the translated code.
-    let i: u32 = 0;
-    if (((p + o) & 3) == 0) {
-      for (; i + 4 <= k; i += 4) {
-        const f = load<u32>(scratch + i);
-        const d = load<u32>(p + o + i);
-        if (f != d) { equal = false; if ((f & d) != d) { programmable = false; break; } }
-      }
-    }
-    for (; programmable && i < k; i++) {
-      const f = load<u8>(scratch + i);
-      const d = load<u8>(p + o + i);
-      if (f != d) { equal = false; if ((f & d) != d) { programmable = false; break; } }
-    }
-    if (!programmable) return 0;
+    const c = mem_compare(scratch, p + o, k);
+    if (c == 0) return 0;
+    if (c < result) result = c;
   }
-  return equal ? 2 : 1;
+  return result;
 }
 
 // Is [from, from+n) all FFh already? Then a pending erase of it has nothing to do.
 function blank(from: u32, n: u32): bool {
   for (let o: u32 = 0; o < n; o += 256) {
     if (chip.read(from + o, scratch, 256) < 0) return false;
-    for (let i = 0; i < 256; i += 4) if (load<u32>(scratch + i) != 0xffffffff) return false;
+    if (mem_compare(scratch, 0, 256) != 2) return false;
   }
   return true;
 }
@@ -240,10 +226,7 @@ function stepWrite(): i32 {
     let n = page - pos % page;
     if (n > b - pos) n = b - pos;
     const p = jBuf + (pos - jAddr);
-    let allFF = true;
-    let i: u32 = 0;
-    if ((p & 3) == 0) for (; i + 4 <= n; i += 4) if (load<u32>(p + i) != 0xffffffff) { allFF = false; break; }
-    for (; allFF && i < n; i++) if (load<u8>(p + i) != 0xff) { allFF = false; break; }
+    const allFF = mem_compare(p, 0, n) == 2;
     // Nothing to do for FFh on an erased page, nor for a page that already holds the data.
     if (allFF || (!erased && compare(pos, p, n) == 2)) { pos += n; return FLASH_BUSY; }
     startOp(chip.tPage);
