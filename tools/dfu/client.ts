@@ -214,8 +214,9 @@ export class DfuDevice {
       todo = todo.filter((s) => crcs[s - first] !== crc32(0, sectors.get(s)!));
     }
     // Erase blocks that change entirely with one command each: the board erases a whole block
-    // only when all its sectors were asked for.
-    let erasedBlocks = 0;
+    // only when all its sectors were asked for. Each command goes out just before the block's
+    // first data, so its USB round trips overlap the flash work on the blocks before it.
+    const eraseBefore = new Map<number, number>(); // first sector sent in a block -> block address
     const changed = new Set(todo);
     const blockSeen = new Set<number>();
     for (const s of todo) {
@@ -227,8 +228,9 @@ export class DfuDevice {
       blockSeen.add(first);
       let all = true;
       for (let i = 0; i < per; i++) if (!changed.has(first + i)) { all = false; break; }
-      if (all) { await this.erasePage(base + first * sector); erasedBlocks++; }
+      if (all) eraseBefore.set(s, base + first * sector);
     }
+    const erasedBlocks = eraseBefore.size;
     // Runs of consecutive sectors go out as blocks 2, 3, 4 ... after one set-address.
     let sent = 0;
     for (let i = 0; i < todo.length;) {
@@ -236,6 +238,8 @@ export class DfuDevice {
       while (j + 1 < todo.length && todo[j + 1] === todo[j] + 1 && (j + 1 - i) * sector / this.transferSize < 60000) j++;
       await this.setAddress(base + todo[i] * sector);
       for (let k = i; k <= j; k++) {
+        const page = eraseBefore.get(todo[k]);
+        if (page !== undefined) await this.erasePage(page);
         const data = sectors.get(todo[k])!;
         for (let o = 0; o < data.length; o += this.transferSize) {
           const block = 2 + ((k - i) * sector + o) / this.transferSize;
