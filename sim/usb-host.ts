@@ -25,7 +25,74 @@ export interface ControlHost {
   sleep(ms: number): void;
 }
 
-class Abort { constructor(readonly status: ControlStatus) {} }
+/** Thrown by a host's packet operations to end a control transfer with a status. */
+export class ControlAbort { constructor(readonly status: ControlStatus) {} }
+
+/** What a host does on the bus for one control transfer, packet by packet. */
+export interface PacketOps {
+  setup(bytes: Uint8Array): void;
+  /** The next IN data packet (the host retries NAKs itself); throws ControlAbort. */
+  inPacket(): Uint8Array;
+  /** One OUT data packet; throws ControlAbort. */
+  outPacket(data: Uint8Array): void;
+}
+
+/**
+ * The stages of a control transfer (USB 2.0 8.5.3) over a host's packet operations: SETUP;
+ * IN packets until a short one or wLength, then a zero-length OUT; or the OUT data in 64-byte
+ * packets (length wLength), then a zero-length IN. Shared by every simulated host.
+ */
+export function controlStages(ops: PacketOps, setup: Setup, data?: Uint8Array): ControlResult {
+  const received: Uint8Array[] = [];
+  let total = 0;
+  try {
+    ops.setup(setupBytes(setup));
+    if ((setup.bmRequestType & 0x80) && setup.wLength > 0) {
+      while (total < setup.wLength) {
+        const pkt = ops.inPacket();
+        received.push(pkt);
+        total += pkt.length;
+        if (pkt.length < 64) break;
+      }
+      if (total > setup.wLength) throw new Error(`device sent ${total} bytes for wLength ${setup.wLength}`);
+      ops.outPacket(new Uint8Array(0));
+    } else {
+      const out = data ?? new Uint8Array(0);
+      if (out.length !== setup.wLength) throw new Error("OUT data length differs from wLength");
+      for (let off = 0; off < out.length; off += 64) ops.outPacket(out.subarray(off, off + 64));
+      const status = ops.inPacket();
+      if (status.length !== 0) throw new Error(`status stage: device sent ${status.length} bytes`);
+    }
+  } catch (e) {
+    if (e instanceof ControlAbort) return { status: e.status, data: new Uint8Array(0) };
+    throw e;
+  }
+  const dataOut = new Uint8Array(total);
+  let o = 0;
+  for (const p of received) { dataOut.set(p, o); o += p.length; }
+  return { status: "ok", data: dataOut };
+}
+
+/** What an operating system does before any program sees a device: descriptors, address 7,
+ *  configuration 1. */
+export const ENUMERATION: readonly Setup[] = [
+  { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 64 },
+  { bmRequestType: 0x00, bRequest: 5, wValue: 7, wIndex: 0, wLength: 0 },
+  { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 },
+  { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 9 },
+  { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 },
+  { bmRequestType: 0x00, bRequest: 9, wValue: 1, wIndex: 0, wLength: 0 },
+];
+
+export function enumerate(host: Pick<ControlHost, "control">): ControlStatus {
+  for (const s of ENUMERATION) {
+    const r = host.control(s, undefined, 1000);
+    if (r.status !== "ok") return r.status;
+  }
+  return "ok";
+}
+
+const Abort = ControlAbort;
 
 export class SimUsbHost implements ControlHost {
   timing: UsbTiming;
@@ -89,40 +156,20 @@ export class SimUsbHost implements ControlHost {
    */
   control(setup: Setup, data?: Uint8Array, timeoutMs = 5000): ControlResult {
     const deadline = timeoutMs ? this.clock.now + timeoutMs * 1000 : 0;
-    const received: Uint8Array[] = [];
-    let total = 0;
     this.transfers++;
     this.pass(this.timing.transferOverheadUs);
-    try {
-      if (!this.present()) throw new Abort("nodevice");
-      this.ep0.hostSetup(setupBytes(setup));
-      this.pass(transactionUs(8));
-      if ((setup.bmRequestType & 0x80) && setup.wLength > 0) {
-        while (total < setup.wLength) {
-          const pkt = this.inToken(deadline);
-          received.push(pkt);
-          total += pkt.length;
-          if (pkt.length < 64) break;
-        }
-        if (total > setup.wLength) throw new Error(`device sent ${total} bytes for wLength ${setup.wLength}`);
-        this.outToken(new Uint8Array(0), deadline);
-      } else {
-        const out = data ?? new Uint8Array(0);
-        if (out.length !== setup.wLength) throw new Error("OUT data length differs from wLength");
-        for (let off = 0; off < out.length; off += 64) this.outToken(out.subarray(off, off + 64), deadline);
-        const status = this.inToken(deadline);
-        if (status.length !== 0) throw new Error(`status stage: device sent ${status.length} bytes`);
-      }
-      // Let the device see the end of the status stage before the host's next move.
-      this.board.step();
-    } catch (e) {
-      if (e instanceof Abort) return { status: e.status, data: new Uint8Array(0) };
-      throw e;
-    }
-    const dataOut = new Uint8Array(total);
-    let o = 0;
-    for (const p of received) { dataOut.set(p, o); o += p.length; }
-    return { status: "ok", data: dataOut };
+    const r = controlStages({
+      setup: (bytes) => {
+        if (!this.present()) throw new Abort("nodevice");
+        this.ep0.hostSetup(bytes);
+        this.pass(transactionUs(8));
+      },
+      inPacket: () => this.inToken(deadline),
+      outPacket: (d) => this.outToken(d, deadline),
+    }, setup, data);
+    // Let the device see the end of the status stage before the host's next move.
+    if (r.status === "ok") this.board.step();
+    return r;
   }
 
   /** Host-side sleep: the board keeps running. */
@@ -138,19 +185,6 @@ export class SimUsbHost implements ControlHost {
   }
 
   /** What the OS does before any program sees the device: descriptors, address, configuration. */
-  enumerate(): ControlStatus {
-    const steps: [Setup, number][] = [
-      [{ bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 64 }, 0],
-      [{ bmRequestType: 0x00, bRequest: 5, wValue: 7, wIndex: 0, wLength: 0 }, 0],
-      [{ bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 }, 0],
-      [{ bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 9 }, 0],
-      [{ bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 }, 0],
-      [{ bmRequestType: 0x00, bRequest: 9, wValue: 1, wIndex: 0, wLength: 0 }, 0],
-    ];
-    for (const [s] of steps) {
-      const r = this.control(s, undefined, 1000);
-      if (r.status !== "ok") return r.status;
-    }
-    return "ok";
-  }
+  enumerate(): ControlStatus { return enumerate(this); }
+
 }

@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { Rp2040Emu } from "../sim/rp2040/emulator";
 import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 import { SimBoard } from "../sim/board";
-import { SimUsbHost, type ControlHost, type Setup } from "../sim/usb-host";
+import { SimUsbHost, type ControlHost } from "../sim/usb-host";
 import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice } from "../tools/dfu/client";
 import { loadImage } from "../tools/image/load";
+import { assertSameDescriptors } from "./lib/descriptor-requests";
 import { DfuRequests, ST, STATUS } from "./lib/dfu-requests";
 
 const BUILD = join(import.meta.dirname, "..", "build", "rp2040");
@@ -64,23 +65,7 @@ test("every descriptor matches the Wasm simulator's for the same board", async (
   sim.powerOn();
   const simHost = new SimUsbHost(sim);
   simHost.enumerate();
-  const requests: Setup[] = [
-    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 },
-    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 },
-    { bmRequestType: 0x80, bRequest: 6, wValue: 0x0f00, wIndex: 0, wLength: 255 },
-    ...[0, 1, 2, 3, 4, 5].map((i) => ({ bmRequestType: 0x80, bRequest: 6, wValue: 0x0300 | i, wIndex: 0x409, wLength: 255 })),
-    { bmRequestType: 0xc0, bRequest: 0x02, wValue: 0, wIndex: 7, wLength: 512 },   // MS OS 2.0 set
-    { bmRequestType: 0xc0, bRequest: 0x01, wValue: 1, wIndex: 2, wLength: 255 },   // WebUSB landing page
-    { bmRequestType: 0x80, bRequest: 0, wValue: 0, wIndex: 0, wLength: 2 },        // GET_STATUS
-    { bmRequestType: 0x80, bRequest: 8, wValue: 0, wIndex: 0, wLength: 1 },        // GET_CONFIGURATION
-  ];
-  for (const s of requests) {
-    const want = simHost.control(s);
-    const got = host.control(s);
-    const what = `request ${s.bmRequestType.toString(16)}/${s.bRequest} wValue ${s.wValue.toString(16)}`;
-    assert.is(got.status, want.status, what);
-    assert.equal([...got.data], [...want.data], what);
-  }
+  assertSameDescriptors(host, simHost);
   const serial = host.control({ bmRequestType: 0x80, bRequest: 6, wValue: 0x0303, wIndex: 0x409, wLength: 255 });
   assert.ok(serial.data.length > 2, "a serial number string (from the flash chip's unique ID)");
 });

@@ -3,10 +3,8 @@
 // run, bus reset and enumeration. Same interface as the other simulated hosts (ControlHost), so
 // tools/dfu/client.ts runs on it unchanged.
 import type { ControlHost, ControlResult, ControlStatus, Setup } from "../usb-host";
-import { setupBytes } from "../usb-host";
+import { ControlAbort as Abort, controlStages, enumerate } from "../usb-host";
 import type { H750Emu } from "./emulator";
-
-class Abort { constructor(readonly status: ControlStatus) {} }
 
 export class H750UsbHost implements ControlHost {
   transfers = 0;
@@ -50,37 +48,18 @@ export class H750UsbHost implements ControlHost {
   control(setup: Setup, data?: Uint8Array, timeoutMs = 5000): ControlResult {
     this.transfers++;
     const deadline = this.emu.nowUs + timeoutMs * 1000;
-    const received: Uint8Array[] = [];
-    let total = 0;
-    try {
-      if (!this.present()) throw new Abort("nodevice");
-      if (!this.otg.setup(this.address, setupBytes(setup))) throw new Abort("timeout");
-      if ((setup.bmRequestType & 0x80) && setup.wLength > 0) {
-        while (total < setup.wLength) {
-          const pkt = this.inPacket(deadline);
-          received.push(pkt);
-          total += pkt.length;
-          if (pkt.length < 64) break;
-        }
-        if (total > setup.wLength) throw new Error(`device sent ${total} bytes for wLength ${setup.wLength}`);
-        this.outPacket(new Uint8Array(0), deadline);
-      } else {
-        const out = data ?? new Uint8Array(0);
-        if (out.length !== setup.wLength) throw new Error("OUT data length differs from wLength");
-        for (let off = 0; off < out.length; off += 64) this.outPacket(out.subarray(off, off + 64), deadline);
-        const status = this.inPacket(deadline);
-        if (status.length !== 0) throw new Error(`status stage: device sent ${status.length} bytes`);
-        if (setup.bmRequestType === 0 && setup.bRequest === 5) this.address = setup.wValue & 0x7f;
-      }
-      this.emu.step(200); // the firmware sees the status stage complete
-    } catch (e) {
-      if (e instanceof Abort) return { status: e.status, data: new Uint8Array(0) };
-      throw e;
-    }
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const p of received) { out.set(p, o); o += p.length; }
-    return { status: "ok", data: out };
+    const r = controlStages({
+      setup: (bytes) => {
+        if (!this.present()) throw new Abort("nodevice");
+        if (!this.otg.setup(this.address, bytes)) throw new Abort("timeout");
+      },
+      inPacket: () => this.inPacket(deadline),
+      outPacket: (d) => this.outPacket(d, deadline),
+    }, setup, data);
+    if (r.status !== "ok") return r;
+    if (setup.bmRequestType === 0 && setup.bRequest === 5) this.address = setup.wValue & 0x7f;
+    this.emu.step(200); // the firmware sees the status stage complete
+    return r;
   }
 
   sleep(ms: number): void { this.emu.runForUs(ms * 1000); }
@@ -90,23 +69,7 @@ export class H750UsbHost implements ControlHost {
     this.otg.busReset();
     this.address = 0;
     this.emu.runForUs(10_000); // reset signalling, 10 ms (USB 2.0 7.1.7.5)
-    return this.enumerate();
-  }
-
-  enumerate(): ControlStatus {
-    const steps: Setup[] = [
-      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 64 },
-      { bmRequestType: 0x00, bRequest: 5, wValue: 7, wIndex: 0, wLength: 0 },
-      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 },
-      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 9 },
-      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 },
-      { bmRequestType: 0x00, bRequest: 9, wValue: 1, wIndex: 0, wLength: 0 },
-    ];
-    for (const s of steps) {
-      const r = this.control(s, undefined, 1000);
-      if (r.status !== "ok") return r.status;
-    }
-    return "ok";
+    return enumerate(this);
   }
 
   get deviceAddress(): number { return (this.otg.read(0x800) >>> 4) & 0x7f; }

@@ -8,13 +8,11 @@
 // `pidErrors`. Same interface as the Wasm simulator's host (sim/usb-host.ts), so the flasher's
 // DFU client (tools/dfu/) runs unchanged on top.
 import type { ControlHost, ControlResult, ControlStatus, Setup } from "../usb-host";
-import { setupBytes } from "../usb-host";
+import { ControlAbort as Abort, controlStages, enumerate } from "../usb-host";
 import type { Rp2040Emu, UsbHooks } from "./emulator";
 
 const BUF_STALL = 1 << 11, BUF_AVAILABLE = 1 << 10, BUF_DATA1 = 1 << 13;
 const EP0_IN_CTRL = 0x80, EP0_OUT_CTRL = 0x84;
-
-class Abort { constructor(readonly status: ControlStatus) {} }
 
 export class Rp2040UsbHost implements ControlHost, UsbHooks {
   /** Host time per control transfer (scheduling, the OS), microseconds. */
@@ -92,44 +90,24 @@ export class Rp2040UsbHost implements ControlHost, UsbHooks {
     this.transfers++;
     if (!this.backToBack) this.pass(this.transferOverheadUs);
     const deadline = this.emu.clock.nanos + timeoutMs * 1e6;
-    const received: Uint8Array[] = [];
-    let total = 0;
-    try {
-      if (!this.present()) throw new Abort("nodevice");
-      // A SETUP clears whatever the previous transfer left: stalls, queued packets.
-      this.inPackets = [];
-      this.outArmed = -1;
-      this.stalled = false;
-      this.expectIn = 1;
-      this.expectOut = 1;
-      this.emu.mcu.usbCtrl.sendSetupPacket(setupBytes(setup));
-      if ((setup.bmRequestType & 0x80) && setup.wLength > 0) {
-        while (total < setup.wLength) {
-          const pkt = this.inPacket(deadline);
-          received.push(pkt);
-          total += pkt.length;
-          if (pkt.length < 64) break;
-        }
-        if (total > setup.wLength) throw new Error(`device sent ${total} bytes for wLength ${setup.wLength}`);
-        this.outPacket(new Uint8Array(0), deadline);
-      } else {
-        const out = data ?? new Uint8Array(0);
-        if (out.length !== setup.wLength) throw new Error("OUT data length differs from wLength");
-        for (let off = 0; off < out.length; off += 64) this.outPacket(out.subarray(off, off + 64), deadline);
-        const status = this.inPacket(deadline);
-        if (status.length !== 0) throw new Error(`status stage: device sent ${status.length} bytes`);
-      }
-      // The controller reports the status stage's completion a little later (rp2040js: 10 us);
-      // the next SETUP must not overtake it (back-to-back: it arrives together with it).
-      this.pass(this.backToBack ? 0.01 : 20);
-    } catch (e) {
-      if (e instanceof Abort) return { status: e.status, data: new Uint8Array(0) };
-      throw e;
-    }
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const p of received) { out.set(p, o); o += p.length; }
-    return { status: "ok", data: out };
+    const r = controlStages({
+      setup: (bytes) => {
+        if (!this.present()) throw new Abort("nodevice");
+        // A SETUP clears whatever the previous transfer left: stalls, queued packets.
+        this.inPackets = [];
+        this.outArmed = -1;
+        this.stalled = false;
+        this.expectIn = 1;
+        this.expectOut = 1;
+        this.emu.mcu.usbCtrl.sendSetupPacket(bytes);
+      },
+      inPacket: () => this.inPacket(deadline),
+      outPacket: (d) => this.outPacket(d, deadline),
+    }, setup, data);
+    // The controller reports the status stage's completion a little later (rp2040js: 10 us);
+    // the next SETUP must not overtake it (back-to-back: it arrives together with it).
+    if (r.status === "ok") this.pass(this.backToBack ? 0.01 : 20);
+    return r;
   }
 
   /** Host-side sleep: the chip keeps running. */
@@ -147,23 +125,7 @@ export class Rp2040UsbHost implements ControlHost, UsbHooks {
     if (!this.present()) return "nodevice";
     this.emu.mcu.usbCtrl.resetDevice();
     this.pass(10_100);
-    return this.enumerate();
-  }
-
-  enumerate(): ControlStatus {
-    const steps: Setup[] = [
-      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 64 },
-      { bmRequestType: 0x00, bRequest: 5, wValue: 7, wIndex: 0, wLength: 0 },
-      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0100, wIndex: 0, wLength: 18 },
-      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 9 },
-      { bmRequestType: 0x80, bRequest: 6, wValue: 0x0200, wIndex: 0, wLength: 255 },
-      { bmRequestType: 0x00, bRequest: 9, wValue: 1, wIndex: 0, wLength: 0 },
-    ];
-    for (const s of steps) {
-      const r = this.control(s, undefined, 1000);
-      if (r.status !== "ok") return r.status;
-    }
-    return "ok";
+    return enumerate(this);
   }
 
   /** The address the firmware has applied (ADDR_ENDP), for checking SET_ADDRESS. */
