@@ -33,6 +33,9 @@ struct board_info {
 };
 _Static_assert(sizeof(struct board_info) == 48, "BoardInfo is 48 bytes");
 
+// usb_poll's event codes (boot/hal.ts EV_*); EV_OUT carries the packet length in bits 8 and up.
+enum { EV_NONE = 0, EV_RESET = 1, EV_SETUP = 2, EV_OUT = 3, EV_IN = 4 };
+
 // Called by the runtime when the core traps: never returns.
 void hal_trap_reset(void) __attribute__((noreturn));
 

@@ -39,7 +39,7 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
     pending_addr = -1;
     out_ptr_valid = 0;
     USB_BUFF_STATUS = USB_BUFF_EP0_IN | USB_BUFF_EP0_OUT;
-    return 1; // EV_RESET
+    return EV_RESET;
   }
   // Completions first: a status stage that finished before the next SETUP arrived belongs to
   // the previous request (boot/hal.ts).
@@ -50,7 +50,7 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
       USB_ADDR_ENDP = (uint32_t)pending_addr;
       pending_addr = -1;
     }
-    return 4; // EV_IN
+    return EV_IN;
   }
   if (buff & USB_BUFF_EP0_OUT) {
     USB_BUFF_STATUS = USB_BUFF_EP0_OUT;
@@ -59,7 +59,7 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
     uint8_t* dst = out_ptr_valid ? hal_mem(h, out_ptr, len) : NULL;
     if (dst) for (uint32_t i = 0; i < len; i++) dst[i] = DPRAM_EP0_BUF[i];
     out_ptr_valid = 0;
-    return 3u | (len << 8); // EV_OUT
+    return EV_OUT | (len << 8);
   }
   if (sie & USB_SIE_STATUS_SETUP_REC) {
     USB_SIE_STATUS = USB_SIE_STATUS_SETUP_REC;
@@ -70,9 +70,9 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
     // A new SETUP ends any stall (the hardware clears EP_STALL_ARM; the STALL bits are ours).
     DPRAM_EP0_IN_CTRL = 0;
     DPRAM_EP0_OUT_CTRL = 0;
-    return 2; // EV_SETUP
+    return EV_SETUP;
   }
-  return 0;
+  return EV_NONE;
 }
 
 void Z_halZ_usb_ep0_in(struct Z_hal_instance_t* h, u32 buf, u32 len) {

@@ -86,7 +86,7 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
     OTG_DCFG &= ~(0x7Fu << OTG_DCFG_DAD_SHIFT);
     flush_fifos();
     setup_ready = out_ready = out_armed = 0;
-    return 1; // EV_RESET
+    return EV_RESET;
   }
   if (gint & OTG_GINTSTS_ENUMDNE) {
     OTG_GINTSTS = OTG_GINTSTS_ENUMDNE;
@@ -96,14 +96,14 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
   // Completions first: a status stage finished before the next SETUP came (boot/hal.ts).
   if (OTG_DIEPINT0 & OTG_EPINT_XFRC) {
     OTG_DIEPINT0 = OTG_EPINT_XFRC;
-    return 4; // EV_IN
+    return EV_IN;
   }
   rx_pop(h);
   if (out_ready) {
     out_ready = 0;
     OTG_DOEPINT0 = OTG_EPINT_XFRC;
     setup_ready_for_more();
-    return 3u | (out_len << 8);   // EV_OUT
+    return EV_OUT | (out_len << 8);
   }
   if (setup_ready) {
     setup_ready = 0;
@@ -112,9 +112,9 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
     if (dst) for (int i = 0; i < 8; i++) dst[i] = setup_buf[i];
     out_armed = 0;
     setup_ready_for_more();
-    return 2; // EV_SETUP
+    return EV_SETUP;
   }
-  return 0;
+  return EV_NONE;
 }
 
 void Z_halZ_usb_ep0_in(struct Z_hal_instance_t* h, u32 buf, u32 len) {
