@@ -210,4 +210,13 @@ test("writes aimed at the bootloader's region are refused and change nothing", a
   checkBus(emu, host);
 });
 
+test("the XIP window as on silicon: stores are an error, reads need the SSI in XIP mode", async () => {
+  const { emu, host } = freshPico();
+  assert.ok(host.waitForDevice(200));
+  // The bootloader runs from SRAM with the SSI in direct mode between commands.
+  assert.throws(() => emu.mcu.readUint32(0x10001000), /not set up for XIP/);
+  assert.throws(() => emu.mcu.writeUint32(0x10001000, 0), /store to the XIP window/);
+  assert.throws(() => emu.mcu.writeUint8(0x13000000, 0), /store to the XIP window/);
+});
+
 test.run();
