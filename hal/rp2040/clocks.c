@@ -17,9 +17,8 @@ ENTRY static void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint3
   PLL_PWR(base) &= ~PLL_PWR_POSTDIVPD;
 }
 
-ENTRY void clocks_init(void) {
-  CLK_SYS_RESUS_CTRL = 0;
-  XOSC_CTRL = XOSC_CTRL_1_15MHZ;
+ENTRY __attribute__((noinline)) void clocks_init(void) {
+  // The clock-resus and XOSC frequency range keep their reset values (off; 1-15 MHz).
   XOSC_STARTUP = BOARD_XOSC_STARTUP_DELAY;
   XOSC_CTRL = XOSC_CTRL_1_15MHZ | XOSC_CTRL_ENABLE;
   while (!(XOSC_STATUS & XOSC_STATUS_STABLE)) {}

@@ -160,7 +160,6 @@ u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32
   uint8_t* data = 0;
   if ((c.data_lines == 0) != (len == 0)) return (u32)-1;
   if (len && !(data = hal_mem(h, buf, len))) return (u32)-1;
-  XIP_CTRL_FLUSH = 1; // what XIP cached may be about to change
 
   if (c.instr_lines == 1 && c.addr_lines <= 1 && c.mode_lines <= 1 && c.data_lines <= 1 && (c.dummy & 7) == 0) {
     uint8_t hdr[1 + 4 + 1 + 4];

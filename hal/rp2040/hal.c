@@ -12,7 +12,7 @@ void hal_chip_init(void) {
 }
 
 // A watchdog reset (not AIRCR): it keeps the scratch registers, which hold the flag.
-static void __attribute__((noreturn)) watchdog_reset(void) {
+static void __attribute__((noreturn, noinline)) watchdog_reset(void) {
   PSM_WDSEL = PSM_ALL_BUT_OSCILLATORS;
   WATCHDOG_CTRL = WATCHDOG_CTRL_TRIGGER;
   for (;;) {}

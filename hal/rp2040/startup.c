@@ -11,15 +11,13 @@ int main(void);
 
 void Reset_Handler(void) __attribute__((noreturn, section(".entry")));
 void Fault_Handler(void) __attribute__((noreturn));
-extern const void* const ram_vectors[16];
+// SRAM copy of the vector table, filled at start: VTOR needs 128-byte alignment (ARMv6-M B3.2.5).
+static const void* ram_vectors[4] __attribute__((aligned(128)));
 
 void clocks_init(void);
 
-void Reset_Handler(void) {
-  clocks_init();
-  uint32_t* dst_text = &__text_start;
-  const uint32_t* src_text = &__text_load;
-  // Eight bytes per step, one XIP cache line: the copy is bound by the flash reads.
+// Eight bytes per step, one XIP cache line: the copy is bound by the flash reads.
+static inline __attribute__((always_inline)) void copy8(uint32_t* dst, const uint32_t* src, const uint32_t* end) {
   __asm volatile(
     "1: cmp %0, %2\n\t"
     "bhs 2f\n\t"
@@ -27,7 +25,12 @@ void Reset_Handler(void) {
     "stmia %0!, {r4, r5}\n\t"
     "b 1b\n"
     "2:"
-    : "+l"(dst_text), "+l"(src_text) : "l"(&__data_end) : "r4", "r5", "memory", "cc");
+    : "+l"(dst), "+l"(src) : "l"(end) : "r4", "r5", "memory", "cc");
+}
+
+void Reset_Handler(void) {
+  clocks_init(); // from flash: the copy then runs at 125 MHz, not on the ROSC
+  copy8(&__text_start, &__text_load, &__data_end);
   // .bss (the core's linear memory: 24 KB) sixteen bytes per step.
   uint32_t* bss = &__bss_start;
   __asm volatile(
@@ -39,7 +42,11 @@ void Reset_Handler(void) {
     "2:"
     : "+l"(bss) : "l"(&__bss_end) : "r4", "r5", "r6", "r7", "memory", "cc");
   // Faults from here on find their handler in SRAM: the table in flash is unreadable while
-  // the flash is erased or programmed.
+  // the flash is erased or programmed. Only NMI and HardFault can happen (no interrupt is
+  // ever enabled), so the table ends there.
+  ram_vectors[0] = &__stack_top;
+  ram_vectors[1] = Reset_Handler;
+  ram_vectors[2] = ram_vectors[3] = Fault_Handler;
   SCB_VTOR = (uint32_t)ram_vectors;
   main();
   for (;;) {}
@@ -47,11 +54,8 @@ void Reset_Handler(void) {
 
 void Fault_Handler(void) { hal_trap_reset(); }
 
-// ARMv6-M B1.5.2: initial SP, reset, NMI, HardFault; no other exception is used. The copy in
-// SRAM (VTOR needs 128-byte alignment, B3.2.5) serves once the bootloader runs.
-__attribute__((section(".vectors"), used)) const void* const vector_table[16] = {
-  &__stack_top, Reset_Handler, Fault_Handler, Fault_Handler,
-};
-__attribute__((section(".ram_vectors"), used, aligned(128))) const void* const ram_vectors[16] = {
+// ARMv6-M B1.5.2: initial SP, reset, NMI, HardFault; no other exception is used (nothing
+// enables an interrupt), so the table stops there.
+__attribute__((section(".vectors"), used)) const void* const vector_table[4] = {
   &__stack_top, Reset_Handler, Fault_Handler, Fault_Handler,
 };

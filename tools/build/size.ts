@@ -39,7 +39,7 @@ export function sizeTable(map: string, board: Board): SizeTable {
     const t = (table[part] ??= { flash: 0, ram: 0 });
     const isBss = /^\.(bss|noinit)|^COMMON/.test(section);
     const isData = /^\.data/.test(section);
-    const isCode = !isBss && !isData && /^\.(text|rodata|vectors|boot2|entry|ARM)/.test(section);
+    const isCode = !isBss && !isData && /^\.(text|rodata|vectors|boot2|entry|early|ARM)/.test(section);
     if (isCode) { t.flash += size; if (board.codeInRam && !/^\.(boot2|entry|vectors)/.test(section)) t.ram += size; }
     if (isData) { t.flash += size; t.ram += size; }
     if (isBss) t.ram += size;
