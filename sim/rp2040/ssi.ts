@@ -66,16 +66,6 @@ export class Rp2040Flash {
 
   constructor(readonly chip: NorFlash, private readonly host: SsiHost) {}
 
-  /** After a chip reset: SSI registers and FIFOs to their reset values; the chip is not touched. */
-  reset(): void {
-    this.ctrlr0 = 0; this.ctrlr1 = 0; this.ssienr = 0; this.baudr = 0; this.spiCtrlr0 = 0x03000218;
-    this.ssCtrl = 0;
-    this.endSession();
-    this.rx = []; this.txStarts = []; this.pending = [];
-    this.cache.fill(-1);
-    this.xipFast = false;
-  }
-
   // ---- chip select ----
   private get forcedLow(): boolean { return ((this.ssCtrl >>> 8) & 3) === 2; }
   private get forcedHigh(): boolean { return ((this.ssCtrl >>> 8) & 3) === 3; }
@@ -107,9 +97,9 @@ export class Rp2040Flash {
   }
 
   private pushRx(value: number, at: number): void {
-    // Entries not yet read by the CPU by the time this one lands.
-    const waiting = this.rx.length;
-    if (waiting >= FIFO_DEPTH) { this.rxOverflows++; return; }
+    // Conservative: a transfer's frames are all queued when it starts, so more than 16 unread
+    // counts as an overflow even if the CPU could have drained some while the rest arrived.
+    if (this.rx.length >= FIFO_DEPTH) { this.rxOverflows++; return; }
     this.rx.push({ value: value >>> 0, at });
   }
 
