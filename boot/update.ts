@@ -2,7 +2,7 @@
 // and at manifestation read the image back, check it, and only then write a valid record.
 import { crc32_buf } from "./hal";
 import { flashRead } from "./flash/engine";
-import { writerQueue, writerIdle, writerTakeError, writerSlotFree } from "./writer";
+import { writerQueue, writerIdle, writerTakeError, writerSlotFree, RECORD_SLOT } from "./writer";
 import {
   record, recordBuild, recordClassify, recordBase, recordLength, recordSequence,
   RECORD_SIZE, RECORD_NONE, RECORD_VALID, RECORD_UPDATING, STATE_UPDATING, STATE_VALID,
@@ -11,7 +11,6 @@ import { appStartOffset, appEndOffset, recordOffset } from "./dfu/layout";
 import { vectorsPlausible } from "./vectors";
 import * as S from "./dfu/states";
 
-const RECORD_SLOT: i32 = 4; // after the DFU buffers' slots
 const zero = memory.data(4);
 const chunk = memory.data(1024);
 

@@ -4,7 +4,11 @@
 // or in a flush, which only starts when the queue is empty).
 import { flashWriteStart, flashPoll, FLASH_BUSY } from "./flash/engine";
 
-export const SLOT_COUNT: i32 = 5; // four DFU transfer buffers (boot/dfu/dfu.ts) and the update record
+// Slots 0 .. DFU_BUFFERS - 1 are the DFU transfer buffers (boot/dfu/dfu.ts), the last one the
+// update record (boot/update.ts).
+export const DFU_BUFFERS: i32 = 4;
+export const RECORD_SLOT: i32 = DFU_BUFFERS;
+export const SLOT_COUNT: i32 = DFU_BUFFERS + 1;
 
 const FREE: u8 = 0;
 const QUEUED: u8 = 1;

@@ -109,6 +109,7 @@ test("K1 held at reset keeps the bootloader; a corrupted record is not run", asy
 for (const [chip, jedec] of [["IS25LP064A", 0x17609d], ["SFDP_ONLY_4M", 0x1640c8]] as [ChipName, number][]) {
   test(`another chip on the QUADSPI pins (${chip}): found, written, booted`, async () => {
     const { emu, host } = board({ chip });
+    emu.nor.startState({ qe: false }); // shipped with quad I/O off: the driver must turn it on
     const dev = await dfu(host);
     assert.is(dev.info!.jedecId, jedec);
     await dev.flash(example, { leave: true });

@@ -10,7 +10,7 @@ import {
   flashEraseRequest, flashFlush, flashBusyUs, flashRead,
   FLASH_ERR_ERASE, FLASH_ERR_VERIFY, FLASH_ERR_PROG,
 } from "../flash/engine";
-import { writerQueue, writerSlotFree, writerTick, writerIdle, writerTakeError } from "../writer";
+import { writerQueue, writerSlotFree, writerTick, writerIdle, writerTakeError, DFU_BUFFERS } from "../writer";
 import { updateBegin } from "../update";
 import {
   offsetOf, writable, readableBytes, pageStart, pageSize, appStartOffset, appEndOffset,
@@ -38,8 +38,9 @@ const CMD_READ_UNPROTECT: u8 = 0x92;
 // on earlier ones. A buffer is busy from its DNLOAD until the writer has finished with it.
 // Four, not two: during a 64 KiB erase (150 ms) the host can send that many blocks ahead, and
 // after it the flash programs a block (6.4 ms) about as fast as USB delivers one: with only two
-// the flash waited for data after every erase (npm run bench: 86% -> see bench/README.md).
-export const BUFFERS: i32 = 4;
+// the flash waited for data after every erase (npm run bench: 86% of the physical limit with
+// two, 90% with four, for 1 MiB).
+const BUFFERS: i32 = DFU_BUFFERS;
 const bufs = memory.data(<i32>TRANSFER_SIZE * BUFFERS);
 
 let state: u8 = S.dfuIDLE;
