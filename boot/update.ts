@@ -59,7 +59,8 @@ export function manifestStart(lo: u32, hi: u32): void {
   // The image runs from the application start to the end of what was written, or of the
   // previous image if that was longer (a host may send only the sectors that changed).
   mEnd = mWrote ? hi : mBase;
-  if (recordState != RECORD_NONE && recordLength() != 0 && recordBase() == mBase && recordBase() + recordLength() > mEnd) {
+  // Only a record whose checksum held says anything about a length.
+  if ((recordState == RECORD_VALID || recordState == RECORD_UPDATING) && recordBase() == mBase && recordBase() + recordLength() > mEnd) {
     mEnd = recordBase() + recordLength();
   }
   if (mEnd > appEndOffset()) mEnd = appEndOffset();

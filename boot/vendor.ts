@@ -25,7 +25,8 @@ export const REQ_CRC: u32 = 0x43;
 //   +36 u32 image length (record)  +40 u32 image CRC (record)  +44 u32 record sequence
 export const INFO_SIZE: i32 = 48;
 
-const reply = memory.data(4096);
+const REPLY_SIZE: u32 = 4096;
+const reply = memory.data(<i32>REPLY_SIZE);
 const chunk = memory.data(256);
 
 function info(): i32 {
@@ -53,7 +54,9 @@ function sectorCrcs(): i32 {
   const sector = flashSectorSize();
   const count = wLength() >> 2;
   const first = wValue();
-  if (count == 0 || (first + count) * sector > flashSize()) return CTRL_STALL;
+  // Bounded by the reply buffer as well as by the chip: a longer wLength once ran the loop
+  // past `reply` over the core's function tables.
+  if (count == 0 || count > REPLY_SIZE / 4 || (first + count) * sector > flashSize()) return CTRL_STALL;
   if (!writerIdle()) return CTRL_PENDING;
   for (let i: u32 = 0; i < count; i++) {
     let crc: u32 = 0;

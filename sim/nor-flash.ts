@@ -46,6 +46,9 @@ export class NorFlash {
   private busyUntil = 0;
   continuous = false;        // continuous-read mode of EBh
   private cut: { at: number; when: CutWhen } | null = null;
+  /** Sees every flash-modifying operation the chip accepts, before it runs (tests that check
+   *  where the bootloader writes). `start`/`length` are the bytes it may change. */
+  observer?: (op: { kind: "program" | "erase" | "status"; start: number; length: number }) => void;
 
   constructor(readonly params: ChipParams, readonly clock: SimClock, public timing: FlashTiming = "typical", serial = 0) {
     this.data = new Uint8Array(params.size).fill(0xff);
@@ -97,7 +100,8 @@ export class NorFlash {
   }
 
   /** Run a flash-modifying operation, honouring a planned power cut. */
-  private modify(durationUs: number, apply: (fraction: number) => void): void {
+  private modify(durationUs: number, apply: (fraction: number) => void, kind: "program" | "erase" | "status", start = 0, length = 0): void {
+    this.observer?.({ kind, start, length });
     const n = this.ops++;
     const cut = this.cut && this.cut.at === n ? this.cut : null;
     if (cut) this.cut = null;
@@ -224,7 +228,7 @@ export class NorFlash {
         const a = page | ((t.addr + i) & 0xff); // wraps at the page end
         this.data[a] &= src[i];
       }
-    });
+    }, "program", page, 256);
   }
 
   private erase(t: Transaction): void {
@@ -237,13 +241,13 @@ export class NorFlash {
     this.modify(this.time(type), (fraction) => {
       // An erase cut short leaves part of the range erased and the rest as it was.
       this.data.fill(0xff, start, start + Math.floor(type.size * fraction));
-    });
+    }, "erase", start, type.size);
   }
 
   private chipErase(): void {
     if (!this.wel) return;
     this.stats.chipErases++;
-    this.modify(this.time(this.params.chipErase), (f) => this.data.fill(0xff, 0, Math.floor(this.params.size * f)));
+    this.modify(this.time(this.params.chipErase), (f) => this.data.fill(0xff, 0, Math.floor(this.params.size * f)), "erase", 0, this.params.size);
   }
 
   private writeStatus(first: number, bytes: Uint8Array): void {
@@ -263,6 +267,6 @@ export class NorFlash {
     this.stats.statusWrites++;
     this.modify(this.time(this.params.statusWrite), (fraction) => {
       if (fraction === 1) { apply(this.nv); apply(this.sr); }
-    });
+    }, "status");
   }
 }

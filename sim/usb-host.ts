@@ -37,12 +37,16 @@ export interface PacketOps {
   outPacket(data: Uint8Array): void;
 }
 
+/** A host that breaks the rules of a control transfer, for fuzzing: it skips the status stage
+ *  (the next SETUP comes instead), or sends an OUT data stage longer or shorter than wLength. */
+export interface Misbehave { skipStatus?: boolean; outData?: Uint8Array }
+
 /**
  * The stages of a control transfer (USB 2.0 8.5.3) over a host's packet operations: SETUP;
  * IN packets until a short one or wLength, then a zero-length OUT; or the OUT data in 64-byte
  * packets (length wLength), then a zero-length IN. Shared by every simulated host.
  */
-export function controlStages(ops: PacketOps, setup: Setup, data?: Uint8Array): ControlResult {
+export function controlStages(ops: PacketOps, setup: Setup, data?: Uint8Array, odd: Misbehave = {}): ControlResult {
   const received: Uint8Array[] = [];
   let total = 0;
   try {
@@ -55,13 +59,15 @@ export function controlStages(ops: PacketOps, setup: Setup, data?: Uint8Array): 
         if (pkt.length < 64) break;
       }
       if (total > setup.wLength) throw new Error(`device sent ${total} bytes for wLength ${setup.wLength}`);
-      ops.outPacket(new Uint8Array(0));
+      if (!odd.skipStatus) ops.outPacket(new Uint8Array(0));
     } else {
-      const out = data ?? new Uint8Array(0);
-      if (out.length !== setup.wLength) throw new Error("OUT data length differs from wLength");
+      const out = odd.outData ?? data ?? new Uint8Array(0);
+      if (!odd.outData && out.length !== setup.wLength) throw new Error("OUT data length differs from wLength");
       for (let off = 0; off < out.length; off += 64) ops.outPacket(out.subarray(off, off + 64));
-      const status = ops.inPacket();
-      if (status.length !== 0) throw new Error(`status stage: device sent ${status.length} bytes`);
+      if (!odd.skipStatus) {
+        const status = ops.inPacket();
+        if (status.length !== 0) throw new Error(`status stage: device sent ${status.length} bytes`);
+      }
     }
   } catch (e) {
     if (e instanceof ControlAbort) return { status: e.status, data: new Uint8Array(0) };
@@ -154,7 +160,7 @@ export class SimUsbHost implements ControlHost {
    * One control transfer. `data` is the OUT data stage (length wLength). Returns the IN data
    * stage for device-to-host requests. timeoutMs 0 = no limit.
    */
-  control(setup: Setup, data?: Uint8Array, timeoutMs = 5000): ControlResult {
+  control(setup: Setup, data?: Uint8Array, timeoutMs = 5000, odd?: Misbehave): ControlResult {
     const deadline = timeoutMs ? this.clock.now + timeoutMs * 1000 : 0;
     this.transfers++;
     this.pass(this.timing.transferOverheadUs);
@@ -166,7 +172,7 @@ export class SimUsbHost implements ControlHost {
       },
       inPacket: () => this.inToken(deadline),
       outPacket: (d) => this.outToken(d, deadline),
-    }, setup, data);
+    }, setup, data, odd);
     // Let the device see the end of the status stage before the host's next move.
     if (r.status === "ok") this.board.step();
     return r;

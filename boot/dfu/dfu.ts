@@ -54,7 +54,12 @@ let lastDownloadUs: u32 = 0;
 let unflushed: bool = false; // erase requests that may still be pending in the engine
 let updating: bool = false;  // the record has been invalidated for this download
 let leaveAfterStatus: bool = false;
-let detachAfterManifest: bool = false;
+// Manifestation (verify, then write the record) runs in the background from its trigger (a
+// zero-length DNLOAD, the leave, DETACH) to its end, whatever the host does meanwhile: ABORT,
+// CLRSTATUS and bus resets change what is reported, never the job. While it runs no request
+// can change the flash, so the CRC that goes into the record is the flash's final content.
+let manifesting: bool = false;
+let detachAfterManifest: bool = false; // leave DFU mode when manifestation succeeds
 let leaveAfterManifest: bool = true;
 let lo: u32 = 0xffffffff;    // range written during this download (flash offsets)
 let hi: u32 = 0;
@@ -108,7 +113,7 @@ function engineStatus(e: i32): u8 {
 // Advance the flash writes. Called every main-loop pass.
 export function dfuTick(): i32 {
   let worked = writerTick();
-  if (state != S.dfuMANIFEST_SYNC) {
+  if (!manifesting) {
     const e = writerTakeError();
     if (e < 0) pendingErrStatus = engineStatus(e);
   }
@@ -120,12 +125,18 @@ export function dfuTick(): i32 {
     unflushed = false;
     worked = 1;
   }
-  if ((state == S.dfuMANIFEST_SYNC || detachAfterManifest) && manifestResult == 1) {
+  if (manifesting) {
     manifestResult = manifestPoll();
-    if (detachAfterManifest && manifestResult != 1) {
-      detachAfterManifest = false;
-      if (manifestResult == 0) leave();
-      else fail(<u8>(-manifestResult));
+    if (manifestResult != 1) {
+      manifesting = false;
+      if (detachAfterManifest) {
+        detachAfterManifest = false;
+        if (manifestResult == 0) leave();
+        else fail(<u8>(-manifestResult));
+      } else if (manifestResult < 0 && state != S.dfuMANIFEST_SYNC) {
+        // The host stopped waiting for it (ABORT, bus reset): it hears at the next GETSTATUS.
+        pendingErrStatus = <u8>(-manifestResult);
+      }
     }
     worked = 1;
   }
@@ -237,6 +248,7 @@ function startManifest(): void {
   unflushed = false;
   updating = false;
   manifestResult = 1;
+  manifesting = true;
   manifestStart(lo, hi);
   lo = 0xffffffff;
   hi = 0;
@@ -252,6 +264,9 @@ function download(): i32 {
   }
   if (state != S.dfuIDLE && state != S.dfuDNLOAD_IDLE) return refuse();
   if (len > TRANSFER_SIZE) return refuse();
+  // Nothing reaches the flash while a manifestation runs: the host waits (NAK) for its end,
+  // and the first write after it invalidates the record it wrote.
+  if (manifesting) return CTRL_PENDING;
   if (len == 0) {
     // A zero-length download ends it: DfuSe "leave", DFU manifestation.
     if (state != S.dfuDNLOAD_IDLE) return refuse();
@@ -340,7 +355,9 @@ function classSetup(): i32 {
     if (state != S.dfuIDLE) return refuse();
     // will-detach: we go on our own once the host has its answer. A download that was never
     // manifested (dfu-util -D ... -R) is verified and recorded first, then we leave.
-    if (updating) {
+    if (manifesting) {
+      detachAfterManifest = true;
+    } else if (updating) {
       if (!writerIdle()) return CTRL_PENDING;
       startManifest();
       detachAfterManifest = true;
@@ -367,8 +384,10 @@ function classDone(): void {
 
 function busReset(): void {
   // A reset after a finished download or a DETACH starts the application (DFU 1.1 fig. A.1);
-  // any other reset just returns the class to dfuIDLE.
+  // so does one during the manifestation of a leave, once that has succeeded. Any other reset
+  // just returns the class to dfuIDLE.
   if (state == S.dfuMANIFEST || leaveAfterStatus) { leaveAfterStatus = false; leave(); }
+  if (manifesting && state == S.dfuMANIFEST_SYNC && leaveAfterManifest) detachAfterManifest = true;
   rxBuf = -1;
   if (state != S.dfuERROR) state = S.dfuIDLE;
 }

@@ -113,6 +113,9 @@ export function ctrlPoll(): i32 {
   const ev = usb_poll(setupPkt);
   const kind = ev & 0xff;
   if (kind == EV_SETUP) {
+    // A host that took all of an IN reply and sent the next SETUP instead of the status stage
+    // has the answer: what waits for it (DFU's leave after dfuMANIFEST) must not wait forever.
+    if (stage == STAGE_STATUS_OUT && isClass) classDone();
     stage = STAGE_IDLE;
     dispatch();
   } else if (kind == EV_IN) {

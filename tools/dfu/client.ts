@@ -212,6 +212,15 @@ export class DfuDevice {
       const first = todo[0], last = todo[todo.length - 1];
       const crcs = await this.sectorCrcs(first, last - first + 1);
       todo = todo.filter((s) => crcs[s - first] !== crc32(0, sectors.get(s)!));
+      // The board records what runs from the application start to the end of what this
+      // download writes (or of its old record, if longer). When its record does not vouch for
+      // the whole image already (a power cut before the record was written, dfu-util -D
+      // without :leave), the last sector goes again, unchanged: then the board checks and
+      // records the image it holds instead of finding nothing written.
+      const info = this.info;
+      const imageEnd = Math.max(...segments.map((g) => g.address + g.data.length)) - base;
+      const recorded = info.recordStatus === "valid" ? info.appStart + info.imageLength : 0;
+      if (recorded < imageEnd && !todo.includes(last)) todo.push(last);
     }
     // Erase blocks that change entirely with one command each: the board erases a whole block
     // only when all its sectors were asked for. Each command goes out just before the block's

@@ -1,0 +1,28 @@
+// The update record as a test reads it straight off the flash model, written from the format
+// documented in boot/record.ts (not from the core's code): 32 bytes at the record sector's start.
+//   +0 "QSBR"  +4 u16 version 1, u16 state (1 updating, 2 valid)  +8 image offset  +12 length
+//   +16 image CRC-32  +20 sequence  +24 CRC-32 of bytes 0..23  +28 FFFFFFFF unless invalidated
+import { crc32 } from "../../tools/dfu/crc32";
+
+export type RecordKind = "none" | "valid" | "updating" | "bad";
+export interface FlashRecord { kind: RecordKind; base: number; length: number; crc: number; sequence: number }
+
+export function readRecord(flash: Uint8Array, recordOffset: number, appStart: number, appEnd: number): FlashRecord {
+  const r = flash.subarray(recordOffset, recordOffset + 32);
+  const dv = new DataView(r.buffer, r.byteOffset, 32);
+  const u32 = (o: number) => dv.getUint32(o, true);
+  const out: FlashRecord = { kind: "bad", base: u32(8), length: u32(12), crc: u32(16), sequence: u32(20) };
+  if (r.every((x) => x === 0xff)) return { ...out, kind: "none" };
+  if (u32(0) !== 0x52425351 || dv.getUint16(4, true) !== 1) return out;
+  if (crc32(0, r.subarray(0, 24)) !== u32(24)) return out;
+  const state = dv.getUint16(6, true);
+  if (state === 1) return { ...out, kind: "updating" };
+  if (state !== 2) return out;
+  if (out.base < appStart || out.base >= appEnd || out.length === 0 || out.length > appEnd - out.base) return out;
+  return { ...out, kind: u32(28) === 0xffffffff ? "valid" : "updating" };
+}
+
+/** Does the flash hold exactly the image a VALID record describes? */
+export function recordMatchesFlash(flash: Uint8Array, rec: FlashRecord): boolean {
+  return crc32(0, flash.subarray(rec.base, rec.base + rec.length)) === rec.crc;
+}
