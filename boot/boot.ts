@@ -76,6 +76,4 @@ export function leaveDfu(): void {
   system_reset();
 }
 
-// The manifestation hooks live in update.ts; re-exported for main.
-export { manifestStart, manifestPoll } from "./update";
 export { recordStatus };

@@ -2,14 +2,13 @@
 // reset, then poll() forever.
 import { loadBoardInfo } from "./board";
 import { usb_init } from "./hal";
-import { ctrlPoll, setDeviceVendorFilter } from "./usb/control";
-import { usbStandardInit } from "./usb/standard";
-import { getDescriptor, getVendorDescriptor, isDescriptorVendorRequest, descriptorsInit } from "./descriptors";
-import { dfuInit, dfuTick, dfuSetHooks, dfuSetVendorHandler } from "./dfu/dfu";
-import { vendorSetup } from "./vendor";
+import { ctrlPoll } from "./usb/control";
+import { standardReset } from "./usb/standard";
+import { descriptorsInit } from "./descriptors";
+import { dfuInit, dfuTick } from "./dfu/dfu";
 import { layoutInit } from "./dfu/layout";
 import { flashInit, flashSize, flashSectorSize, flashBlockSize } from "./flash/engine";
-import { bootDecide, manifestStart, manifestPoll, leaveDfu } from "./boot";
+import { bootDecide } from "./boot";
 
 // Decide: boot the application (hal.jump does not return) or stay in DFU mode.
 export function init(): void {
@@ -18,11 +17,8 @@ export function init(): void {
   if (flashOk) layoutInit(flashSize(), flashSectorSize(), flashBlockSize());
   bootDecide(flashOk);
   descriptorsInit();
-  usbStandardInit(getDescriptor, getVendorDescriptor);
-  setDeviceVendorFilter(isDescriptorVendorRequest);
+  standardReset();
   dfuInit();
-  dfuSetHooks(manifestStart, manifestPoll, leaveDfu);
-  dfuSetVendorHandler(vendorSetup);
   usb_init();
 }
 

@@ -1,10 +1,11 @@
 // DFU 1.1 class with ST's DfuSe extension (bcdDFUVersion 0x011A), on one interface.
 // It does not know which chip it runs on: flash goes through boot/flash's write engine, the
-// regions through boot/dfu/layout.ts, and leaving DFU mode through a hook set by main.
+// regions through boot/dfu/layout.ts, manifestation, leaving DFU mode and vendor requests
+// through boot/bindings.ts.
 import {
-  bmRequestType, bRequest, wValue, wIndex, wLength, ctrlData, setClassDriver,
-  CTRL_PENDING, CTRL_STALL,
+  bmRequestType, bRequest, wValue, wIndex, wLength, ctrlData, CTRL_PENDING, CTRL_STALL,
 } from "../usb/control";
+import { manifestStart, manifestPoll, leaveDfu as leave, vendorSetup } from "../bindings";
 import { flashBase } from "../board";
 import {
   flashEraseRequest, flashFlush, flashBusyUs, flashRead,
@@ -66,21 +67,8 @@ let hi: u32 = 0;
 
 const statusReply = memory.data(6);
 
-// Hooks main installs: the manifestation job (verify + update record) and leaving DFU mode.
-type Manifest = (lo: u32, hi: u32) => void;
-type ManifestPoll = () => i32; // 1 busy, 0 done ok, <0 negated DFU status code
-type Leave = () => void;
-function noManifest(lo: u32, hi: u32): void {}
-function noManifestPoll(): i32 { return 0; }
-function noLeave(): void {}
-let manifestStart: Manifest = noManifest;
-let manifestPoll: ManifestPoll = noManifestPoll;
-let leave: Leave = noLeave;
+// manifestPoll(): 1 busy, 0 done ok, <0 negated DFU status code.
 let manifestResult: i32 = 1;
-
-export function dfuSetHooks(start: Manifest, poll: ManifestPoll, leaveFn: Leave): void {
-  manifestStart = start; manifestPoll = poll; leave = leaveFn;
-}
 
 // @ts-ignore: decorator
 @inline function bufPtr(i: i32): usize { return bufs + <usize>i * TRANSFER_SIZE; }
@@ -315,16 +303,11 @@ function upload(): i32 {
   return <i32>n;
 }
 
-// Vendor requests on this interface go to a handler main installs (boot/vendor.ts).
-type VendorHandler = () => i32;
-function noVendor(): i32 { return CTRL_STALL; }
-let vendorHandler: VendorHandler = noVendor;
-export function dfuSetVendorHandler(h: VendorHandler): void { vendorHandler = h; }
-
-function classSetup(): i32 {
+// Vendor requests on this interface go to boot/vendor.ts.
+export function classSetup(): i32 {
   const rt = bmRequestType();
   const req = bRequest();
-  if ((rt & 0x60) == 0x40) return vendorHandler();
+  if ((rt & 0x60) == 0x40) return vendorSetup();
   if ((rt & 0x1f) != 1 || wIndex() != 0 || (rt & 0x60) != 0x20) return CTRL_STALL;
   const isIn = (rt & 0x80) != 0;
   if (state != S.dfuDNLOAD_SYNC) rxBuf = -1; // a DNLOAD whose data never came
@@ -370,19 +353,19 @@ function classSetup(): i32 {
 }
 
 // The OUT data of a DNLOAD has arrived.
-function classData(): i32 {
+export function classData(): i32 {
   if (bRequest() == DNLOAD && rxBuf >= 0) state = S.dfuDNLOAD_SYNC;
   return 0;
 }
 
-function classDone(): void {
+export function classDone(): void {
   if (leaveAfterStatus) {
     leaveAfterStatus = false;
     leave();
   }
 }
 
-function busReset(): void {
+export function classReset(): void {
   // A reset after a finished download or a DETACH starts the application (DFU 1.1 fig. A.1);
   // so does one during the manifestation of a leave, once that has succeeded. Any other reset
   // just returns the class to dfuIDLE.
@@ -396,7 +379,6 @@ export function dfuInit(): void {
   state = S.dfuIDLE;
   status = S.OK;
   pointer = flashBase() + appStartOffset();
-  setClassDriver(classSetup, classData, classDone, busReset);
 }
 
 export function dfuState(): u8 { return state; }

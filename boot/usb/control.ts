@@ -1,7 +1,10 @@
 // USB endpoint-0 control pipe: SETUP / DATA / STATUS stages over the HAL's packet primitives.
-// Knows the standard requests (boot/usb/standard.ts) and hands everything else to one class
-// driver registered with setClassDriver(); it knows nothing of DFU or flash.
+// Knows the standard requests (boot/usb/standard.ts) and hands everything else to the one class
+// driver boot/bindings.ts names; it knows nothing of DFU or flash.
 import { usb_ep0_in, usb_ep0_out, usb_ep0_stall, usb_poll, EV_IN, EV_OUT, EV_RESET, EV_SETUP } from "../hal";
+import {
+  standardSetup, standardReset, isDescriptorVendorRequest, classSetup, classData, classDone, classReset,
+} from "../bindings";
 
 export const EP0_SIZE: i32 = 64;
 
@@ -22,34 +25,13 @@ export const setupPkt = memory.data(8);
 // @ts-ignore: decorator
 @inline export function wLength(): u32 { return load<u16>(setupPkt, 6); }
 
-// A handler sees the request in setupPkt. For IN requests it returns the reply length (the pipe
-// truncates it to wLength) after calling ctrlData(ptr) with the reply's address. For OUT requests
-// with data it calls ctrlData(ptr) with where the wLength bytes go and returns wLength; the data
-// handler then runs when they have all arrived. Any request may return CTRL_STALL or CTRL_PENDING.
-type SetupHandler = () => i32;
-// Runs when an OUT data stage is complete; CTRL_STALL refuses the request in its status stage.
-type DataHandler = () => i32;
-// Runs when a request's status stage has completed (the host has seen it succeed).
-type DoneHandler = () => void;
-type ResetHandler = () => void;
-
-function noSetup(): i32 { return CTRL_STALL; }
-function noData(): i32 { return 0; }
-function noDone(): void {}
-
-let standardSetup: SetupHandler = noSetup;
-let isDeviceVendorRequest: (req: u32) => bool = noVendor;
-function noVendor(req: u32): bool { return false; }
-export function setDeviceVendorFilter(f: (req: u32) => bool): void { isDeviceVendorRequest = f; }
-let classSetup: SetupHandler = noSetup;
-let classData: DataHandler = noData;
-let classDone: DoneHandler = noDone;
-let classReset: ResetHandler = noDone;
-
-export function setStandardHandler(h: SetupHandler): void { standardSetup = h; }
-export function setClassDriver(setup: SetupHandler, data: DataHandler, done: DoneHandler, reset: ResetHandler): void {
-  classSetup = setup; classData = data; classDone = done; classReset = reset;
-}
+// A setup handler (standardSetup, classSetup) sees the request in setupPkt. For IN requests it
+// returns the reply length (the pipe truncates it to wLength) after calling ctrlData(ptr) with
+// the reply's address. For OUT requests with data it calls ctrlData(ptr) with where the wLength
+// bytes go and returns wLength; classData then runs when they have all arrived (CTRL_STALL
+// refuses the request in its status stage). Any request may return CTRL_STALL or CTRL_PENDING.
+// classDone runs when a class request's status stage has completed (the host has seen it
+// succeed); classReset and standardReset at a bus reset.
 
 const STAGE_IDLE: u8 = 0;
 const STAGE_DATA_IN: u8 = 1;    // sending reply packets
@@ -82,7 +64,7 @@ function dispatch(): void {
   // USB 2.0 table 9-2: type 0 standard, 1 class, 2 vendor. The device layer answers the standard
   // requests and the vendor requests that fetch its descriptors (MS OS 2.0, WebUSB).
   const type = (bmRequestType() >> 5) & 3;
-  isClass = type == 1 || (type == 2 && !isDeviceVendorRequest(bRequest()));
+  isClass = type == 1 || (type == 2 && !isDescriptorVendorRequest(bRequest()));
   dataPtr = 0;
   const r = isClass ? classSetup() : standardSetup();
   if (r == CTRL_PENDING) { stage = STAGE_PENDING; return; }
@@ -127,7 +109,7 @@ export function ctrlPoll(): i32 {
       else { stage = STAGE_STATUS_OUT; usb_ep0_out(dataPtr, 0); }
     } else if (stage == STAGE_STATUS_IN) {
       stage = STAGE_IDLE;
-      if (isClass) classDone(); else standardDone();
+      if (isClass) classDone();
     }
   } else if (kind == EV_OUT) {
     const n = <u32>(ev >> 8);
@@ -157,9 +139,3 @@ export function ctrlPoll(): i32 {
   return kind != 0 ? 1 : 0;
 }
 
-// Set by boot/usb/standard.ts: what to do after a standard request's status stage, and on reset.
-let standardDone: DoneHandler = noDone;
-let standardReset: ResetHandler = noDone;
-export function setStandardHooks(done: DoneHandler, reset: ResetHandler): void {
-  standardDone = done; standardReset = reset;
-}

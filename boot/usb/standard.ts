@@ -1,10 +1,8 @@
 // Standard device requests (USB 2.0 chapter 9.4) for a device with one configuration and one
-// interface. Descriptors come from the function installed with setDescriptorSource().
+// interface. Descriptors come from boot/descriptors.ts, through boot/bindings.ts.
 import { usb_set_address } from "../hal";
-import {
-  bmRequestType, bRequest, wValue, wIndex, ctrlData, CTRL_STALL,
-  setStandardHandler, setStandardHooks,
-} from "./control";
+import { bmRequestType, bRequest, wValue, wIndex, ctrlData, CTRL_STALL } from "./control";
+import { getDescriptor, getVendorDescriptor } from "../bindings";
 
 // USB 2.0 table 9-4
 const GET_STATUS: u32 = 0;
@@ -17,14 +15,6 @@ const GET_INTERFACE: u32 = 10;
 const SET_INTERFACE: u32 = 11;
 const FEATURE_ENDPOINT_HALT: u32 = 0;
 
-// (type, index) -> length, with ctrlData() pointing at the descriptor; CTRL_STALL if none.
-type DescriptorSource = (type: u32, index: u32) => i32;
-function none(type: u32, index: u32): i32 { return CTRL_STALL; }
-let descriptorSource: DescriptorSource = none;
-// The vendor requests that fetch descriptors (MS OS 2.0, WebUSB) go to the same place.
-type VendorSource = () => i32;
-function noVendor(): i32 { return CTRL_STALL; }
-let vendorSource: VendorSource = noVendor;
 
 let configuration: u32 = 0;
 const reply = memory.data(2);
@@ -35,12 +25,13 @@ function answer(value: u32, len: i32): i32 {
   return len;
 }
 
-function standardSetup(): i32 {
+export function standardSetup(): i32 {
   const rt = bmRequestType();
   const req = bRequest();
   const recipient = rt & 0x1f;
-  if ((rt & 0x60) == 0x40) return vendorSource();
-  if (req == GET_DESCRIPTOR && rt == 0x80) return descriptorSource(wValue() >> 8, wValue() & 0xff);
+  // The vendor requests that fetch descriptors (MS OS 2.0, WebUSB) go where descriptors come from.
+  if ((rt & 0x60) == 0x40) return getVendorDescriptor();
+  if (req == GET_DESCRIPTOR && rt == 0x80) return getDescriptor(wValue() >> 8, wValue() & 0xff);
   if (req == SET_ADDRESS && rt == 0x00) {
     if (wValue() > 127 || configuration != 0) return CTRL_STALL;
     usb_set_address(wValue());
@@ -66,13 +57,4 @@ function standardSetup(): i32 {
   return CTRL_STALL;
 }
 
-function standardDone(): void {}
-function standardReset(): void { configuration = 0; }
-
-export function usbStandardInit(desc: DescriptorSource, vendor: VendorSource): void {
-  descriptorSource = desc;
-  vendorSource = vendor;
-  configuration = 0;
-  setStandardHandler(standardSetup);
-  setStandardHooks(standardDone, standardReset);
-}
+export function standardReset(): void { configuration = 0; }
