@@ -10,6 +10,7 @@ import { DfuDevice } from "../tools/dfu/client";
 import { DfuRequests, DFU, ST, STATUS } from "./lib/dfu-requests";
 import { appBase, fakeApp, pageSizeAt } from "./lib/images";
 import { geometry, SafetyWatch } from "./lib/safety";
+import { runActions, type Action } from "./lib/update-fuzz";
 import type { BoardName } from "../sim/boards";
 import type { FlashTiming } from "../sim/flash-setup";
 
@@ -186,6 +187,24 @@ test("manifest-and-stay with nothing written and a VALID record succeeds and cha
   assert.equal(b.flash.data, before);
   noViolations(watch);
 });
+
+// What test/update-fuzz.test.ts found on the core before these fixes, shrunk by its ddmin.
+const SHRUNK: [string, FlashTiming, Action[]][] = [
+  ["a DNLOAD sent 67 main-loop passes into a leave's manifestation (the record was being written)", "instant",
+    [{ k: "download", image: 2, leave: true }, { k: "midManifest", image: 2, trigger: "leave", passes: 67, then: "dnload" }]],
+  ["a DNLOAD sent 191 passes into the manifestation a DETACH started", "typical",
+    [{ k: "midManifest", image: 1, trigger: "detach", passes: 191, then: "dnload" }, { k: "sleep", ms: 135 }]],
+  ["GETSTATUS polls through a leave that never finish their status stage", "instant",
+    [{ k: "midManifest", image: 0, trigger: "leave", passes: 12300, then: "pollSkippingStatus" }]],
+];
+for (const board of BOARDS) {
+  for (const [name, timing, actions] of SHRUNK) {
+    test(`${board}, fuzz regression: ${name}`, async () => {
+      const r = await runActions(board, timing, actions);
+      assert.equal(r.violations, []);
+    });
+  }
+}
 
 function le32(v: number): number[] { return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]; }
 
