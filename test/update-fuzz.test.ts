@@ -17,13 +17,14 @@ for (const board of ["h750", "rp2040"] as BoardName[]) {
     const steps = timing === "typical" ? Math.ceil(STEPS / 3) : STEPS;
     test(`${board}, ${timing} timing: ${steps} fuzzed steps keep every update-safety invariant`, async () => {
       const total: Record<string, number> = {};
+      const t0 = Date.now();
       let states: Record<string, number> = {};
       for (let done = 0, run = 0; done < steps; done += CHUNK, run++) {
         const n = Math.min(CHUNK, steps - done);
         const seed = (SEED * 7919 + run * 104729 + (timing === "typical" ? 1 : 0)) >>> 0;
         const actions = makeActions(board, seed, n);
         const r = await runActions(board, timing, actions);
-        for (const [k, v] of Object.entries({ ...r.counts, ...prefix(r.watch, "flash:") })) total[k] = (total[k] ?? 0) + v;
+        for (const [k, v] of Object.entries({ ...r.counts, ...prefix(r.watch, "flash:"), "control transfers": r.requests })) total[k] = (total[k] ?? 0) + v;
         states = merge(states, r.states);
         if (r.violations.length) {
           const upTo = actions.slice(0, r.failedAt + 1);
@@ -31,7 +32,7 @@ for (const board of ["h750", "rp2040"] as BoardName[]) {
           assert.unreachable(`seed ${seed}, action ${r.failedAt}: ${r.violations.join("; ")}\nshrunk to ${small.length} actions:\n${JSON.stringify(small)}`);
         }
       }
-      if (process.env.FUZZ_REPORT) console.log(board, timing, JSON.stringify(total), "states", JSON.stringify(states));
+      if (process.env.FUZZ_REPORT) console.log(board, timing, `${((Date.now() - t0) / 1000).toFixed(0)} s`, JSON.stringify(total), "states", JSON.stringify(states));
       // The fuzz reaches what it is for: every DFU state, manifestations, boots, power cuts.
       for (const s of [2, 3, 4, 5, 6, 9, 10]) assert.ok((states[s] ?? 0) > 0, `state ${s} seen by GETSTATUS (${JSON.stringify(states)})`);
       assert.ok(total["flash:boots"] > 0 && total["flash:recordWrites"] > 0, `boots and record writes: ${JSON.stringify(total)}`);

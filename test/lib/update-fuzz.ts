@@ -24,7 +24,7 @@ export type Action =
 
 export interface FuzzOptions { board: BoardName; timing: FlashTiming; seed: number; steps: number }
 export interface FuzzResult {
-  violations: string[]; failedAt: number; actions: number; counts: Record<string, number>;
+  violations: string[]; failedAt: number; actions: number; requests: number; counts: Record<string, number>;
   states: Record<string, number>; watch: SafetyWatch["counts"]; ms: number;
 }
 
@@ -250,7 +250,7 @@ export async function runActions(board: BoardName, timing: FlashTiming, actions:
     if (watch.violations.length) failedAt = actions.length;
   }
   watch.detach();
-  return { violations: watch.violations, failedAt, actions: actions.length, counts, states, watch: watch.counts, ms: Date.now() - started };
+  return { violations: watch.violations, failedAt, actions: actions.length, requests: host.transfers, counts, states, watch: watch.counts, ms: Date.now() - started };
 }
 
 export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
