@@ -5,6 +5,8 @@ import * as assert from "uvu/assert";
 import { SimBoard } from "../sim/board";
 import { SimUsbHost } from "../sim/usb-host";
 import { DfuRequests, DFU, ST, STATUS, le32 } from "./lib/dfu-requests";
+import { fakeApp, pageSizeAt } from "./lib/images";
+import { geometry, SafetyWatch } from "./lib/safety";
 
 type State = keyof typeof ST;
 type Req = "DNLOAD" | "DNLOAD0" | "UPLOAD" | "GETSTATUS" | "CLRSTATUS" | "GETSTATE" | "ABORT";
@@ -148,5 +150,70 @@ test("DfuSe: addresses outside the flash or the writable layout are errADDRESS",
   const s = dfu.pollWhile([ST.dfuDNBUSY, ST.dfuDNLOAD_SYNC]);
   assert.is(s.status, STATUS.errADDRESS, "a write running into the record sector");
 });
+
+// In the middle of manifestation: every request, for each way manifestation starts. Whatever
+// the host does, the manifestation runs to its end and records exactly what was downloaded;
+// nothing the host sends meanwhile reaches the flash (a write waits for the end, when it is
+// the first write of a new download and invalidates the record first). DETACH, and a bus
+// reset during a leave, start the application once the image is recorded.
+type Trigger = "leave" | "stay" | "detach";
+type MidReq = Req | "DETACH" | "DNLOAD_DATA" | "RESET";
+// [trigger, request, answer ("ok" | "stall" | "nodevice": the board left while the request waited), state after, mode at the end]
+const during: [Trigger, MidReq, string, State | null, "app" | "bootloader"][] = [
+  ["leave", "GETSTATUS", O, "dfuMANIFEST_SYNC", "bootloader"],
+  ["leave", "GETSTATE", O, "dfuMANIFEST_SYNC", "bootloader"],
+  ["leave", "DNLOAD_DATA", X, "dfuERROR", "bootloader"],
+  ["leave", "DNLOAD0", X, "dfuERROR", "bootloader"],
+  ["leave", "UPLOAD", X, "dfuERROR", "bootloader"],
+  ["leave", "ABORT", O, "dfuIDLE", "bootloader"],
+  ["leave", "CLRSTATUS", X, "dfuERROR", "bootloader"],
+  ["leave", "DETACH", X, "dfuERROR", "bootloader"],
+  ["leave", "RESET", O, "dfuIDLE", "app"],
+  ["stay", "GETSTATUS", O, "dfuMANIFEST_SYNC", "bootloader"],
+  ["stay", "DNLOAD_DATA", X, "dfuERROR", "bootloader"],
+  ["stay", "ABORT", O, "dfuIDLE", "bootloader"],
+  ["stay", "DETACH", X, "dfuERROR", "bootloader"],
+  ["stay", "RESET", O, "dfuIDLE", "bootloader"],
+  ["detach", "GETSTATUS", O, "dfuIDLE", "app"],
+  ["detach", "GETSTATE", O, "dfuIDLE", "app"],
+  ["detach", "DNLOAD_DATA", "nodevice", null, "app"],
+  ["detach", "DNLOAD0", "nodevice", null, "app"],
+  ["detach", "UPLOAD", O, "dfuUPLOAD_IDLE", "app"],
+  ["detach", "ABORT", O, "dfuIDLE", "app"],
+  ["detach", "CLRSTATUS", X, "dfuERROR", "app"],
+  ["detach", "DETACH", O, "dfuIDLE", "app"],
+  ["detach", "RESET", O, "dfuIDLE", "app"],
+];
+
+for (const [trigger, req, answer, after, mode] of during) {
+  test(`manifestation started by ${trigger}, then ${req} -> ${answer}, ${after ?? "(gone)"}; the download is recorded, board ends in ${mode}`, async () => {
+    const b = await SimBoard.create({ board: "h750", timing: "typical" });
+    b.powerOn();
+    const host = new SimUsbHost(b);
+    host.enumerate();
+    const dfu = new DfuRequests(host);
+    const watch = new SafetyWatch(b, geometry(host));
+    const img = fakeApp("h750", 24_000, 31);
+    dfu.dfuUtilDownload(0x90000000, img, pageSizeAt("h750", 8 << 20), false);
+    if (trigger === "detach") assert.is(dfu.out(DFU.DETACH, 1000).status, "ok");
+    else { dfu.setAddress(0x90000000); assert.is(dfu.dnload(trigger === "leave" ? 2 : 0, new Uint8Array(0)), "ok"); }
+    assert.is.not(watch.record().kind, "valid", "the request comes while manifestation runs");
+    let got: string;
+    if (req === "DETACH") got = dfu.out(DFU.DETACH, 1000).status;
+    else if (req === "RESET") got = host.reset() === "ok" ? O : "reset failed";
+    else if (req === "DNLOAD_DATA") got = dfu.dnload(2, fakeApp("h750", 4096, 32));
+    else got = send(dfu, req);
+    assert.is(got, answer);
+    if (after) assert.is(dfu.getState(), ST[after]);
+    b.runUntil(b.clock.now + 3e6);
+    watch.check("end");
+    assert.equal(watch.violations, []);
+    assert.is(b.mode, mode);
+    const rec = watch.record();
+    assert.is(rec.kind, "valid", "the download is recorded");
+    assert.is(rec.length, img.length);
+    assert.equal(b.flash.data.subarray(0, img.length), img, "and nothing sent during manifestation reached the flash");
+  });
+}
 
 test.run();
