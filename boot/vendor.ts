@@ -1,8 +1,9 @@
 // qspiboot's own vendor requests on the DFU interface (bmRequestType 0xC1, wIndex 0), for hosts
 // that want more than DFU offers:
 //   REQ_INFO (0x49 'I'): the board and image state, INFO_SIZE bytes (layout below).
-//   REQ_CRC  (0x43 'C'): CRC-32 of wLength/4 consecutive 4 KiB sectors starting at sector
-//                        wValue (flash offset / 4096): lets a host send only what differs.
+//   REQ_CRC  (0x43 'C'): CRC-32 of wLength/4 consecutive 4 KiB sectors (at most 1024)
+//                        starting at sector wValue (flash offset / 4096): lets a host send
+//                        only what differs.
 // Both wait (NAK) while flash writes are in progress.
 import { bmRequestType, bRequest, wValue, wIndex, wLength, ctrlData, CTRL_PENDING, CTRL_STALL } from "./usb/control";
 import { crc32_buf } from "./hal";
