@@ -7,7 +7,8 @@ import {
   record, recordBuild, recordClassify, recordBase, recordLength, recordSequence,
   RECORD_SIZE, RECORD_NONE, RECORD_VALID, RECORD_UPDATING, STATE_UPDATING, STATE_VALID,
 } from "./record";
-import { appStartOffset, appEndOffset, recordOffset } from "./dfu/layout";
+import { appStartOffset, appEndOffset, recordOffset, legacyRecordOffset } from "./dfu/layout";
+import { legacyRecord } from "./board";
 import { vectorsPlausible } from "./vectors";
 import * as S from "./dfu/states";
 
@@ -20,7 +21,27 @@ let recordState: i32 = RECORD_NONE;
 export function recordLoad(): i32 {
   if (flashRead(recordOffset(), record, RECORD_SIZE) < 0) return (recordState = 3);
   recordState = recordClassify(appStartOffset(), appEndOffset());
+  if (recordState == RECORD_NONE && legacyRecord()) recordState = legacyLoad();
   return recordState;
+}
+
+// qspiboot before 0.2 kept the record in the chip's last sector, which now belongs to the
+// application. A record there whose checksum holds still counts while the new place is empty;
+// a valid one is copied to the new place at once (one page program into the erased record
+// sector), so from then on the application may use that sector as it likes. Anything else
+// there is the application's data: as if there were no record. A power cut during the copy
+// leaves a torn record in the new place: DFU mode ("update interrupted"), image intact.
+function legacyLoad(): i32 {
+  if (flashRead(legacyRecordOffset(), record, RECORD_SIZE) < 0) return 3;
+  const legacy = recordClassify(appStartOffset(), appEndOffset());
+  if (legacy == RECORD_VALID) {
+    writerQueue(RECORD_SLOT, record, recordOffset(), RECORD_SIZE);
+    while (!writerIdle()) {}
+    return writerTakeError() < 0 ? 3 : RECORD_VALID;
+  }
+  if (legacy == RECORD_UPDATING) return RECORD_UPDATING;
+  memory.fill(record, 0xff, RECORD_SIZE);
+  return RECORD_NONE;
 }
 
 export function recordStatus(): i32 { return recordState; }

@@ -19,7 +19,7 @@ export const BOARDS: Record<BoardName, BoardFacts> = {
     flashBase: 0x10000000, bootReserved: 0x10000,
     ramStart: 0x20000000, ramEnd: 0x20042000,
     vid: 0x1209, pid: 0x0001, bcdDevice: 0x0100,
-    recordOffset: 0,
+    recordOffset: 0xf000, legacyRecord: true, // the last sector of the bootloader's 64 KiB
     uid: new Uint8Array(0), // the RP2040 has none: the serial comes from the flash chip (4Bh)
   },
 };

@@ -10,6 +10,7 @@ export interface BoardFacts {
   ramStart: number; ramEnd: number;
   vid: number; pid: number; bcdDevice: number;
   recordOffset: number;     // 0 = last sector of the chip
+  legacyRecord?: boolean;   // BoardInfo flag: the record used to be in the chip's last sector
   uid: Uint8Array;          // MCU unique ID; empty when the MCU has none (the RP2040)
   bootCrc?: boolean;        // BoardInfo flag: check the image CRC on every boot
   doubleTapMs?: number;     // BoardInfo: double-tap-reset window (0/undefined: off)

@@ -89,6 +89,8 @@ for (const [name, dir] of [["h750", "stm32h750"], ["rp2040", "rp2040"]] as const
     assert.is(f.vid, def("BOARD_USB_VID"));
     assert.is(f.pid, def("BOARD_USB_PID"));
     assert.is(f.bcdDevice, def("BOARD_BCD_DEVICE"));
+    assert.is(f.recordOffset, h.includes("BOARD_RECORD_OFFSET") ? def("BOARD_RECORD_OFFSET") : 0);
+    assert.is(!!f.legacyRecord, h.includes("BOARD_LEGACY_RECORD") ? def("BOARD_LEGACY_RECORD") === 1 : false);
     const nameMatch = h.match(/#define BOARD_NAME "([^"]*)"/);
     assert.is(f.name, nameMatch![1]);
   });

@@ -79,7 +79,7 @@ test("strings: LANGID, manufacturer, product with the board name, hex serial, Df
 test("RP2040: layout protects the bootloader's 64 KiB, serial comes from the flash chip", async () => {
   const { host } = await fresh("rp2040");
   const layout = decodeString(getDescriptor(host, 3, 4, 255, 0x409).data);
-  assert.is(layout, "@QSPI Flash /0x10000000/01*064Ka,30*064Kg,15*004Kg,01*004Ka");
+  assert.is(layout, "@QSPI Flash /0x10000000/01*064Ka,31*064Kg");
   const serial = decodeString(getDescriptor(host, 3, 3, 255, 0x409).data);
   assert.match(serial, /^[0-9A-F]{16}$/, "the W25Q's 64-bit unique ID (4Bh)");
 });

@@ -17,7 +17,7 @@ test(`${COUNT} random control requests: no trap, bootloader region untouched, do
   const host = new SimUsbHost(b, { transferOverheadUs: 0 });
   host.enumerate();
   const chip = b.flash.data;
-  const bootRegion = chip.slice(0, 0x10000);
+  const bootRegion = chip.slice(0, 0xf000); // boot2 and the bootloader (the record sector follows)
   const rng = new Rng(0x5eed);
   const types = [0x21, 0xa1, 0x21, 0xa1, 0x80, 0x00, 0x01, 0x81, 0x02, 0x82, 0xc0, 0x40, 0xc1, 0x41, 0x22, 0xa2];
   const interesting = [0, 1, 2, 3, 0x21, 0x41, 0x92, 0x100, 0x200, 0x300, 0x303, 0x304, 0xf00, 0xffff];
@@ -52,7 +52,7 @@ test(`${COUNT} random control requests: no trap, bootloader region untouched, do
     statuses[r.status] = (statuses[r.status] ?? 0) + 1;
   }
   assert.ok(statuses.ok > 20000 && statuses.stall > 20000, `a mix of answers: ${JSON.stringify(statuses)}`);
-  assert.equal(chip.subarray(0, 0x10000), bootRegion, "the bootloader's region is unchanged");
+  assert.equal(chip.subarray(0, 0xf000), bootRegion, "the bootloader's code is unchanged");
 
   // And it still takes a normal download.
   b.powerOn({ button: true });

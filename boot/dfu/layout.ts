@@ -3,7 +3,9 @@
 //   [0, appStart)            the bootloader's own region (RP2040): readable, never written
 //   [appStart, blockEnd)     the application region in erase blocks (64 KiB: hosts erase by block)
 //   [blockEnd, appEnd)       the rest of the application region in sectors (4 KiB)
-//   [appEnd, appEnd+sector)  the update-record sector: readable, written only by the bootloader
+// The update-record sector, readable and written only by the bootloader, is either the last
+// sector of the bootloader's region (RP2040: the application then owns the chip up to its end)
+// or the chip's last sector, just after the application region (H750).
 import { bootReserved, flashBase, recordOffsetHint } from "../board";
 import { hex32, decimal } from "../usb/strings";
 
@@ -11,6 +13,7 @@ let appStart: u32 = 0;
 let appEnd: u32 = 0;
 let blockEnd: u32 = 0;
 let readEnd: u32 = 0;
+let recordOff: u32 = 0;
 let sectorSize: u32 = 4096;
 let blockSize: u32 = 65536;
 
@@ -19,15 +22,19 @@ export function layoutInit(chipSize: u32, sector: u32, block: u32): void {
   blockSize = block;
   appStart = bootReserved();
   const hint = recordOffsetHint();
-  appEnd = hint != 0 && hint < chipSize ? hint : chipSize - sector;
+  recordOff = hint != 0 && hint < chipSize ? hint : chipSize - sector;
+  appEnd = recordOff < appStart ? chipSize : recordOff;
   blockEnd = appEnd & ~(block - 1);
   if (blockEnd < appStart) blockEnd = appStart;
-  readEnd = appEnd + sector;
+  readEnd = chipSize;
 }
 
 export function appStartOffset(): u32 { return appStart; }
 export function appEndOffset(): u32 { return appEnd; }
-export function recordOffset(): u32 { return appEnd; }
+export function recordOffset(): u32 { return recordOff; }
+// Where qspiboot kept the record before it moved into the bootloader's region: the chip's last
+// sector (boot/update.ts reads it once, when the new place is still empty).
+export function legacyRecordOffset(): u32 { return readEnd - sectorSize; }
 export function sectorBytes(): u32 { return sectorSize; }
 
 // Flash offset of physical address `addr`, or -1 when it is outside the chip's readable part.
@@ -75,7 +82,7 @@ export function layoutString(dst: usize): i32 {
   n += segment(dst + n, appStart, reservedUnit, 97);
   n += segment(dst + n, blockEnd - appStart, blockSize, 103);
   n += segment(dst + n, appEnd - blockEnd, sectorSize, 103);
-  n += segment(dst + n, sectorSize, sectorSize, 97);
+  n += segment(dst + n, recordOff >= appEnd ? sectorSize : 0, sectorSize, 97);
   // Every segment began with '/': only the first keeps it.
   for (let i = first + 1; i < n; i++) if (load<u8>(dst + i) == 47) store<u8>(dst + i, 44);
   return n;

@@ -4,6 +4,13 @@
 #include "hal.h"
 #include "board.h"
 
+#ifndef BOARD_RECORD_OFFSET
+#define BOARD_RECORD_OFFSET 0 // flash offset of the update-record sector; 0: the chip's last sector
+#endif
+#ifndef BOARD_LEGACY_RECORD
+#define BOARD_LEGACY_RECORD 0 // the record used to be in the chip's last sector
+#endif
+
 #ifndef BOARD_FLAGS
 #define BOARD_FLAGS 0 // BoardInfo flags (boot/board.ts); bit 0: check the image CRC on every boot
 #endif
@@ -11,7 +18,7 @@
 void Z_halZ_board_info(struct Z_hal_instance_t* h, u32 out) {
   static const struct board_info info = {
     BOARD_FLASH_BASE, BOARD_BOOT_RESERVED, BOARD_RAM_START, BOARD_RAM_END,
-    BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, BOARD_FLAGS, 0, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
+    BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, BOARD_FLAGS | (BOARD_LEGACY_RECORD << 1), BOARD_RECORD_OFFSET, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
   };
   uint8_t* p = hal_mem(h, out, sizeof info);
   if (p) memcpy(p, &info, sizeof info);

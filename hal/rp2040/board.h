@@ -7,6 +7,12 @@
 #define BOARD_NAME "Pico RP2040"
 #define BOARD_FLASH_BASE 0x10000000u    // XIP window (RP2040 datasheet 2.6.3)
 #define BOARD_BOOT_RESERVED 0x10000u    // boot2 + the bootloader: never erased or written over DFU
+// The update record: the last sector of the bootloader's own 64 KiB (link/rp2040.ld keeps the
+// code out of it), so everything from 0x10010000 to the end of the chip is the application's:
+// Pico applications keep settings and file systems at the end of flash.
+#define BOARD_RECORD_OFFSET 0xF000u
+// Where qspiboot before 0.2 kept it (the chip's last sector): honoured once, then moved.
+#define BOARD_LEGACY_RECORD 1
 #define BOARD_RAM_START 0x20000000u
 #define BOARD_RAM_END 0x20042000u       // SRAM0-3 striped, then SCRATCH_X/Y
 #define BOARD_USB_VID 0x1209u

@@ -26,3 +26,18 @@ export function readRecord(flash: Uint8Array, recordOffset: number, appStart: nu
 export function recordMatchesFlash(flash: Uint8Array, rec: FlashRecord): boolean {
   return crc32(0, flash.subarray(rec.base, rec.base + rec.length)) === rec.crc;
 }
+
+/** The 32 bytes of a record in that format (for boards set up as an older qspiboot left them). */
+export function makeRecord(state: 1 | 2, base: number, length: number, crc: number, sequence: number): Uint8Array {
+  const r = new Uint8Array(32).fill(0xff);
+  const dv = new DataView(r.buffer);
+  dv.setUint32(0, 0x52425351, true);
+  dv.setUint16(4, 1, true);
+  dv.setUint16(6, state, true);
+  dv.setUint32(8, base, true);
+  dv.setUint32(12, length, true);
+  dv.setUint32(16, crc >>> 0, true);
+  dv.setUint32(20, sequence, true);
+  dv.setUint32(24, crc32(0, r.subarray(0, 24)), true);
+  return r;
+}
