@@ -102,6 +102,28 @@ test("UF2 for another family is refused; overlapping data is refused", () => {
   assert.throws(() => parseImage("o.uf2", overlap), /overlapping/);
 });
 
+/** Run `fn` counting the bytes typed arrays copy (set, slice); throws as soon as they pass
+ *  `limit`, so a quadratic merge fails at once instead of taking most of a minute. */
+function copiedBytes<T>(limit: number, fn: () => T): { result: T; copied: number } {
+  const proto = Uint8Array.prototype as any;
+  const { set, slice } = proto;
+  let copied = 0;
+  const count = (n: number) => { copied += n; if (copied > limit) throw new Error(`copied ${copied} bytes, more than ${limit}`); };
+  proto.set = function (src: ArrayLike<number>, offset?: number) { count(src.length); return set.call(this, src, offset); };
+  proto.slice = function (start?: number, end?: number) { const r = slice.call(this, start, end); count(r.length); return r; };
+  try { return { result: fn(), copied }; } finally { proto.set = set; proto.slice = slice; }
+}
+
+test("an 8 MiB UF2 loads with each byte copied at most twice (block payload, merged image)", () => {
+  const data = randomBytes(8 << 20, 7);
+  const uf2 = writeUf2([{ address: 0x90000000, data }], UF2_FAMILY.STM32H7);
+  const { result, copied } = copiedBytes(3 * data.length, () => parseImage("big.uf2", uf2, { family: UF2_FAMILY.STM32H7 }));
+  assert.is(result.segments.length, 1);
+  assert.is(result.segments[0].address, 0x90000000);
+  assert.ok(result.segments[0].data.length === data.length && Buffer.compare(result.segments[0].data, data) === 0, "the same bytes");
+  assert.ok(copied <= 2 * data.length, `copied ${copied}`);
+});
+
 test("the .dfu we write passes dfu-suffix -c (dfu-util's own check)", () => {
   if (!hasTool("dfu-suffix")) throw new Error("dfu-suffix missing: npm run setup");
   const dir = mkdtempSync(join(tmpdir(), "qspiboot-"));
