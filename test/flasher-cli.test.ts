@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { root } from "../tools/build-core";
 import { fakeApp } from "./lib/images";
 import { writeDfuse } from "../tools/image/dfuse";
+import { writeUf2, UF2_FAMILY } from "../tools/image/uf2";
 
 const dir = mkdtempSync(join(tmpdir(), "qspiboot-cli-"));
 function cli(...args: string[]) {
@@ -80,6 +81,18 @@ test("bad input is refused with the reason, before anything is written", () => {
   writeFileSync(dfu, good);
   assert.match(cli("--sim", "h750", "flash", dfu).out, /CRC does not match/);
   assert.match(cli("--sim", "h750", "flash", join(dir, "missing.elf")).out, /missing\.elf: no such file/);
+});
+
+test("a UF2 with blocks flagged not-main-flash: flashed without them, and the user is told how many", () => {
+  const uf2 = writeUf2([{ address: 0x10010000, data: fakeApp("rp2040", 4096, 33) }], UF2_FAMILY.RP2040); // 16 blocks
+  const v = new DataView(uf2.buffer);
+  for (const n of [14, 15]) v.setUint32(n * 512 + 8, v.getUint32(n * 512 + 8, true) | 1, true);
+  const f = join(dir, "comments.uf2");
+  writeFileSync(f, uf2);
+  const r = cli("--sim", "rp2040", "--json", "flash", f);
+  assert.is(r.code, 0, r.err);
+  assert.is(JSON.parse(r.out).result.bytes, 14 * 256);
+  assert.match(r.err, /^warning: comments\.uf2: 2 of 16 blocks skipped: flagged "not main flash" \(UF2 flag 0x1\)/m);
 });
 
 test("erase and boot", () => {

@@ -102,6 +102,25 @@ test("UF2 for another family is refused; overlapping data is refused", () => {
   assert.throws(() => parseImage("o.uf2", overlap), /overlapping/);
 });
 
+test("UF2: blocks flagged not-main-flash are skipped and counted in a warning; payload size 0 or > 476 is an error", () => {
+  const data = randomBytes(1024, 4);
+  const good = writeUf2([{ address: 0x10010000, data }], UF2_FAMILY.RP2040); // 4 blocks of 256
+  const clean = parseImage("a.uf2", good, { family: UF2_FAMILY.RP2040 });
+  assert.equal(clean.warnings, []);
+  const flagged = good.slice();
+  const v = new DataView(flagged.buffer);
+  for (const n of [1, 3]) v.setUint32(n * 512 + 8, v.getUint32(n * 512 + 8, true) | 1, true);
+  const img = parseImage("a.uf2", flagged, { family: UF2_FAMILY.RP2040 });
+  assert.equal(img.segments.map((s) => [s.address, s.data.length]), [[0x10010000, 256], [0x10010200, 256]]);
+  assert.equal(img.segments[1].data, data.subarray(512, 768));
+  assert.equal(img.warnings, ['a.uf2: 2 of 4 blocks skipped: flagged "not main flash" (UF2 flag 0x1), they are not for the board\'s flash']);
+  for (const size of [0, 477]) {
+    const bad = good.slice();
+    new DataView(bad.buffer).setUint32(2 * 512 + 16, size, true);
+    assert.throws(() => parseImage("b.uf2", bad, { family: UF2_FAMILY.RP2040 }), new RegExp(`^b\\.uf2: block 2: payload size ${size}: a malformed block`));
+  }
+});
+
 /** Run `fn` counting the bytes typed arrays copy (set, slice); throws as soon as they pass
  *  `limit`, so a quadratic merge fails at once instead of taking most of a minute. */
 function copiedBytes<T>(limit: number, fn: () => T): { result: T; copied: number } {
