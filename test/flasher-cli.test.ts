@@ -1,7 +1,7 @@
 // The flasher as a user runs it: `npx tsx tools/flash.ts ...` against simulated boards.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,11 +9,21 @@ import { root } from "../tools/build-core";
 import { fakeApp } from "./lib/images";
 import { writeDfuse } from "../tools/image/dfuse";
 import { writeUf2, UF2_FAMILY } from "../tools/image/uf2";
+import { StubSocket, stubReply } from "./lib/stub-socket";
 
 const dir = mkdtempSync(join(tmpdir(), "qspiboot-cli-"));
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "tools/flash.ts"), ...args], { cwd: root, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The CLI without blocking this process, for stand-in servers that run in it. */
+function cliAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const p = spawn(process.execPath, ["--import", "tsx", join(root, "tools/flash.ts"), ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: "0" } });
+  let out = "", err = "";
+  p.stdout.on("data", (d) => (out += d));
+  p.stderr.on("data", (d) => (err += d));
+  return new Promise((resolve) => p.on("close", (code) => resolve({ code, out, err })));
 }
 
 const app = join(dir, "app.bin");
@@ -93,6 +103,21 @@ test("a UF2 with blocks flagged not-main-flash: flashed without them, and the us
   assert.is(r.code, 0, r.err);
   assert.is(JSON.parse(r.out).result.bytes, 14 * 256);
   assert.match(r.err, /^warning: comments\.uf2: 2 of 16 blocks skipped: flagged "not main flash" \(UF2 flag 0x1\)/m);
+});
+
+test("--socket: a device that stalls every request is reported as such, a missing simulator as unreachable", async () => {
+  const stub = await StubSocket.start(() => stubReply(-9)); // LIBUSB_ERROR_PIPE: a stall
+  try {
+    for (const cmd of ["list", "info"]) {
+      const r = await cliAsync("--socket", stub.path, cmd);
+      assert.is(r.code, 1, cmd);
+      assert.not.match(r.err, /cannot reach/);
+      assert.match(r.err, new RegExp(`error: the simulator at ${stub.path} answered, but the device stalled the GET_DESCRIPTOR \\(device\\) request`));
+    }
+  } finally { await stub.stop(); }
+  const none = cli("--socket", join(dir, "nobody.sock"), "list");
+  assert.is(none.code, 1);
+  assert.match(none.err, /cannot reach the simulator at .*nobody\.sock \(connect ENOENT/);
 });
 
 test("erase and boot", () => {

@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SimBoard } from "../sim/board";
-import { SimUsbHost } from "../sim/usb-host";
+import { SimUsbHost, type ControlHost } from "../sim/usb-host";
 import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice, DfuError } from "../tools/dfu/client";
 import { fakeApp } from "./lib/images";
@@ -99,6 +99,16 @@ test("a board left mid-download by another client is recovered", async () => {
   await dev.flash([{ address: 0x90000000, data: app }], { leave: true });
   b.step();
   assert.is(b.mode, "app");
+});
+
+test("a device that stalls every request: opening it says so", async () => {
+  const stalls: ControlHost = { present: () => true, control: () => ({ status: "stall", data: new Uint8Array(0) }), reset: () => "stall", sleep: () => {} };
+  try {
+    await new DfuDevice(new SimUsbDevice(stalls)).open();
+    assert.unreachable("opened");
+  } catch (e) {
+    assert.match((e as Error).message, /^the simulated board answered, but the device stalled the GET_DESCRIPTOR \(device\) request/);
+  }
 });
 
 test.run();

@@ -2,9 +2,8 @@
 // flasher talks to `sim/serve.ts` exactly as dfu-util does through the stand-in libusb.
 import { connect, type Socket } from "node:net";
 import type { USBDevice, USBControlTransferParameters, USBConfiguration, USBInTransferResult, USBOutTransferResult } from "../dfu/webusb";
-import { DeviceGone } from "./sim-device";
-
-import { bmRequestTypeOf, bytesOf } from "./setup-bits";
+import { DeviceGone, DeviceStalled } from "./errors";
+import { bmRequestTypeOf, bytesOf, requestName } from "./setup-bits";
 
 export class SocketUsbDevice implements USBDevice {
   opened = false;
@@ -77,7 +76,11 @@ export class SocketUsbDevice implements USBDevice {
   }
 
   async open(): Promise<void> {
-    const dd = (await this.control({ requestType: "standard", recipient: "device", request: 6, value: 0x100, index: 0 }, true, 18)).data;
+    const ddSetup = { requestType: "standard", recipient: "device", request: 6, value: 0x100, index: 0 } as const;
+    const ddr = await this.control(ddSetup, true, 18);
+    if (ddr.result === -9) throw new DeviceStalled(`the simulator at ${this.path}`, requestName(ddSetup));
+    if (ddr.result < 18) throw new Error(`the simulator at ${this.path} answered ${requestName(ddSetup)} with ${ddr.result < 0 ? `error ${ddr.result}` : `${ddr.result} bytes`}, not an 18-byte device descriptor`);
+    const dd = ddr.data;
     this.vendorId = dd.readUInt16LE(8);
     this.productId = dd.readUInt16LE(10);
     this.productName = await this.string(dd[15]);

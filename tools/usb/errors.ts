@@ -1,0 +1,13 @@
+// What the Node-side USBDevice adapters throw when a transfer cannot end normally, with
+// WebUSB's error names where WebUSB has one (the `usb` package's errors carry the same).
+export class DeviceGone extends Error {
+  constructor() { super("NotFoundError: the device has disconnected"); this.name = "NotFoundError"; }
+}
+
+/** The device answered, and stalled a request that every working device answers. */
+export class DeviceStalled extends Error {
+  constructor(where: string, request: string) {
+    super(`${where} answered, but the device stalled the ${request} request (the first thing any host asks): ` +
+      "it refuses to talk, so it cannot be flashed. Reset it, or restart the simulator");
+  }
+}
