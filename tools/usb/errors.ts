@@ -11,3 +11,12 @@ export class DeviceStalled extends Error {
       "it refuses to talk, so it cannot be flashed. Reset it, or restart the simulator");
   }
 }
+
+/** The simulator's socket closed in the middle of the session (the server was stopped or died). */
+export class ConnectionClosed extends Error {
+  constructor(path: string, when: string, cause?: Error) {
+    super(`the simulator at ${path} closed the connection ${when}${cause ? ` (${cause.message})` : ""}: ` +
+      "it was stopped or crashed. Start it again and repeat the command");
+    this.name = "NetworkError";
+  }
+}
