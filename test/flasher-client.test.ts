@@ -111,4 +111,45 @@ test("a device that stalls every request: opening it says so", async () => {
   }
 });
 
+/** A board that, after its first data block, answers every GETSTATUS "dfuDNBUSY, ask again in
+ *  `pollMs`": the flash never finishes. The client's clock is the time its sleeps pass. */
+async function stuckBusy(pollMs: number) {
+  const b = await SimBoard.create({ board: "h750" });
+  b.powerOn({ button: true });
+  const real = new SimUsbHost(b);
+  real.enumerate();
+  let stuck = false, polls = 0;
+  const host: ControlHost = {
+    present: () => real.present(),
+    reset: () => real.reset(),
+    sleep: (ms) => real.sleep(ms),
+    control: (setup, data, timeoutMs) => {
+      if (stuck && setup.bmRequestType === 0xa1 && setup.bRequest === 3) {
+        polls++;
+        return { status: "ok", data: Uint8Array.from([0, pollMs & 0xff, (pollMs >> 8) & 0xff, pollMs >> 16, 4, 0]) };
+      }
+      if (setup.bmRequestType === 0x21 && setup.bRequest === 1 && setup.wValue >= 2) stuck = true;
+      return real.control(setup, data, timeoutMs);
+    },
+  };
+  let t = 0;
+  const dev = await new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => { t += ms; }, now: () => t }).open();
+  let message = "";
+  try { await dev.flash([{ address: 0x90000000, data: fakeApp("h750", 10_000, 25) }]); } catch (e) { message = (e as Error).message; }
+  return { message, polls, t };
+}
+
+test("a device stuck in dfuDNBUSY is given up on after a bounded time, whatever poll timeout it asks for", async () => {
+  const zero = await stuckBusy(0);
+  assert.match(zero.message, /^the device stayed busy \(dfuDNBUSY\) for 10\.0 s after write 0x90000000, longer than its flash can take \(10 s\): it is stuck/);
+  // 0 ms asked for: each poll after the first waits 1 ms, so 10 s is about 10,000 polls.
+  assert.ok(zero.polls <= 10_002, `${zero.polls} polls`);
+  const normal = await stuckBusy(250); // of the order of a 64 KiB block erase
+  assert.match(normal.message, /^the device stayed busy \(dfuDNBUSY\) for 10\.0 s after write 0x90000000/);
+  assert.is(normal.polls, 10_000 / 250 + 1);
+  const long = await stuckBusy(4000); // a device asking for long waits gets four of them
+  assert.match(long.message, /^the device stayed busy \(dfuDNBUSY\) for 16\.0 s after write 0x90000000, longer than its flash can take \(16 s\)/);
+  assert.is(long.polls, 5);
+});
+
 test.run();

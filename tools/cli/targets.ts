@@ -66,7 +66,7 @@ export async function simTarget(board: BoardName, opts: { serial?: number; flash
     label: `${dev.productName} (simulated)`,
     serial: dev.serialNumber ?? "",
     sim: { board: b, host },
-    open: () => new DfuDevice(dev, { sleep: async (ms) => host.sleep(ms) }).open(),
+    open: () => new DfuDevice(dev, { sleep: async (ms) => host.sleep(ms), now: () => b.clock.now / 1000 }).open(),
   };
 }
 
