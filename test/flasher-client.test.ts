@@ -111,9 +111,10 @@ test("a device that stalls every request: opening it says so", async () => {
   }
 });
 
-/** A board that, after its first data block, answers every GETSTATUS "dfuDNBUSY, ask again in
- *  `pollMs`": the flash never finishes. The client's clock is the time its sleeps pass. */
-async function stuckBusy(pollMs: number) {
+/** A board that, after its first data block (or the manifest request), answers every GETSTATUS
+ *  "busy (dfuDNBUSY, or dfuMANIFEST-SYNC), ask again in `pollMs`": the flash never finishes.
+ *  The client's clock is the time its sleeps pass. */
+async function stuckBusy(pollMs: number, inManifest = false) {
   const b = await SimBoard.create({ board: "h750" });
   b.powerOn({ button: true });
   const real = new SimUsbHost(b);
@@ -126,9 +127,9 @@ async function stuckBusy(pollMs: number) {
     control: (setup, data, timeoutMs) => {
       if (stuck && setup.bmRequestType === 0xa1 && setup.bRequest === 3) {
         polls++;
-        return { status: "ok", data: Uint8Array.from([0, pollMs & 0xff, (pollMs >> 8) & 0xff, pollMs >> 16, 4, 0]) };
+        return { status: "ok", data: Uint8Array.from([0, pollMs & 0xff, (pollMs >> 8) & 0xff, pollMs >> 16, inManifest ? 6 : 4, 0]) };
       }
-      if (setup.bmRequestType === 0x21 && setup.bRequest === 1 && setup.wValue >= 2) stuck = true;
+      if (setup.bmRequestType === 0x21 && setup.bRequest === 1 && (inManifest ? setup.wLength === 0 : setup.wValue >= 2)) stuck = true;
       return real.control(setup, data, timeoutMs);
     },
   };
@@ -150,6 +151,13 @@ test("a device stuck in dfuDNBUSY is given up on after a bounded time, whatever 
   const long = await stuckBusy(4000); // a device asking for long waits gets four of them
   assert.match(long.message, /^the device stayed busy \(dfuDNBUSY\) for 16\.0 s after write 0x90000000, longer than its flash can take \(16 s\)/);
   assert.is(long.polls, 5);
+});
+
+test("stuck in manifestation: given up on after the region's worst-case erase time", async () => {
+  // 10 s, and 4 s for each of the 128 erase blocks of the H750's 8 MiB - 4 KiB region.
+  const m = await stuckBusy(100, true);
+  assert.match(m.message, /^the device stayed busy \(dfuMANIFEST_SYNC\) for 522\.0 s after manifest, longer than its flash can take \(522 s\)/);
+  assert.is(m.polls, 5221);
 });
 
 test.run();

@@ -45,11 +45,13 @@ export interface DfuOptions {
 
 // How long a device may stay busy before it counts as stuck (DfuDevice.pollWhile). A block
 // waits for the board to write at most one transfer: two 64 KiB block erases when it straddles
-// sectors (W25Q64JV and W25Q16JV datasheets, tBE2 max 2 s each) and 32 page programs (tPP
-// max 3 ms), 4.1 s in all; 10 s is well past that. Manifestation may also have to do the
-// erases the host asked for but never wrote over: one block erase per 64 KiB of the region.
+// sectors (W25Q64JV/W25Q16JV datasheets: tBE2 max 2 s each) and 32 page programs (tPP max
+// 3 ms), 4.1 s in all; 10 s is well past that. Manifestation may also have to do the erases
+// the host asked for but never wrote over (the board erases block by block, never the whole
+// chip): 4 s per 64 KiB of the region covers a 64 KiB erase (2 s max) and a chip that has
+// only 32 KiB ones (tBE1 max 1.6 s, two of them), and the 10 s the few 4 KiB sectors at its end.
 const BUSY_LIMIT_MS = 10_000;
-const BLOCK_ERASE_MAX_MS = 2000;
+const ERASE_MAX_MS_PER_64K = 4000;
 // A device that answers "busy, ask again in 0 ms" is asked again after this, not at once: a
 // stuck one must not be hammered, and the wait it is given then really passes.
 const MIN_REPOLL_MS = 1;
@@ -188,10 +190,10 @@ export class DfuDevice {
     }
   }
 
-  /** The datasheet maximum for erasing the whole writable region block by block. */
+  /** The datasheets' maximum for erasing the whole writable region block by block. */
   private blockErasesMs(): number {
     const bytes = this.layout.segments.filter((g) => g.writable).reduce((a, g) => a + g.end - g.start, 0);
-    return Math.ceil(bytes / 0x10000) * BLOCK_ERASE_MAX_MS;
+    return Math.ceil(bytes / 0x10000) * ERASE_MAX_MS_PER_64K;
   }
 
   private async dnload(block: number, data: Uint8Array, what: string): Promise<void> {
