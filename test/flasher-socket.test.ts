@@ -25,6 +25,7 @@ test("a connection reset while a request waits (read ECONNRESET): named, with th
   await new Promise<void>((r) => srv.listen(path, r));
   const dev = new SocketUsbDevice(path);
   const p = dev.controlTransferOut(DNLOAD, new Uint8Array(4096));
+  // Until the client has written its request (its socket's byte count: no other way to see it).
   for (let i = 0; i < 10000 && !(conn && (dev as any).sock?.bytesWritten > 0); i++) await new Promise((r) => setImmediate(r));
   conn!.destroy();
   try {

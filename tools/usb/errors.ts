@@ -4,7 +4,7 @@ export class DeviceGone extends Error {
   constructor() { super("NotFoundError: the device has disconnected"); this.name = "NotFoundError"; }
 }
 
-/** The device answered, and stalled a request that every working device answers. */
+/** The device answered, and stalled its device descriptor request (`request`, in words). */
 export class DeviceStalled extends Error {
   constructor(where: string, request: string) {
     super(`${where} answered, but the device stalled the ${request} request (the first thing any host asks): ` +

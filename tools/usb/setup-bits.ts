@@ -18,8 +18,8 @@ export function bytesOf(data?: BufferSource): Uint8Array {
 
 // Names for messages: USB 2.0 table 9-4 (standard requests), 9-5 (descriptor types); DFU 1.1
 // table 3.2 (class requests on the DFU interface).
-const STANDARD = ["GET_STATUS", "CLEAR_FEATURE", "2", "SET_FEATURE", "4", "SET_ADDRESS", "GET_DESCRIPTOR", "SET_DESCRIPTOR",
-  "GET_CONFIGURATION", "SET_CONFIGURATION", "GET_INTERFACE", "SET_INTERFACE"];
+const STANDARD: Record<number, string> = { 0: "GET_STATUS", 1: "CLEAR_FEATURE", 3: "SET_FEATURE", 5: "SET_ADDRESS",
+  6: "GET_DESCRIPTOR", 7: "SET_DESCRIPTOR", 8: "GET_CONFIGURATION", 9: "SET_CONFIGURATION", 10: "GET_INTERFACE", 11: "SET_INTERFACE" };
 const DESCRIPTORS = ["", "device", "configuration", "string"];
 const DFU = ["DFU_DETACH", "DFU_DNLOAD", "DFU_UPLOAD", "DFU_GETSTATUS", "DFU_CLRSTATUS", "DFU_GETSTATE", "DFU_ABORT"];
 
