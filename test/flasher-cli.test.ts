@@ -1,18 +1,29 @@
 // The flasher as a user runs it: `npx tsx tools/flash.ts ...` against simulated boards.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "../tools/build-core";
 import { fakeApp } from "./lib/images";
 import { writeDfuse } from "../tools/image/dfuse";
+import { writeUf2, UF2_FAMILY } from "../tools/image/uf2";
+import { StubSocket, stubReply } from "./lib/stub-socket";
 
 const dir = mkdtempSync(join(tmpdir(), "qspiboot-cli-"));
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "tools/flash.ts"), ...args], { cwd: root, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The CLI without blocking this process, for stand-in servers that run in it. */
+function cliAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const p = spawn(process.execPath, ["--import", "tsx", join(root, "tools/flash.ts"), ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: "0" } });
+  let out = "", err = "";
+  p.stdout.on("data", (d) => (out += d));
+  p.stderr.on("data", (d) => (err += d));
+  return new Promise((resolve) => p.on("close", (code) => resolve({ code, out, err })));
 }
 
 const app = join(dir, "app.bin");
@@ -80,6 +91,33 @@ test("bad input is refused with the reason, before anything is written", () => {
   writeFileSync(dfu, good);
   assert.match(cli("--sim", "h750", "flash", dfu).out, /CRC does not match/);
   assert.match(cli("--sim", "h750", "flash", join(dir, "missing.elf")).out, /missing\.elf: no such file/);
+});
+
+test("a UF2 with blocks flagged not-main-flash: flashed without them, and the user is told how many", () => {
+  const uf2 = writeUf2([{ address: 0x10010000, data: fakeApp("rp2040", 4096, 33) }], UF2_FAMILY.RP2040); // 16 blocks
+  const v = new DataView(uf2.buffer);
+  for (const n of [14, 15]) v.setUint32(n * 512 + 8, v.getUint32(n * 512 + 8, true) | 1, true);
+  const f = join(dir, "comments.uf2");
+  writeFileSync(f, uf2);
+  const r = cli("--sim", "rp2040", "--json", "flash", f);
+  assert.is(r.code, 0, r.err);
+  assert.is(JSON.parse(r.out).result.bytes, 14 * 256);
+  assert.match(r.err, /^warning: comments\.uf2: 2 of 16 blocks skipped: flagged "not main flash" \(UF2 flag 0x1\)/m);
+});
+
+test("--socket: a device that stalls every request is reported as such, a missing simulator as unreachable", async () => {
+  const stub = await StubSocket.start(() => stubReply(-9)); // LIBUSB_ERROR_PIPE: a stall
+  try {
+    for (const cmd of ["list", "info"]) {
+      const r = await cliAsync("--socket", stub.path, cmd);
+      assert.is(r.code, 1, cmd);
+      assert.not.match(r.err, /cannot reach/);
+      assert.match(r.err, new RegExp(`error: the simulator at ${stub.path} answered, but the device stalled the GET_DESCRIPTOR \\(device\\) request`));
+    }
+  } finally { await stub.stop(); }
+  const none = cli("--socket", join(dir, "nobody.sock"), "list");
+  assert.is(none.code, 1);
+  assert.match(none.err, /cannot reach the simulator at .*nobody\.sock \(connect ENOENT/);
 });
 
 test("erase and boot", () => {

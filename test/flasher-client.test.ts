@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SimBoard } from "../sim/board";
-import { SimUsbHost } from "../sim/usb-host";
+import { SimUsbHost, type ControlHost } from "../sim/usb-host";
 import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice, DfuError } from "../tools/dfu/client";
 import { fakeApp } from "./lib/images";
@@ -100,6 +100,65 @@ test("a board left mid-download by another client is recovered", async () => {
   await dev.flash([{ address: 0x90000000, data: app }], { leave: true });
   b.step();
   assert.is(b.mode, "app");
+});
+
+test("a device that stalls every request: opening it says so", async () => {
+  const stalls: ControlHost = { present: () => true, control: () => ({ status: "stall", data: new Uint8Array(0) }), reset: () => "stall", sleep: () => {} };
+  try {
+    await new DfuDevice(new SimUsbDevice(stalls)).open();
+    assert.unreachable("opened");
+  } catch (e) {
+    assert.match((e as Error).message, /^the simulated board answered, but the device stalled the GET_DESCRIPTOR \(device\) request/);
+  }
+});
+
+/** A board that, after its first data block (or the manifest request), answers every GETSTATUS
+ *  "busy (dfuDNBUSY, or dfuMANIFEST-SYNC), ask again in `pollMs`": the flash never finishes.
+ *  The client's clock is the time its sleeps pass. */
+async function stuckBusy(pollMs: number, inManifest = false) {
+  const b = await SimBoard.create({ board: "h750" });
+  b.powerOn({ button: true });
+  const real = new SimUsbHost(b);
+  real.enumerate();
+  let stuck = false, polls = 0;
+  const host: ControlHost = {
+    present: () => real.present(),
+    reset: () => real.reset(),
+    sleep: (ms) => real.sleep(ms),
+    control: (setup, data, timeoutMs) => {
+      if (stuck && setup.bmRequestType === 0xa1 && setup.bRequest === 3) {
+        polls++;
+        return { status: "ok", data: Uint8Array.from([0, pollMs & 0xff, (pollMs >> 8) & 0xff, pollMs >> 16, inManifest ? 6 : 4, 0]) };
+      }
+      if (setup.bmRequestType === 0x21 && setup.bRequest === 1 && (inManifest ? setup.wLength === 0 : setup.wValue >= 2)) stuck = true;
+      return real.control(setup, data, timeoutMs);
+    },
+  };
+  let t = 0;
+  const dev = await new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => { t += ms; }, now: () => t }).open();
+  let message = "";
+  try { await dev.flash([{ address: 0x90000000, data: fakeApp("h750", 10_000, 25) }]); } catch (e) { message = (e as Error).message; }
+  return { message, polls, t };
+}
+
+test("a device stuck in dfuDNBUSY is given up on after a bounded time, whatever poll timeout it asks for", async () => {
+  const zero = await stuckBusy(0);
+  assert.match(zero.message, /^the device stayed busy \(dfuDNBUSY\) for 10\.0 s after write 0x90000000, longer than its flash can take \(10 s\): it is stuck/);
+  // 0 ms asked for: each poll after the first waits 1 ms, so 10 s is about 10,000 polls.
+  assert.ok(zero.polls <= 10_002, `${zero.polls} polls`);
+  const normal = await stuckBusy(250); // of the order of a 64 KiB block erase
+  assert.match(normal.message, /^the device stayed busy \(dfuDNBUSY\) for 10\.0 s after write 0x90000000/);
+  assert.is(normal.polls, 10_000 / 250 + 1);
+  const long = await stuckBusy(4000); // a device asking for long waits gets four of them
+  assert.match(long.message, /^the device stayed busy \(dfuDNBUSY\) for 16\.0 s after write 0x90000000, longer than its flash can take \(16 s\)/);
+  assert.is(long.polls, 5);
+});
+
+test("stuck in manifestation: given up on after the region's worst-case erase time", async () => {
+  // 10 s, and 4 s for each of the 128 erase blocks of the H750's 8 MiB - 4 KiB region.
+  const m = await stuckBusy(100, true);
+  assert.match(m.message, /^the device stayed busy \(dfuMANIFEST_SYNC\) for 522\.0 s after manifest, longer than its flash can take \(522 s\)/);
+  assert.is(m.polls, 5221);
 });
 
 test.run();

@@ -102,6 +102,47 @@ test("UF2 for another family is refused; overlapping data is refused", () => {
   assert.throws(() => parseImage("o.uf2", overlap), /overlapping/);
 });
 
+test("UF2: blocks flagged not-main-flash are skipped and counted in a warning; payload size 0 or > 476 is an error", () => {
+  const data = randomBytes(1024, 4);
+  const good = writeUf2([{ address: 0x10010000, data }], UF2_FAMILY.RP2040); // 4 blocks of 256
+  const clean = parseImage("a.uf2", good, { family: UF2_FAMILY.RP2040 });
+  assert.equal(clean.warnings, []);
+  const flagged = good.slice();
+  const v = new DataView(flagged.buffer);
+  for (const n of [1, 3]) v.setUint32(n * 512 + 8, v.getUint32(n * 512 + 8, true) | 1, true);
+  const img = parseImage("a.uf2", flagged, { family: UF2_FAMILY.RP2040 });
+  assert.equal(img.segments.map((s) => [s.address, s.data.length]), [[0x10010000, 256], [0x10010200, 256]]);
+  assert.equal(img.segments[1].data, data.subarray(512, 768));
+  assert.equal(img.warnings, ['a.uf2: 2 of 4 blocks skipped: flagged "not main flash" (UF2 flag 0x1), they are not for the board\'s flash']);
+  for (const size of [0, 477]) {
+    const bad = good.slice();
+    new DataView(bad.buffer).setUint32(2 * 512 + 16, size, true);
+    assert.throws(() => parseImage("b.uf2", bad, { family: UF2_FAMILY.RP2040 }), new RegExp(`^b\\.uf2: block 2: payload size ${size}: a malformed block`));
+  }
+});
+
+/** Run `fn` counting the bytes typed arrays copy (set, slice); throws as soon as they pass
+ *  `limit`, so a quadratic merge fails at once instead of taking most of a minute. */
+function copiedBytes<T>(limit: number, fn: () => T): { result: T; copied: number } {
+  const proto = Uint8Array.prototype as any;
+  const { set, slice } = proto;
+  let copied = 0;
+  const count = (n: number) => { copied += n; if (copied > limit) throw new Error(`copied ${copied} bytes, more than ${limit}`); };
+  proto.set = function (src: ArrayLike<number>, offset?: number) { count(src.length); return set.call(this, src, offset); };
+  proto.slice = function (start?: number, end?: number) { const r = slice.call(this, start, end); count(r.length); return r; };
+  try { return { result: fn(), copied }; } finally { proto.set = set; proto.slice = slice; }
+}
+
+test("an 8 MiB UF2 loads with each byte copied at most twice (block payload, merged image)", () => {
+  const data = randomBytes(8 << 20, 7);
+  const uf2 = writeUf2([{ address: 0x90000000, data }], UF2_FAMILY.STM32H7);
+  const { result, copied } = copiedBytes(3 * data.length, () => parseImage("big.uf2", uf2, { family: UF2_FAMILY.STM32H7 }));
+  assert.is(result.segments.length, 1);
+  assert.is(result.segments[0].address, 0x90000000);
+  assert.ok(result.segments[0].data.length === data.length && Buffer.compare(result.segments[0].data, data) === 0, "the same bytes");
+  assert.ok(copied <= 2 * data.length, `copied ${copied}`);
+});
+
 test("the .dfu we write passes dfu-suffix -c (dfu-util's own check)", () => {
   if (!hasTool("dfu-suffix")) throw new Error("dfu-suffix missing: npm run setup");
   const dir = mkdtempSync(join(tmpdir(), "qspiboot-"));

@@ -98,8 +98,15 @@ function boardForFile(file: string): BoardName {
   }
 }
 
+const warned = new Set<string>();
+/** A file's warnings on stderr (stdout may be --json), once each when several boards load it. */
+function warn(warnings: string[]) {
+  for (const w of warnings) if (!warned.has(w)) { warned.add(w); console.error(`warning: ${w}`); }
+}
+
 function loadFor(dev: DfuDevice, file: string, address?: number): Segment[] {
-  const { segments } = loadImage(file, { address: address ?? appBase(dev), family: familyOf(dev) });
+  const { segments, warnings } = loadImage(file, { address: address ?? appBase(dev), family: familyOf(dev) });
+  warn(warnings);
   dev.checkWritable(segments);
   return segments;
 }
@@ -167,7 +174,8 @@ program.command("convert <file> <out>").description("write any input as a DfuSe 
   .option("--vid <vid>", "USB vendor ID in the suffix", num, 0x1209)
   .option("--pid <pid>", "USB product ID in the suffix", num, 0x0001)
   .action((file: string, out: string, o: { address?: number; vid: number; pid: number }) => {
-    const { segments } = loadImage(file, { address: o.address });
+    const { segments, warnings } = loadImage(file, { address: o.address });
+    warn(warnings);
     writeFileSync(out, writeDfuse(segments, { vid: o.vid, pid: o.pid, bcdDevice: 0xffff }));
     console.log(`${out}: ${segments.length} element(s), ${imageSize(segments)} bytes at ${segments.map((s) => "0x" + hex(s.address)).join(", ")}`);
   });

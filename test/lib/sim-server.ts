@@ -18,7 +18,8 @@ export class SimServer {
       let out = "";
       proc.stdout!.on("data", (d) => { out += d; if (out.includes(`listening ${socket}`)) resolve(); });
       proc.on("exit", (c) => reject(new Error(`serve.ts exited (${c}): ${out}`)));
-      setTimeout(() => reject(new Error(`serve.ts did not start: ${out}`)), 30000);
+      // unref: a pending start timeout must not keep a finished test process alive.
+      setTimeout(() => reject(new Error(`serve.ts did not start: ${out}`)), 30000).unref();
     });
     // A server that dies mid-test would leave the test waiting on a closed socket: say why.
     let err = "";

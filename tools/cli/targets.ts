@@ -66,7 +66,7 @@ export async function simTarget(board: BoardName, opts: { serial?: number; flash
     label: `${dev.productName} (simulated)`,
     serial: dev.serialNumber ?? "",
     sim: { board: b, host },
-    open: () => new DfuDevice(dev, { sleep: async (ms) => host.sleep(ms) }).open(),
+    open: () => new DfuDevice(dev, { sleep: async (ms) => host.sleep(ms), now: () => b.clock.now / 1000 }).open(),
   };
 }
 
@@ -77,7 +77,9 @@ export async function socketTarget(path: string): Promise<Target[]> {
   const dev = new SocketUsbDevice(path);
   try { await dev.open(); } catch (e: any) {
     if (e.name === "NotFoundError") return []; // the board runs its application: no device
-    throw new Error(`cannot reach the simulator at ${path} (${e.message}): start it with npx tsx sim/serve.ts --socket ${path}`);
+    // Only a failed connect means nobody is there; a device that answered says what it did.
+    if (e.syscall === "connect") throw new Error(`cannot reach the simulator at ${path} (${e.message}): start it with npx tsx sim/serve.ts --socket ${path}`);
+    throw e;
   }
   return [{
     label: `${dev.productName} (simulator socket)`,

@@ -39,7 +39,22 @@ const REASONS = ["none", "application asked", "button held", "no flash chip", "n
 export interface DfuOptions {
   /** Sleep used for bwPollTimeout: real time by default, simulated time for the simulator. */
   sleep?: (ms: number) => Promise<void>;
+  /** A clock in milliseconds, the same time as `sleep`'s: for how long the device has been busy. */
+  now?: () => number;
 }
+
+// How long a device may stay busy before it counts as stuck (DfuDevice.pollWhile). A block
+// waits for the board to write at most one transfer: two 64 KiB block erases when it straddles
+// sectors (W25Q64JV/W25Q16JV datasheets: tBE2 max 2 s each) and 32 page programs (tPP max
+// 3 ms), 4.1 s in all; 10 s is well past that. Manifestation may also have to do the erases
+// the host asked for but never wrote over (the board erases block by block, never the whole
+// chip): 4 s per 64 KiB of the region covers a 64 KiB erase (2 s max) and a chip that has
+// only 32 KiB ones (tBE1 max 1.6 s, two of them), and the 10 s the few 4 KiB sectors at its end.
+const BUSY_LIMIT_MS = 10_000;
+const ERASE_MAX_MS_PER_64K = 4000;
+// A device that answers "busy, ask again in 0 ms" is asked again after this, not at once: a
+// stuck one must not be hammered, and the wait it is given then really passes.
+const MIN_REPOLL_MS = 1;
 
 export class DfuDevice {
   iface = 0;
@@ -48,9 +63,13 @@ export class DfuDevice {
   layout!: Layout;
   info?: BoardInfo;
   private sleep: (ms: number) => Promise<void>;
+  private now: () => number;
+  /** The last download sent, for saying what a device stuck busy was doing. */
+  private lastDownload = "";
 
   constructor(readonly usb: USBDevice, opts: DfuOptions = {}) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now = opts.now ?? (() => globalThis.performance.now());
   }
 
   /** Open the device, claim its DFU interface, read its layout and board info. */
@@ -143,18 +162,42 @@ export class DfuDevice {
     if (s.state !== STATE.dfuIDLE) throw new DfuError("the device does not return to dfuIDLE", s.status, s.state);
   }
 
-  /** GETSTATUS until the state is none of `busy`, sleeping each poll timeout. */
+  /**
+   * GETSTATUS until the state is none of `busy`, sleeping each poll timeout. Gives up once the
+   * device has been busy for longer than the flash can take (BUSY_LIMIT_MS, more in
+   * manifestation, or four times the longest poll timeout the device asked for): the time is
+   * the clock's or the poll timeouts slept, whichever is more, so a device that answers
+   * "0 ms" forever is given up on as surely as one that asks for long waits.
+   */
   private async pollWhile(busy: number[]): Promise<DfuStatus> {
+    const start = this.now();
+    const base = busy.includes(STATE.dfuMANIFEST_SYNC) ? BUSY_LIMIT_MS + this.blockErasesMs() : BUSY_LIMIT_MS;
+    let slept = 0, longest = 0;
     for (let i = 0; ; i++) {
       const s = await this.getStatus();
       if (s.state === STATE.dfuERROR) throw new DfuError("the device reports an error", s.status, s.state);
       if (!busy.includes(s.state)) return s;
-      if (i > 100000) throw new DfuError("the device stays busy", s.status, s.state);
-      await this.sleep(s.pollMs);
+      longest = Math.max(longest, s.pollMs);
+      const limit = Math.max(base, 4 * longest);
+      const waited = Math.max(this.now() - start, slept);
+      if (waited >= limit) {
+        throw new DfuError(`the device stayed busy (${STATE_NAMES[s.state] ?? s.state}) for ${(waited / 1000).toFixed(1)} s after ${this.lastDownload || "the last request"}, ` +
+          `longer than its flash can take (${(limit / 1000).toFixed(0)} s): it is stuck. Reset the board (unplug it) and flash again`);
+      }
+      const ms = i === 0 ? s.pollMs : Math.max(s.pollMs, MIN_REPOLL_MS);
+      await this.sleep(ms);
+      slept += ms;
     }
   }
 
+  /** The datasheets' maximum for erasing the whole writable region block by block. */
+  private blockErasesMs(): number {
+    const bytes = this.layout.segments.filter((g) => g.writable).reduce((a, g) => a + g.end - g.start, 0);
+    return Math.ceil(bytes / 0x10000) * ERASE_MAX_MS_PER_64K;
+  }
+
   private async dnload(block: number, data: Uint8Array, what: string): Promise<void> {
+    this.lastDownload = what;
     await this.out(this.cls(REQ.DNLOAD, block), data, what);
   }
 

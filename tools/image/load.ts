@@ -23,18 +23,26 @@ export function detectFormat(name: string, b: Uint8Array): Format {
 
 export interface LoadOptions { address?: number; family?: number; format?: Format }
 
-export function parseImage(name: string, b: Uint8Array, opts: LoadOptions = {}): { format: Format; segments: Segment[] } {
+/** The file's segments; `warnings` (each starting with the file's name, as errors do) are
+ *  things left out of a file that parsed, for the caller to show. */
+export interface Image { format: Format; segments: Segment[]; warnings: string[] }
+
+export function parseImage(name: string, b: Uint8Array, opts: LoadOptions = {}): Image {
   const file = basename(name);
   const format = opts.format ?? detectFormat(name, b);
-  switch (format) {
-    case "elf": return { format, segments: parseElf(file, b) };
-    case "hex": return { format, segments: parseHex(file, b) };
-    case "uf2": return { format, segments: parseUf2(file, b, opts.family) };
-    case "dfu": return { format, segments: parseDfuse(file, b) };
-    case "bin":
-      if (opts.address === undefined) throw new ImageError(file, "a raw binary needs an address (--address)");
-      return { format, segments: normalize(file, [{ address: opts.address, data: b }]) };
-  }
+  const warnings: string[] = [];
+  const segments = ((): Segment[] => {
+    switch (format) {
+      case "elf": return parseElf(file, b);
+      case "hex": return parseHex(file, b);
+      case "uf2": return parseUf2(file, b, opts.family, (w) => warnings.push(w));
+      case "dfu": return parseDfuse(file, b);
+      case "bin":
+        if (opts.address === undefined) throw new ImageError(file, "a raw binary needs an address (--address)");
+        return normalize(file, [{ address: opts.address, data: b }]);
+    }
+  })();
+  return { format, segments, warnings };
 }
 
 export function loadImage(path: string, opts: LoadOptions = {}) {

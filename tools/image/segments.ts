@@ -7,17 +7,24 @@ export class ImageError extends Error {
 
 export function normalize(file: string, segs: Segment[]): Segment[] {
   const sorted = segs.filter((s) => s.data.length > 0).sort((a, b) => a.address - b.address);
+  // Find the runs of adjacent segments first, then copy each segment once into its run's
+  // buffer: merging pairwise copies the run so far for every segment, which is quadratic
+  // in a UF2 file's 256-byte blocks (seconds at 2 MiB, most of a minute at 8 MiB).
   const out: Segment[] = [];
-  for (const s of sorted) {
-    const prev = out[out.length - 1];
-    if (prev && s.address < prev.address + prev.data.length) {
-      throw new ImageError(file, `overlapping data at 0x${s.address.toString(16)}`);
+  for (let i = 0; i < sorted.length;) {
+    let end = sorted[i].address + sorted[i].data.length;
+    let j = i + 1;
+    for (; j < sorted.length && sorted[j].address <= end; j++) {
+      if (sorted[j].address < end) throw new ImageError(file, `overlapping data at 0x${sorted[j].address.toString(16)}`);
+      end += sorted[j].data.length;
     }
-    if (prev && s.address === prev.address + prev.data.length) {
-      const merged = new Uint8Array(prev.data.length + s.data.length);
-      merged.set(prev.data); merged.set(s.data, prev.data.length);
-      prev.data = merged;
-    } else out.push({ address: s.address, data: s.data });
+    if (j === i + 1) out.push({ address: sorted[i].address, data: sorted[i].data });
+    else {
+      const data = new Uint8Array(end - sorted[i].address);
+      for (let k = i; k < j; k++) data.set(sorted[k].data, sorted[k].address - sorted[i].address);
+      out.push({ address: sorted[i].address, data });
+    }
+    i = j;
   }
   if (!out.length) throw new ImageError(file, "contains no data");
   const last = out[out.length - 1];

@@ -4,11 +4,10 @@
 import type { ControlHost } from "../../sim/usb-host";
 import type { USBDevice, USBControlTransferParameters, USBConfiguration, USBInTransferResult, USBOutTransferResult } from "../dfu/webusb";
 
-import { bmRequestTypeOf, bytesOf } from "./setup-bits";
+import { bmRequestTypeOf, bytesOf, requestName } from "./setup-bits";
+import { DeviceGone, DeviceStalled } from "./errors";
 
-export class DeviceGone extends Error {
-  constructor() { super("NotFoundError: the device has disconnected"); this.name = "NotFoundError"; }
-}
+export { DeviceGone };
 
 export class SimUsbDevice implements USBDevice {
   opened = false;
@@ -30,7 +29,10 @@ export class SimUsbDevice implements USBDevice {
 
   async open(): Promise<void> {
     if (!this.host.present()) throw new DeviceGone();
-    const dd = this.raw(0x80, { requestType: "standard", recipient: "device", request: 6, value: 0x0100, index: 0 }, 18).data;
+    const ddSetup = { requestType: "standard", recipient: "device", request: 6, value: 0x0100, index: 0 } as const;
+    const ddr = this.raw(0x80, ddSetup, 18);
+    if (ddr.status === "stall") throw new DeviceStalled("the simulated board", requestName(ddSetup));
+    const dd = ddr.data;
     this.vendorId = dd[8] | (dd[9] << 8);
     this.productId = dd[10] | (dd[11] << 8);
     this.productName = this.string(dd[15]);
