@@ -7,7 +7,7 @@
 // Both wait (NAK) while flash writes are in progress.
 import { bmRequestType, bRequest, wValue, wIndex, wLength, ctrlData, CTRL_PENDING, CTRL_STALL } from "./usb/control";
 import { crc32_buf } from "./hal";
-import { flashBase, bcdDevice, boardId } from "./board";
+import { flashBase, bcdDevice, boardId, ramStart, ramEnd } from "./board";
 import { flashRead, flashSize, flashSectorSize, flashJedecId } from "./flash/engine";
 import { writerIdle } from "./writer";
 import { appStartOffset, appEndOffset, recordOffset } from "./dfu/layout";
@@ -24,7 +24,9 @@ export const REQ_CRC: u32 = 0x43;
 //   +8 u32 flashBase  +12 u32 flash size  +16 u32 sector size  +20 u32 JEDEC ID
 //   +24 u32 application start offset  +28 u32 application end offset  +32 u32 record offset
 //   +36 u32 image length (record)  +40 u32 image CRC (record)  +44 u32 record sequence
-export const INFO_SIZE: i32 = 48;
+//   +48 u32 RAM start  +52 u32 RAM end: where an application's initial stack pointer may point
+// (hosts check a file against the board's own rules before they erase anything)
+export const INFO_SIZE: i32 = 56;
 
 const REPLY_SIZE: u32 = 4096;
 const reply = memory.data(<i32>REPLY_SIZE);
@@ -47,6 +49,8 @@ function info(): i32 {
   store<u32>(reply, load<u32>(record, 12), 36);
   store<u32>(reply, load<u32>(record, 16), 40);
   store<u32>(reply, load<u32>(record, 20), 44);
+  store<u32>(reply, ramStart(), 48);
+  store<u32>(reply, ramEnd(), 52);
   ctrlData(reply);
   return INFO_SIZE;
 }

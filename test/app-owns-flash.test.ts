@@ -67,6 +67,7 @@ test("RP2040: the DfuSe layout gives the application the chip up to its end; the
   host.enumerate();
   const dev = await new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open();
   assert.equal(dev.layout.segments.map((s) => [s.start, s.end, s.writable]), [[0x10000000, 0x10010000, false], [0x10010000, 0x10200000, true]]);
+  assert.is(dev.info!.recordOffset, 0xf000, "the record sector: the last of the bootloader's 64 KiB");
   const last = fakeApp("rp2040", 4096, 52);
   await dev.flash([{ address: 0x10010000, data: fakeApp("rp2040", 8192, 53) }, { address: 0x101ff000, data: last }], { leave: true });
   b.step();

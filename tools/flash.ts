@@ -104,10 +104,12 @@ function warn(warnings: string[]) {
   for (const w of warnings) if (!warned.has(w)) { warned.add(w); console.error(`warning: ${w}`); }
 }
 
-function loadFor(dev: DfuDevice, file: string, address?: number): Segment[] {
+/** The file's segments for this board; for flashing (`flash` set), refused unless it would boot. */
+function loadFor(dev: DfuDevice, file: string, address?: number, flash?: { force: boolean }): Segment[] {
   const { segments, warnings } = loadImage(file, { address: address ?? appBase(dev), family: familyOf(dev) });
   warn(warnings);
-  dev.checkWritable(segments);
+  if (flash) dev.checkImage(segments, flash.force);
+  else dev.checkWritable(segments);
   return segments;
 }
 
@@ -151,15 +153,16 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
   .option("--address <addr>", "where a .bin goes (default: the application start)", num)
   .option("--no-leave", "stay in DFU mode afterwards")
   .option("--no-smart", "send every sector, even those the board already holds")
-  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean }) => {
+  .option("--force", "write a file even if the board would not boot it (no vector table, linked for another address)")
+  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean }) => {
     const g = program.opts<Global>();
     if (g.sim === true) g.sim = boardForFile(file);
     // Parse and check the file against the first board before anything is erased anywhere.
     const t0 = performance.now();
     await each<FlashReport & { seconds: number; started?: string }>(g, async (d, t, report) => {
-      const segs = loadFor(d, file, o.address);
+      const segs = loadFor(d, file, o.address, { force: !!o.force });
       const start = t.sim ? t.sim.board.clock.now : performance.now() * 1000;
-      const r = await d.flash(segs, { leave: o.leave, smart: o.smart, progress: report });
+      const r = await d.flash(segs, { leave: o.leave, smart: o.smart, force: !!o.force, progress: report });
       const seconds = ((t.sim ? t.sim.board.clock.now : performance.now() * 1000) - start) / 1e6;
       let started: string | undefined;
       if (t.sim && o.leave) { t.sim.board.step(); started = t.sim.board.mode === "app" ? `0x${hex(t.sim.board.appEntry!)}` : undefined; }

@@ -3,6 +3,7 @@
 import type { USBDevice, USBControlTransferParameters } from "./webusb";
 import { parseLayout, writableRange, type Layout } from "./layout";
 import { crc32 } from "./crc32";
+import { whyNotBootable } from "../image/bootable";
 
 export const REQ = { DETACH: 0, DNLOAD: 1, UPLOAD: 2, GETSTATUS: 3, CLRSTATUS: 4, GETSTATE: 5, ABORT: 6 } as const;
 export const STATE = {
@@ -28,7 +29,9 @@ export interface Segment { address: number; data: Uint8Array }
 export interface BoardInfo {
   boardId: number; board: string; bootloaderVersion: string; recordStatus: "none" | "valid" | "updating" | "bad";
   bootReason: string; flashBase: number; flashSize: number; sectorSize: number; jedecId: number;
-  appStart: number; appEnd: number; imageLength: number; imageCrc: number; sequence: number;
+  appStart: number; appEnd: number; recordOffset: number; imageLength: number; imageCrc: number; sequence: number;
+  /** Where an application's initial stack pointer may point (undefined: an older bootloader). */
+  ramStart?: number; ramEnd?: number;
 }
 export interface Progress { phase: "check" | "erase" | "write" | "read" | "verify" | "manifest"; done: number; total: number }
 export interface FlashReport { sectorsTotal: number; sectorsSent: number; bytesSent: number; erasedBlocks: number }
@@ -127,7 +130,7 @@ export class DfuDevice {
   }
 
   async readInfo(): Promise<BoardInfo> {
-    const d = await this.in(this.setup("vendor", "interface", VENDOR_INFO, 0, this.iface), 48, "board info");
+    const d = await this.in(this.setup("vendor", "interface", VENDOR_INFO, 0, this.iface), 64, "board info");
     if (d.length < 48) throw new DfuError("board info: short reply");
     const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
     const bcd = v.getUint16(2, true);
@@ -137,8 +140,9 @@ export class DfuDevice {
       recordStatus: (["none", "valid", "updating", "bad"] as const)[v.getUint8(5)] ?? "bad",
       bootReason: REASONS[v.getUint8(6)] ?? "unknown",
       flashBase: v.getUint32(8, true), flashSize: v.getUint32(12, true), sectorSize: v.getUint32(16, true),
-      jedecId: v.getUint32(20, true), appStart: v.getUint32(24, true), appEnd: v.getUint32(28, true),
+      jedecId: v.getUint32(20, true), appStart: v.getUint32(24, true), appEnd: v.getUint32(28, true), recordOffset: v.getUint32(32, true),
       imageLength: v.getUint32(36, true), imageCrc: v.getUint32(40, true), sequence: v.getUint32(44, true),
+      ...(d.length >= 56 ? { ramStart: v.getUint32(48, true), ramEnd: v.getUint32(52, true) } : {}),
     };
   }
 
@@ -224,6 +228,20 @@ export class DfuDevice {
     return out;
   }
 
+  /** Refuse, before anything is erased, a file the board would not boot (unless `force`: then
+   *  only what lies outside the writable flash), naming the likely cause. */
+  checkImage(segments: Segment[], force = false): void {
+    const i = this.info;
+    if (!force && i) {
+      const why = whyNotBootable(segments, {
+        flashBase: i.flashBase, appStart: i.flashBase + i.appStart, appEnd: i.flashBase + i.appEnd,
+        ramStart: i.ramStart, ramEnd: i.ramEnd, boardId: i.boardId,
+      });
+      if (why) throw new DfuError(`${why}. Nothing was written (--force writes it anyway)`);
+    }
+    this.checkWritable(segments);
+  }
+
   /** Refuse anything that is not entirely in the writable part of the layout. */
   checkWritable(segments: Segment[]): void {
     for (const s of segments) {
@@ -242,8 +260,8 @@ export class DfuDevice {
    * CRC differs from the board's (when it can tell), with a block erase for every erase block
    * that changes entirely. Then, with `leave`, manifest and start the application.
    */
-  async flash(segments: Segment[], opts: { leave?: boolean; smart?: boolean; progress?: (p: Progress) => void } = {}): Promise<FlashReport> {
-    this.checkWritable(segments);
+  async flash(segments: Segment[], opts: { leave?: boolean; smart?: boolean; force?: boolean; progress?: (p: Progress) => void } = {}): Promise<FlashReport> {
+    this.checkImage(segments, opts.force);
     await this.recover();
     const base = this.layout.segments[0].start;
     const sector = this.info?.sectorSize ?? 4096;
