@@ -1,7 +1,8 @@
 // Update safety under a structured, seeded fuzz of the DFU interface (test/lib/update-fuzz.ts):
 // both boards, instant and datasheet-typical flash timings, the invariants checked after every
 // step. `FUZZ_STEPS=1000000 FUZZ_SEED=7 npx tsx test/update-fuzz.test.ts` runs the long
-// variant; a failing run prints its shrunk action sequence for a regression test.
+// variant (FUZZ_BOARDS=rp2040, FUZZ_TIMINGS=typical pick; FUZZ_REPORT=1 prints the counts);
+// a failing run prints its shrunk action sequence for a regression test.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { makeActions, runActions, shrink } from "./lib/update-fuzz";
@@ -12,8 +13,11 @@ const STEPS = Number(process.env.FUZZ_STEPS ?? 12_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x51ab);
 const CHUNK = 20_000; // a fresh board every CHUNK steps: shorter runs to shrink, and each ends with a download
 
-for (const board of ["h750", "rp2040"] as BoardName[]) {
-  for (const timing of ["instant", "typical"] as FlashTiming[]) {
+const BOARDS = (process.env.FUZZ_BOARDS ?? "h750,rp2040").split(",") as BoardName[];
+const TIMINGS = (process.env.FUZZ_TIMINGS ?? "instant,typical").split(",") as FlashTiming[];
+
+for (const board of BOARDS) {
+  for (const timing of TIMINGS) {
     const steps = timing === "typical" ? Math.ceil(STEPS / 3) : STEPS;
     test(`${board}, ${timing} timing: ${steps} fuzzed steps keep every update-safety invariant`, async () => {
       const total: Record<string, number> = {};
