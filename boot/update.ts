@@ -77,11 +77,13 @@ let mWrote: bool = false;
 export function manifestStart(lo: u32, hi: u32): void {
   mWrote = lo < hi;
   mBase = appStartOffset();
-  // The image runs from the application start to the end of what was written, or of the
-  // previous image if that was longer (a host may send only the sectors that changed).
+  // A download that wrote the application start wrote an image: it ends where the download
+  // ended (a shorter image after a longer one is recorded short). Otherwise the image runs to
+  // the end of what was written or of the previous image, if that was longer (a host may send
+  // only the sectors that changed). Only a record whose checksum held says anything about a length.
   mEnd = mWrote ? hi : mBase;
-  // Only a record whose checksum held says anything about a length.
-  if ((recordState == RECORD_VALID || recordState == RECORD_UPDATING) && recordBase() == mBase && recordBase() + recordLength() > mEnd) {
+  if (!(mWrote && lo == mBase) && (recordState == RECORD_VALID || recordState == RECORD_UPDATING) &&
+      recordBase() == mBase && recordBase() + recordLength() > mEnd) {
     mEnd = recordBase() + recordLength();
   }
   if (mEnd > appEndOffset()) mEnd = appEndOffset();

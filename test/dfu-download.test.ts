@@ -115,7 +115,11 @@ test("zero-length download with block 0: manifest and stay in DFU mode (dfuIDLE)
   dfu.dfuUtilDownload(0x90000000, fakeApp("h750", 30_000), pageSizeAt("h750", 8 << 20), false);
   dfu.setAddress(0x90000000);
   assert.is(dfu.dnload(0, new Uint8Array(0)), "ok");
-  const s = dfu.pollWhile([ST.dfuMANIFEST_SYNC]);
+  // DFU 1.1 A.2.7/A.2.8: dfuMANIFEST while it verifies, then (manifestation tolerant) dfuIDLE.
+  const first = dfu.getStatus();
+  assert.is(first.state, ST.dfuMANIFEST, "the first GETSTATUS reports the state entered next, never dfuMANIFEST-SYNC");
+  dfu.host.sleep(first.pollMs);
+  const s = dfu.pollWhile([ST.dfuMANIFEST_SYNC, ST.dfuMANIFEST]);
   assert.is(s.state, ST.dfuIDLE);
   assert.is(s.status, STATUS.OK);
   b.runUntil(b.clock.now + 100_000);
@@ -164,5 +168,31 @@ test("mass erase covers the application region only", async () => {
   assert.equal(b.flash.data.subarray(0, 0x10000), boot);
   assert.ok(b.flash.data.subarray(0x10000, 0x200000).every((x) => x === 0xff), "application region erased, to the end of the chip");
 });
+
+for (const board of ["h750", "rp2040"] as BoardName[]) {
+  test(`${board}: a shorter image after a longer one is recorded short, by dfu-util's sequence and by the flasher`, async () => {
+    const { b, host, dfu } = await open(board);
+    const pages = pageSizeAt(board, b.flash.data.length);
+    const recLen = () => {
+      const r = host.control({ bmRequestType: 0xc1, bRequest: 0x49, wValue: 0, wIndex: 0, wLength: 48 });
+      return new DataView(r.data.buffer, r.data.byteOffset).getUint32(36, true);
+    };
+    dfu.dfuUtilDownload(appBase(board), fakeApp(board, 300_000, 61), pages);
+    b.powerOn({ button: true }); host.enumerate();
+    assert.is(recLen(), 300_000);
+    dfu.dfuUtilDownload(appBase(board), fakeApp(board, 444, 62), pages);
+    b.powerOn({ button: true }); host.enumerate();
+    assert.is(recLen(), 444, "dfu-util's 444 bytes, not the old 300 000");
+    const { SimUsbDevice } = await import("../tools/usb/sim-device");
+    const { DfuDevice } = await import("../tools/dfu/client");
+    const dev = await new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open();
+    await dev.flash([{ address: appBase(board), data: fakeApp(board, 200_000, 63) }], { leave: false });
+    assert.is((await dev.readInfo()).imageLength, 200_704, "the flasher's 49 whole sectors");
+    await dev.flash([{ address: appBase(board), data: fakeApp(board, 5_000, 64) }], { leave: false });
+    const i = await dev.readInfo();
+    assert.is(i.imageLength, 8192, "then its 2 sectors");
+    assert.is(i.recordStatus, "valid");
+  });
+}
 
 test.run();

@@ -48,7 +48,7 @@ function send(dfu: DfuRequests, r: Req): string {
 const X = "stall", O = "ok";
 const table: [State, Req, string, State][] = [
   ["dfuIDLE", "DNLOAD", O, "dfuDNLOAD_SYNC"],
-  ["dfuIDLE", "DNLOAD0", X, "dfuERROR"],
+  ["dfuIDLE", "DNLOAD0", O, "dfuMANIFEST_SYNC"], // DfuSe's leave from dfuIDLE (AN3156), not DFU 1.1's stall
   ["dfuIDLE", "UPLOAD", O, "dfuUPLOAD_IDLE"],
   ["dfuIDLE", "GETSTATUS", O, "dfuIDLE"],
   ["dfuIDLE", "CLRSTATUS", X, "dfuERROR"],
@@ -135,11 +135,23 @@ test("DfuSe: get-commands lists 00 21 41 92; read-unprotect is refused with errT
   assert.is(s.status, STATUS.errTARGET);
 });
 
-test("DfuSe: addresses outside the flash or the writable layout are errADDRESS", async () => {
+test("DfuSe: any address may be set (the leave); data, reads and erases outside the layout are errADDRESS", async () => {
   const { dfu } = await inState("dfuIDLE");
-  for (const bad of [0x08000000, 0x90800000, 0x90000000 - 4]) {
+  for (const bad of [0, 0x08000000, 0x90800000, 0x90000000 - 4]) {
     const s = dfu.setAddress(bad);
-    assert.is(s.status, STATUS.errADDRESS, `set address 0x${bad.toString(16)}`);
+    assert.is(s.status, STATUS.OK, `set address 0x${bad.toString(16)}`);
+    assert.is(dfu.dnload(2, new Uint8Array(64)), "ok");
+    const w = dfu.pollWhile([ST.dfuDNBUSY, ST.dfuDNLOAD_SYNC]);
+    assert.is(w.status, STATUS.errADDRESS, `data at 0x${bad.toString(16)}`);
+    dfu.clrStatus();
+    {
+      dfu.setAddress(bad);
+      dfu.abort();
+      assert.is(dfu.upload(2, 64).status, "stall", `upload at 0x${bad.toString(16)}`);
+      assert.is(dfu.getStatus().status, STATUS.errADDRESS);
+      dfu.clrStatus();
+    }
+    assert.is(dfu.erase(bad).status, STATUS.errADDRESS, `erase at 0x${bad.toString(16)}`);
     dfu.clrStatus();
   }
   const rec = dfu.erase(0x907ff000);
@@ -160,7 +172,7 @@ type Trigger = "leave" | "stay" | "detach";
 type MidReq = Req | "DETACH" | "DNLOAD_DATA" | "RESET";
 // [trigger, request, answer ("ok" | "stall" | "nodevice": the board left while the request waited), state after, mode at the end]
 const during: [Trigger, MidReq, string, State | null, "app" | "bootloader"][] = [
-  ["leave", "GETSTATUS", O, "dfuMANIFEST_SYNC", "bootloader"],
+  ["leave", "GETSTATUS", O, "dfuMANIFEST", "app"],
   ["leave", "GETSTATE", O, "dfuMANIFEST_SYNC", "bootloader"],
   ["leave", "DNLOAD_DATA", X, "dfuERROR", "bootloader"],
   ["leave", "DNLOAD0", X, "dfuERROR", "bootloader"],
@@ -169,7 +181,7 @@ const during: [Trigger, MidReq, string, State | null, "app" | "bootloader"][] = 
   ["leave", "CLRSTATUS", X, "dfuERROR", "bootloader"],
   ["leave", "DETACH", X, "dfuERROR", "bootloader"],
   ["leave", "RESET", O, "dfuIDLE", "app"],
-  ["stay", "GETSTATUS", O, "dfuMANIFEST_SYNC", "bootloader"],
+  ["stay", "GETSTATUS", O, "dfuMANIFEST", "bootloader"],
   ["stay", "DNLOAD_DATA", X, "dfuERROR", "bootloader"],
   ["stay", "ABORT", O, "dfuIDLE", "bootloader"],
   ["stay", "DETACH", X, "dfuERROR", "bootloader"],

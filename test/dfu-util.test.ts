@@ -42,7 +42,7 @@ test("dfu-util -a 0 -s 0x90000000:leave -D app.bin: the board runs it", async ()
   console.log(`dfu-util download of 150 KB: ${Date.now() - t0} ms wall time`);
   assert.is(r.code, 0, r.out);
   assert.match(r.out, /File downloaded successfully/);
-  const info = await srv.info();
+  const info = await srv.infoOnce("app");
   assert.is(info.mode, "app");
   assert.is(info.appEntry, 0x90000000);
   assert.ok((await srv.readFlash(0, app.length)).equals(Buffer.from(app)));
@@ -73,7 +73,7 @@ test("-R: the board verifies what was written and starts the application", async
   const r = dfuUtil("-a", "0", "-s", "0x90000000", "-D", f, "-R");
   assert.is(r.code, 0, r.out);
   await settle(); // the board manifests, then leaves
-  assert.is((await srv.info()).mode, "app");
+  assert.is((await srv.infoOnce("app")).mode, "app");
 });
 
 test("a write outside the layout is refused by dfu-util; the flash is unchanged", async () => {
@@ -103,7 +103,7 @@ test("a dfu-util killed in the middle of a download leaves a board the next run 
   assert.is((await srv.info()).mode, "bootloader", "killed before the end: still in DFU mode");
   const r = dfuUtil("-a", "0", "-s", "0x90000000:leave", "-D", f);
   assert.is(r.code, 0, r.out);
-  assert.is((await srv.info()).mode, "app");
+  assert.is((await srv.infoOnce("app")).mode, "app");
   assert.ok((await srv.readFlash(0, big.length)).equals(Buffer.from(big)));
 });
 
@@ -113,7 +113,7 @@ test("tools/flash.ts flashes the same served board over the socket", async () =>
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, new RegExp(`flashed ${readFileSync(join(root, "build/h750/example.bin")).length} bytes`));
   await settle();
-  const info = await srv.info();
+  const info = await srv.infoOnce("app");
   assert.is(info.mode, "app");
   assert.is(info.appEntry, 0x90000000);
 });
@@ -124,6 +124,18 @@ test("the stand-in libusb runs clean under valgrind", async () => {
   const r = spawnSync("valgrind", ["--error-exitcode=9", "--leak-check=full", "--errors-for-leak-kinds=definite", "dfu-util", "-l"], { env: env(), encoding: "utf8", timeout: 120_000 });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stderr, /ERROR SUMMARY: 0 errors/);
+});
+
+test("dfu-util -a 0 -s :leave -D app.dfu (a DfuSe file from our convert): flashed, started, exit 0", async () => {
+  await srv.powerCycle(true);
+  const f = join(srv.dir, "leave.dfu");
+  const img = fakeApp("h750", 90_000, 44);
+  writeFileSync(f, writeDfuse([{ address: 0x90000000, data: img }], { vid: 0x1209, pid: 1, bcdDevice: 0xffff }));
+  // dfu-util sends SET_ADDRESS 0 before the leave's zero-length DNLOAD: the board takes it.
+  const r = dfuUtil("-a", "0", "-s", ":leave", "-D", f);
+  assert.is(r.code, 0, r.out);
+  assert.is((await srv.infoOnce("app")).mode, "app");
+  assert.ok((await srv.readFlash(0, img.length)).equals(Buffer.from(img)));
 });
 
 test.run();

@@ -87,8 +87,11 @@ for (const fault of ["absent-ff", "absent-00"] as const) {
     assert.is(b.mode, "bootloader");
     assert.ok(bootUs < 10_000, `boot took ${bootUs} us`);
     assert.is(info(host).reason, 3);
-    const s = dfu.setAddress(BASE);
-    assert.is(s.state, ST.dfuERROR, "nothing to address");
+    dfu.setAddress(BASE);
+    assert.is(dfu.dnload(2, new Uint8Array(64)), "ok");
+    const s = dfu.pollWhile([ST.dfuDNBUSY, ST.dfuDNLOAD_SYNC]);
+    assert.is(s.state, ST.dfuERROR, "nothing to write to");
+    assert.is(s.status, STATUS.errADDRESS);
     assert.is(s.status, STATUS.errADDRESS);
   });
 }

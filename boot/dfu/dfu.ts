@@ -121,6 +121,10 @@ export function dfuTick(): i32 {
         detachAfterManifest = false;
         if (manifestResult == 0) leave();
         else fail(<u8>(-manifestResult));
+      } else if (state == S.dfuMANIFEST) {
+        // Manifestation tolerant (DFU 1.1 A.2.8): back to dfuMANIFEST-SYNC, whose next
+        // GETSTATUS reports dfuIDLE, or the error.
+        state = S.dfuMANIFEST_SYNC;
       } else if (manifestResult < 0 && state != S.dfuMANIFEST_SYNC) {
         // The host stopped waiting for it (ABORT, bus reset): it hears at the next GETSTATUS.
         pendingErrStatus = <u8>(-manifestResult);
@@ -154,7 +158,8 @@ function runBlock(): bool {
     const addr = load<u32>(p, 1);
     const off = offsetOf(addr);
     if (cmd == CMD_SET_ADDRESS) {
-      if (off < 0) { fail(S.errADDRESS); return false; }
+      // Any address: DfuSe hosts set one before the leave (dfu-util -s :leave sends 0) and the
+      // leave starts the recorded image whatever it is. Data and reads check their own addresses.
       pointer = addr;
       return true;
     }
@@ -215,7 +220,15 @@ function getStatus(): i32 {
     return reply(S.dfuDNBUSY, busyPollMs());
   }
   if (state == S.dfuMANIFEST_SYNC) {
-    if (manifestResult == 1) return reply(S.dfuMANIFEST_SYNC, busyPollMs() + 1);
+    if (manifesting) {
+      // DFU 1.1 A.2.7: dfuMANIFEST-SYNC answers with the state it enters, dfuMANIFEST while
+      // manifestation runs, never with itself (dfu-util stops polling at dfuMANIFEST). A leave
+      // needs nothing more from the host: the board starts the application once the image is
+      // recorded, or reports the error to a host that asks again.
+      state = S.dfuMANIFEST;
+      if (leaveAfterManifest) detachAfterManifest = true;
+      return reply(S.dfuMANIFEST, busyPollMs() + 1);
+    }
     if (manifestResult < 0) { fail(<u8>(-manifestResult)); return reply(S.dfuERROR, 0); }
     if (!leaveAfterManifest) {
       // Manifestation tolerant (DFU 1.1 fig. A.1): back to dfuIDLE, image recorded.
@@ -227,6 +240,7 @@ function getStatus(): i32 {
     leaveAfterStatus = true;
     return reply(S.dfuMANIFEST, 0);
   }
+  if (state == S.dfuMANIFEST) return reply(S.dfuMANIFEST, manifesting ? busyPollMs() + 1 : 0);
   return reply(state, 0);
 }
 
@@ -256,8 +270,9 @@ function download(): i32 {
   // and the first write after it invalidates the record it wrote.
   if (manifesting) return CTRL_PENDING;
   if (len == 0) {
-    // A zero-length download ends it: DfuSe "leave", DFU manifestation.
-    if (state != S.dfuDNLOAD_IDLE) return refuse();
+    // A zero-length download ends it: DfuSe "leave", DFU manifestation. DfuSe hosts also send
+    // it in dfuIDLE (dfu-util -s :leave with a .dfu file, after its last element; ST's ROM
+    // bootloader takes it there, AN3156 "leave"), where DFU 1.1 alone would stall it.
     if (!writerIdle()) return CTRL_PENDING;
     // Block 0: qspiboot's "manifest and stay" (verify and record, back to dfuIDLE); any other
     // block (DfuSe leave uses 2): manifest, then leave DFU mode.
@@ -311,10 +326,15 @@ export function classSetup(): i32 {
   if ((rt & 0x1f) != 1 || wIndex() != 0 || (rt & 0x60) != 0x20) return CTRL_STALL;
   const isIn = (rt & 0x80) != 0;
   if (state != S.dfuDNLOAD_SYNC) rxBuf = -1; // a DNLOAD whose data never came
-  if (state == S.dfuMANIFEST || state == S.dfuMANIFEST_WAIT_RESET) return CTRL_STALL;
+  if (state == S.dfuMANIFEST_WAIT_RESET) return CTRL_STALL;
   if (isIn) {
     if (req == GETSTATUS) return getStatus();
     if (req == GETSTATE) { store<u8>(statusReply, state); ctrlData(statusReply); return 1; }
+  }
+  // In dfuMANIFEST only the status requests are answered (DFU 1.1 A.2.8); the rest stall
+  // without disturbing the manifestation.
+  if (state == S.dfuMANIFEST) return CTRL_STALL;
+  if (isIn) {
     if (req == UPLOAD) return upload();
     return refuse();
   }
@@ -369,8 +389,12 @@ export function classReset(): void {
   // A reset after a finished download or a DETACH starts the application (DFU 1.1 fig. A.1);
   // so does one during the manifestation of a leave, once that has succeeded. Any other reset
   // just returns the class to dfuIDLE.
-  if (state == S.dfuMANIFEST || leaveAfterStatus) { leaveAfterStatus = false; leave(); }
-  if (manifesting && state == S.dfuMANIFEST_SYNC && leaveAfterManifest) detachAfterManifest = true;
+  if (manifesting) {
+    if (leaveAfterManifest && (state == S.dfuMANIFEST_SYNC || state == S.dfuMANIFEST)) detachAfterManifest = true;
+  } else if (state == S.dfuMANIFEST || leaveAfterStatus) {
+    leaveAfterStatus = false;
+    leave();
+  }
   rxBuf = -1;
   if (state != S.dfuERROR) state = S.dfuIDLE;
 }

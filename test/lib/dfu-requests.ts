@@ -88,7 +88,16 @@ export class DfuRequests {
     if (!leave) return s;
     this.setAddress(addr);
     this.dnload(2, new Uint8Array(0));
-    return this.pollWhile([ST.dfuMANIFEST_SYNC]);
+    const done = this.pollWhile([ST.dfuMANIFEST_SYNC]);
+    // dfu-util is done at dfuMANIFEST; the board verifies, records and leaves on its own.
+    if (done.state === ST.dfuMANIFEST) this.waitGone();
+    return done;
+  }
+
+  /** Let the board run (host asleep) until its device has gone, at most `ms`. */
+  waitGone(ms = 10_000): boolean {
+    for (let t = 0; t < ms && this.host.present(); t += 5) this.host.sleep(5);
+    return !this.host.present();
   }
 
   /** dfu-util's upload of `length` bytes at `addr`. */

@@ -53,6 +53,17 @@ export class SimServer {
     return JSON.parse(r.data.toString());
   }
 
+  /** INFO once the board has settled in `mode` (a DfuSe leave: the host is done at dfuMANIFEST
+   *  and the board starts the application once the image is recorded), or after `ms`. */
+  async infoOnce(mode: string, ms = 3000): Promise<any> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const i = await this.info();
+      if (i.mode === mode || Date.now() > end) return i;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   async readFlash(offset: number, length: number): Promise<Buffer> {
     const req = Buffer.alloc(9);
     req[0] = 4; req.writeUInt32LE(offset, 1); req.writeUInt32LE(length, 5);

@@ -273,15 +273,14 @@ export class DfuDevice {
       const first = todo[0], last = todo[todo.length - 1];
       const crcs = await this.sectorCrcs(first, last - first + 1);
       todo = todo.filter((s) => crcs[s - first] !== crc32(0, sectors.get(s)!));
-      // The board records what runs from the application start to the end of what this
-      // download writes (or of its old record, if longer). When its record does not vouch for
-      // the whole image already (a power cut before the record was written, dfu-util -D
-      // without :leave), the last sector goes again, unchanged: then the board checks and
-      // records the image it holds instead of finding nothing written.
-      const info = this.info;
-      const imageEnd = Math.max(...segments.map((g) => g.address + g.data.length)) - base;
-      const recorded = info.recordStatus === "valid" ? info.appStart + info.imageLength : 0;
-      if (recorded < imageEnd && !todo.includes(last)) todo.push(last);
+      // A download that writes the application start records exactly what it wrote, up to
+      // its last byte; one that does not keeps the old record's length. Unless the board's
+      // valid record already spans exactly this image, the first and the last sector go again
+      // (an unchanged sector costs the board a compare, no erase): then a shorter image after a
+      // longer one is recorded short, and a complete image the record does not vouch for (a
+      // power cut before the record was written, dfu-util -D without :leave) gets checked and
+      // recorded instead of "nothing written".
+      if (!this.recordSpans(first, last, sector)) todo = [...new Set([first, ...todo, last])].sort((a, b) => a - b);
     }
     // Erase blocks that change entirely with one command each: the board erases a whole block
     // only when all its sectors were asked for. Each command goes out just before the block's
@@ -322,12 +321,22 @@ export class DfuDevice {
       i = j + 1;
     }
     const report = { sectorsTotal: total, sectorsSent: todo.length, bytesSent: todo.length * sector, erasedBlocks };
+    // Verified and recorded first (the board answers the result), then started.
+    await this.manifest(opts.progress);
     if (opts.leave) await this.leave(opts.progress);
-    else await this.manifest(opts.progress);
     return report;
   }
 
-  /** Finish: the board verifies the image, records it and starts it (DfuSe "leave"). */
+  /** Does the board's valid record span exactly sectors first..last? (Its CRC is the board's
+   *  to recompute over whatever changed.) */
+  private recordSpans(first: number, last: number, sector: number): boolean {
+    const i = this.info;
+    return !!i && i.recordStatus === "valid" && first * sector === i.appStart && i.imageLength === (last + 1 - first) * sector;
+  }
+
+  /** Finish: the board verifies the image, records it and starts it (DfuSe "leave"). The board
+   *  answers dfuMANIFEST while it verifies and leaves once the image is recorded: the leave is
+   *  done when the device is gone; an image it cannot record comes back as dfuERROR. */
   async leave(progress?: (p: Progress) => void): Promise<void> {
     progress?.({ phase: "manifest", done: 0, total: 1 });
     const s0 = await this.getStatus();
@@ -336,7 +345,11 @@ export class DfuDevice {
       await this.setAddress(this.layout.segments.find((s) => s.writable)!.start);
     }
     await this.dnload(2, new Uint8Array(0), "leave");
-    await this.pollWhile([STATE.dfuMANIFEST_SYNC]);
+    try {
+      await this.pollWhile([STATE.dfuMANIFEST_SYNC, STATE.dfuMANIFEST]);
+    } catch (e) {
+      if (!isGone(e)) throw e;
+    }
     progress?.({ phase: "manifest", done: 1, total: 1 });
   }
 
@@ -347,7 +360,7 @@ export class DfuDevice {
     const s0 = await this.getStatus();
     if (s0.state !== STATE.dfuDNLOAD_IDLE) return; // nothing was downloaded in this session
     await this.dnload(0, new Uint8Array(0), "manifest");
-    const s = await this.pollWhile([STATE.dfuMANIFEST_SYNC]);
+    const s = await this.pollWhile([STATE.dfuMANIFEST_SYNC, STATE.dfuMANIFEST]);
     if (s.state !== STATE.dfuIDLE) throw new DfuError("manifestation did not end in dfuIDLE", s.status, s.state);
     progress?.({ phase: "manifest", done: 1, total: 1 });
   }
@@ -431,3 +444,9 @@ function findDfuInterface(cfg: Uint8Array): DfuItf | undefined {
 
 function le32(v: number): number[] { return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]; }
 export function hex(v: number): string { return (v >>> 0).toString(16).padStart(8, "0"); }
+
+/** The device went away (reset, unplugged): what a transfer error looks like from each USB layer. */
+export function isGone(e: unknown): boolean {
+  const err = e as Error;
+  return err?.name === "NotFoundError" || /disconnected|LIBUSB_ERROR_NO_DEVICE|nodevice|no device/i.test(err?.message ?? "");
+}
