@@ -48,6 +48,14 @@ test("blank QSPI flash: the board comes up as the DFU device and stays there", a
   assert.ok(!emu.inApplication);
 });
 
+test("USB comes up the way ST's LL brings up the core: embedded FS PHY, pull-up only after the FIFOs are sized", async () => {
+  const { emu, host } = board();
+  await dfu(host);
+  const otg = emu.m.otg;
+  assert.ok(otg.read(0x00c) & (1 << 6), "GUSBCFG.PHYSEL: the embedded full-speed PHY (reset value 0: ULPI, which the board lacks)");
+  assert.equal(otg.connects, [{ fifosSized: true }], "the pull-up came on once, after GRXFSIZ and DIEPTXF0 were written");
+});
+
 test("every descriptor matches the Wasm simulator's for the same board", async () => {
   const { host } = board();
   await dfu(host);
