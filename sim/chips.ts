@@ -22,12 +22,16 @@ export interface ChipParams {
   quadDummy: number;
   /** Whether the chip answers 5Ah with an SFDP table. */
   hasSfdp: boolean;
+  /** Minimum chip-select high time in ns between commands (tSHSL1), and after an erase,
+   *  program or status write (tSHSL2). */
+  csHighNs: { read: number; write: number };
 }
 
 const W25Q_COMMON = {
   pageProgram: { typMs: 0.4, maxMs: 3 },
   statusWrite: { typMs: 10, maxMs: 15 },
   qe: "sr2.1" as const, qer: 4, volatileSrWrite: true, qeDefault: true, quadDummy: 4, hasSfdp: true,
+  csHighNs: { read: 10, write: 50 }, // W25Q64JV/W25Q16JV 9.6: tSHSL1, tSHSL2
   erases: [
     { instr: 0x20, size: 4096, typMs: 45, maxMs: 400 },
     { instr: 0x52, size: 32768, typMs: 120, maxMs: 1600 },

@@ -82,6 +82,9 @@ test("DFU download of the example, leave: the CPU runs its reset handler from th
   const hit = emu.executed.get(exampleEntry);
   assert.ok(hit && hit.afterReset === emu.resets, `reset handler at 0x${exampleEntry.toString(16)} executed after the last reset`);
   assert.ok(emu.m.qspi.mapped, "QUADSPI left memory-mapped");
+  const csht = (emu.m.qspi.dcr >>> 8) & 7;
+  assert.ok(((csht + 1) * 1e9) / 120e6 >= 50, `DCR.CSHT ${csht} left to the application keeps nCS high for tSHSL2 (50 ns) even at 120 MHz SCK`);
+  assert.ok(emu.m.qspi.minCsHighNs >= 50, "every command the bootloader sent had nCS high >= tSHSL2 before it");
   assert.ok(!host.present(), "the bootloader's USB device is gone");
 });
 

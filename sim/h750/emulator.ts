@@ -124,7 +124,7 @@ export class H750Emu {
     const rcc = new RccModel();
     const qspi = new QuadspiModel(this.nor, () =>
       rcc.enabled(0x0d4, 14) && gpio.pinAf(1, 2, 9) && gpio.pinAf(1, 6, 10) && gpio.pinAf(3, 11, 9) &&
-      gpio.pinAf(3, 12, 9) && gpio.pinAf(3, 13, 9) && gpio.pinAf(4, 2, 9));
+      gpio.pinAf(3, 12, 9) && gpio.pinAf(3, 13, 9) && gpio.pinAf(4, 2, 9), () => rcc.qspiKernelHz());
     qspi.onMapped = (data) => {
       if (data) {
         this.uc.write(QSPI_WINDOW, data.subarray(0, this.windowSize));

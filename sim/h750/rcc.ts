@@ -58,6 +58,20 @@ export class RccModel {
     return divm ? (ref / divm) * ((div & 0x1ff) + 1) / (((div >> 9) & 0x7f) + 1) : HSI_HZ;
   }
 
+  /** HCLK (rcc_hclk1-4, RM0433 8.5.6): SYSCLK through D1CPRE and HPRE (0xxx: /1, 1000-1111:
+   *  /2 /4 /8 /16 /64 /128 /256 /512). */
+  hclk(): number {
+    const div = (v: number) => (v & 8 ? [2, 4, 8, 16, 64, 128, 256, 512][v & 7] : 1);
+    const d1 = this.regs[0x018 / 4];
+    return this.sysclk() / div((d1 >> 8) & 15) / div(d1 & 15);
+  }
+
+  /** QUADSPI kernel clock (D1CCIPR.QSPISEL, 8.7.17): only HCLK3 (0) is modelled. */
+  qspiKernelHz(): number {
+    if ((this.regs[0x04c / 4] >> 4) & 3) throw new Error("RCC model: only HCLK3 is modelled as the QUADSPI kernel clock");
+    return this.hclk();
+  }
+
   /** Whether a clock-enable bit is set: register offset and bit. */
   enabled(off: number, bit: number): boolean { return (this.regs[off >> 2] & (1 << bit)) !== 0; }
 }
