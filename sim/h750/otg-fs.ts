@@ -38,6 +38,7 @@ const GUSBCFG = off("OTG_GUSBCFG"), GCCFG = off("OTG_GCCFG");
 const GRXFSIZ = off("OTG_GRXFSIZ"), DIEPTXF0 = off("OTG_DIEPTXF0"), DCTL = off("OTG_DCTL");
 const PHYSEL = 1 << 6, FDMOD = 1 << 30, PWRDWN = 1 << 16, SDIS = 1 << 1;
 const OTG_RESETS: [number, number][] = [...vendorRegs()].filter(([k]) => k.startsWith("OTG_")).map(([k, r]) => [r.address - BASE, modelResetOf(k)]);
+const READ_ONLY = new Set([...vendorRegs()].filter(([k, r]) => k.startsWith("OTG_") && r.access === "read-only").map(([, r]) => r.address - BASE));
 
 export type HostIn = { kind: "data"; data: Uint8Array } | { kind: "nak" } | { kind: "stall" };
 export type HostOut = "ack" | "nak" | "stall";
@@ -149,7 +150,7 @@ export class OtgFsModel {
         this.set(0x800, value);
         return;
       }
-      default: if (off < 0x1000) this.set(off, value);
+      default: if (off < 0x1000 && !READ_ONLY.has(off)) this.set(off, value);
     }
   }
 

@@ -20,6 +20,7 @@
 //   when it does not (the chip may then miss the command).
 // Bus timing is not modelled otherwise (transfers complete at once); the chip's busy time is.
 import type { NorFlash, Transaction } from "../nor-flash";
+import { resetOf } from "./vendor";
 
 const LINES = [0, 1, 2, 4];
 // Commands after which the chip needs tSHSL2: program (02h, 32h), erase (20h, 52h, D8h, C7h,
@@ -28,7 +29,10 @@ const WRITE_OPS = new Set([0x02, 0x32, 0x20, 0x52, 0xd8, 0xc7, 0x60, 0x01, 0x31,
 const ADDR_BYTES = [1, 2, 3, 4];
 
 export class QuadspiModel {
-  cr = 0; dcr = 0; dlr = 0; ccr = 0; ar = 0; abr = 0; psmkr = 0; psmar = 0; pir = 0; lptr = 0;
+  // Reset values from ST's SVD (sim/h750/vendor.ts); SR is computed.
+  cr = resetOf("QSPI_CR"); dcr = resetOf("QSPI_DCR"); dlr = resetOf("QSPI_DLR"); ccr = resetOf("QSPI_CCR");
+  ar = resetOf("QSPI_AR"); abr = resetOf("QSPI_ABR"); psmkr = resetOf("QSPI_PSMKR"); psmar = resetOf("QSPI_PSMAR");
+  pir = resetOf("QSPI_PIR"); lptr = resetOf("QSPI_LPTR");
   private tef = false; private tcf = false;
   private fifo: number[] = [];
   private writeBuf: number[] = [];
