@@ -117,15 +117,19 @@ test("K1 held at reset keeps the bootloader; a corrupted record is not run", asy
   assert.is(d.getStatus().state, ST.dfuIDLE);
 });
 
-for (const [chip, jedec] of [["IS25LP064A", 0x17609d], ["SFDP_ONLY_4M", 0x1640c8]] as [ChipName, number][]) {
-  test(`another chip on the QUADSPI pins (${chip}): found, written, booted`, async () => {
+for (const [chip, jedec] of [["IS25LP064A", 0x17609d], ["SFDP_ONLY_4M", 0x1640c8], ["PY25Q64HA", 0x172085]] as [ChipName, number][]) {
+  test(`another chip on the QUADSPI pins (${chip}): found, written with quad page program, booted`, async () => {
     const { emu, host } = board({ chip });
     emu.nor.startState({ qe: false }); // shipped with quad I/O off: the driver must turn it on
+    const instrs = new Set<number>();
+    const transaction = emu.nor.transaction.bind(emu.nor);
+    emu.nor.transaction = (t) => { instrs.add(t.instr); transaction(t); };
     const dev = await dfu(host);
     assert.is(dev.info!.jedecId, jedec);
     await dev.flash(example, { leave: true });
     assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 10_000_000), "the example runs from it");
     assert.ok(emu.nor.quadEnabled(), "QE set the way this chip wants it");
+    assert.ok(instrs.has(0x32) && !instrs.has(0x02), "programmed with 32h (1-1-4) only");
   });
 }
 
