@@ -1,6 +1,7 @@
 // USB2 OTG_FS (Synopsys DWC2 core, RM0433 57) in device mode, endpoint 0 only, polled.
 // Received packets come through the shared RX FIFO as status words (GRXSTSP) followed by data;
 // IN packets go into EP0's TX FIFO. The core handles DATA0/DATA1 itself for control transfers.
+// The bring-up order against ST's LL and TinyUSB, and where it differs: USB-BRINGUP.md.
 #include "../common/hal.h"
 #include "board.h"
 #include "regs.h"
