@@ -3,8 +3,11 @@
 // fields we use, taken from ST's SVD for the die, plus the few addresses ST keeps only in the
 // CMSIS device header (unique ID, backup SRAM, the OTG FIFO window). Nothing is typed in here
 // but names: every number comes from the files given.
-//   npx tsx tools/vendor/extract-h750-svd.ts SVD HEADER --svd-source "repo@commit:path" --header-source "repo@commit:path"
-// The sources used for the committed file are recorded in it (see its "sources").
+//   npx tsx tools/vendor/extract-h750-svd.ts SVD HEADER --svd-source "repo@commit:path" \
+//     --header-source "repo@commit:path" [--note "..."]
+// The sources used for the committed file are recorded in it (see its "sources"): ST's
+// STM32H753.svd (the H750's die; ST's SVD pack publishes no separate H750 file in this version)
+// and stm32h750xx.h, both fetched from GitHub; the SVD (4 MB) is not committed.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSvd, type SvdDevice } from "./svd";
@@ -146,6 +149,7 @@ function main() {
     sources: {
       svd: { device: dev.name, version: dev.version, from: opt("--svd-source") ?? svdPath },
       header: { from: opt("--header-source") ?? headerPath },
+      ...(opt("--note") ? { note: opt("--note") } : {}),
     },
     registers: fromSvd(dev),
     addresses: fromHeader(readFileSync(headerPath, "utf8")),
