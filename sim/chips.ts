@@ -22,12 +22,16 @@ export interface ChipParams {
   quadDummy: number;
   /** Whether the chip answers 5Ah with an SFDP table. */
   hasSfdp: boolean;
+  /** Minimum chip-select high time in ns between commands (tSHSL1), and after an erase,
+   *  program or status write (tSHSL2). */
+  csHighNs: { read: number; write: number };
 }
 
 const W25Q_COMMON = {
   pageProgram: { typMs: 0.4, maxMs: 3 },
   statusWrite: { typMs: 10, maxMs: 15 },
   qe: "sr2.1" as const, qer: 4, volatileSrWrite: true, qeDefault: true, quadDummy: 4, hasSfdp: true,
+  csHighNs: { read: 10, write: 50 }, // W25Q64JV/W25Q16JV 9.6: tSHSL1, tSHSL2
   erases: [
     { instr: 0x20, size: 4096, typMs: 45, maxMs: 400 },
     { instr: 0x52, size: 32768, typMs: 120, maxMs: 1600 },
@@ -51,6 +55,22 @@ export const CHIPS = {
       { instr: 0xd8, size: 65536, typMs: 150, maxMs: 1000 },
     ],
     pageProgram: { typMs: 0.2, maxMs: 0.8 }, statusWrite: { typMs: 2, maxMs: 15 }, chipErase: { typMs: 10000, maxMs: 30000 },
+  },
+  // Puya PY25Q64HA: what newer WeAct H750 boards carry instead of the W25Q64JV (SFDP, 133 MHz).
+  // Puya's datasheet was not at hand; from public drivers for this part: JEDEC ID 85h 20h 17h
+  // (two independent ID tables; 85h 60h 17h is the older P25Q64H), QE in status register 2
+  // (35h) bit 1, written by 01h with two bytes or 31h, 50h for volatile status writes, quad
+  // page program 32h, EBh 1-4-4 reads, 66h/99h, 4Bh. NOT confirmed from the datasheet: the
+  // SFDP content (modelled as the Winbond-like QER 4, 4 wait clocks after the mode byte), every
+  // timing below (placeholders in the W25Q range), tSHSL1/2 (W25Q's), QE as shipped (clear here).
+  PY25Q64HA: {
+    ...W25Q_COMMON, name: "PY25Q64HA", jedec: [0x85, 0x20, 0x17], size: 8 << 20, qeDefault: false,
+    erases: [
+      { instr: 0x20, size: 4096, typMs: 30, maxMs: 300 },
+      { instr: 0x52, size: 32768, typMs: 100, maxMs: 1200 },
+      { instr: 0xd8, size: 65536, typMs: 150, maxMs: 2000 },
+    ],
+    pageProgram: { typMs: 0.5, maxMs: 3 }, statusWrite: { typMs: 8, maxMs: 12 }, chipErase: { typMs: 20000, maxMs: 100000 },
   },
   // A chip known only by its SFDP table (no entry in the driver's table: maker C8h), with
   // another geometry: 4 MiB, 4 KiB and 32 KiB erases only, 6 wait clocks.

@@ -42,6 +42,7 @@ const geometry: [ChipName, number, string][] = [
   ["W25Q16JV", 0x1540ef, "@QSPI Flash /0x90000000/31*064Kg,15*004Kg,01*004Ka"],
   ["IS25LP064A", 0x17609d, "@QSPI Flash /0x90000000/127*064Kg,15*004Kg,01*004Ka"],
   ["SFDP_ONLY_4M", 0x1640c8, "@QSPI Flash /0x90000000/127*032Kg,07*004Kg,01*004Ka"],
+  ["PY25Q64HA", 0x172085, "@QSPI Flash /0x90000000/127*064Kg,15*004Kg,01*004Ka"],
 ];
 for (const [chip, jedec, expected] of geometry) {
   test(`${chip}: identified, geometry from ${chip === "IS25LP064A" ? "the known-chip table" : "SFDP"}, quad mode on`, async () => {

@@ -48,6 +48,14 @@ test("blank QSPI flash: the board comes up as the DFU device and stays there", a
   assert.ok(!emu.inApplication);
 });
 
+test("USB comes up the way ST's LL brings up the core: embedded FS PHY, pull-up only after the FIFOs are sized", async () => {
+  const { emu, host } = board();
+  await dfu(host);
+  const otg = emu.m.otg;
+  assert.ok(otg.read(0x00c) & (1 << 6), "GUSBCFG.PHYSEL: the embedded full-speed PHY (reset value 0: ULPI, which the board lacks)");
+  assert.equal(otg.connects, [{ fifosSized: true }], "the pull-up came on once, after GRXFSIZ and DIEPTXF0 were written");
+});
+
 test("every descriptor matches the Wasm simulator's for the same board", async () => {
   const { host } = board();
   await dfu(host);
@@ -74,6 +82,9 @@ test("DFU download of the example, leave: the CPU runs its reset handler from th
   const hit = emu.executed.get(exampleEntry);
   assert.ok(hit && hit.afterReset === emu.resets, `reset handler at 0x${exampleEntry.toString(16)} executed after the last reset`);
   assert.ok(emu.m.qspi.mapped, "QUADSPI left memory-mapped");
+  const csht = (emu.m.qspi.dcr >>> 8) & 7;
+  assert.ok(((csht + 1) * 1e9) / 120e6 >= 50, `DCR.CSHT ${csht} left to the application keeps nCS high for tSHSL2 (50 ns) even at 120 MHz SCK`);
+  assert.ok(emu.m.qspi.minCsHighNs >= 50, "every command the bootloader sent had nCS high >= tSHSL2 before it");
   assert.ok(!host.present(), "the bootloader's USB device is gone");
 });
 
@@ -106,15 +117,19 @@ test("K1 held at reset keeps the bootloader; a corrupted record is not run", asy
   assert.is(d.getStatus().state, ST.dfuIDLE);
 });
 
-for (const [chip, jedec] of [["IS25LP064A", 0x17609d], ["SFDP_ONLY_4M", 0x1640c8]] as [ChipName, number][]) {
-  test(`another chip on the QUADSPI pins (${chip}): found, written, booted`, async () => {
+for (const [chip, jedec] of [["IS25LP064A", 0x17609d], ["SFDP_ONLY_4M", 0x1640c8], ["PY25Q64HA", 0x172085]] as [ChipName, number][]) {
+  test(`another chip on the QUADSPI pins (${chip}): found, written with quad page program, booted`, async () => {
     const { emu, host } = board({ chip });
     emu.nor.startState({ qe: false }); // shipped with quad I/O off: the driver must turn it on
+    const instrs = new Set<number>();
+    const transaction = emu.nor.transaction.bind(emu.nor);
+    emu.nor.transaction = (t) => { instrs.add(t.instr); transaction(t); };
     const dev = await dfu(host);
     assert.is(dev.info!.jedecId, jedec);
     await dev.flash(example, { leave: true });
     assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 10_000_000), "the example runs from it");
     assert.ok(emu.nor.quadEnabled(), "QE set the way this chip wants it");
+    assert.ok(instrs.has(0x32) && !instrs.has(0x02), "programmed with 32h (1-1-4) only");
   });
 }
 

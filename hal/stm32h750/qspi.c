@@ -7,6 +7,14 @@
 #include "board.h"
 #include "regs.h"
 
+// nCS stays high at least CSHT + 1 SCK cycles between commands (RM0433 23.5.2). The W25Q64JV
+// needs tSHSL2 >= 50 ns after an erase, program or status write (W25Q64JV datasheet 9.6, /CS
+// deselect time; tSHSL1 >= 10 ns between reads). This DCR stays with the application, which may
+// run SCK at up to 120 MHz (HCLK3 240 MHz, PRESCALER 1): 7 cycles are 58 ns there, and still
+// over 50 ns at the chip's 133 MHz limit; at the bootloader's own 50 MHz they are 140 ns.
+#define QSPI_CSHT 6u
+#define QSPI_DCR_OF(fsize_bits) (((fsize_bits) << QSPI_DCR_FSIZE_SHIFT) | (QSPI_CSHT << QSPI_DCR_CSHT_SHIFT))
+
 static uint32_t fsize = 31; // address bits - 1: the whole 32-bit space until the chip is known
 
 // fmt -> CCR without FMODE. ADSIZE: fmt 1/2/3 = 8/24/32 bits, CCR 0/2/3.
@@ -20,7 +28,7 @@ static uint32_t ccr_of(uint32_t fmt) {
 
 static void set_fsize(uint32_t bits_minus_1) {
   QSPI_CR &= ~QSPI_CR_EN;
-  QSPI_DCR = (bits_minus_1 << QSPI_DCR_FSIZE_SHIFT) | (1u << QSPI_DCR_CSHT_SHIFT);
+  QSPI_DCR = QSPI_DCR_OF(bits_minus_1);
   QSPI_CR |= QSPI_CR_EN;
 }
 
@@ -33,7 +41,7 @@ static int wait_not_busy(void) {
 static int qspi_idle(void) {
   if (!(QSPI_CR & QSPI_CR_EN)) {
     QSPI_CR = (1u << QSPI_CR_PRESCALER_SHIFT) | (3u << QSPI_CR_FTHRES_SHIFT) | QSPI_CR_SSHIFT;
-    QSPI_DCR = (fsize << QSPI_DCR_FSIZE_SHIFT) | (1u << QSPI_DCR_CSHT_SHIFT);
+    QSPI_DCR = QSPI_DCR_OF(fsize);
     QSPI_CR |= QSPI_CR_EN;
   }
   if (QSPI_SR & QSPI_SR_BUSY) {

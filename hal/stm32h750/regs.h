@@ -132,6 +132,7 @@
 #define OTG_GOTGCTL_BVALOVAL (1u << 7)
 #define OTG_GAHBCFG REG32(OTG_BASE + 0x008)
 #define OTG_GUSBCFG REG32(OTG_BASE + 0x00C)
+#define OTG_GUSBCFG_PHYSEL (1u << 6)        // 1: the embedded full-speed PHY; resets to 0 (ST's SVD: 0x00000A00)
 #define OTG_GUSBCFG_TRDT_SHIFT 10u
 #define OTG_GUSBCFG_FDMOD (1u << 30)
 #define OTG_GRSTCTL REG32(OTG_BASE + 0x010)

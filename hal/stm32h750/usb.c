@@ -1,6 +1,7 @@
 // USB2 OTG_FS (Synopsys DWC2 core, RM0433 57) in device mode, endpoint 0 only, polled.
 // Received packets come through the shared RX FIFO as status words (GRXSTSP) followed by data;
 // IN packets go into EP0's TX FIFO. The core handles DATA0/DATA1 itself for control transfers.
+// The bring-up order against ST's LL and TinyUSB, and where it differs: USB-BRINGUP.md.
 #include "../common/hal.h"
 #include "board.h"
 #include "regs.h"
@@ -36,14 +37,21 @@ void Z_halZ_usb_init(struct Z_hal_instance_t* h) {
   (void)h;
   PWR_CR3 |= PWR_CR3_USB33DEN; // the USB PHY's 3.3 V level detector (6.8.4)
   while (!(PWR_CR3 & PWR_CR3_USB33RDY)) {}
+  // GUSBCFG resets with PHYSEL = 0 (ULPI, ST's SVD: 0x00000A00); the core runs from the PHY it
+  // was reset with, so the embedded FS PHY is selected first and the core soft-reset after, as
+  // ST's LL USB_CoreInit (stm32h7xx_ll_usb.c) and TinyUSB's phy_fs_init (dwc2_common.c) do.
+  OTG_GUSBCFG |= OTG_GUSBCFG_PHYSEL;
   while (!(OTG_GRSTCTL & OTG_GRSTCTL_AHBIDL)) {}
   OTG_GRSTCTL = OTG_GRSTCTL_CSRST;
   while (OTG_GRSTCTL & OTG_GRSTCTL_CSRST) {}
   while (!(OTG_GRSTCTL & OTG_GRSTCTL_AHBIDL)) {}
   OTG_GCCFG = OTG_GCCFG_PWRDWN;   // transceiver on, no VBUS sensing (the board does not wire it)
-  OTG_GOTGCTL |= OTG_GOTGCTL_BVALOEN | OTG_GOTGCTL_BVALOVAL; // so the session is valid anyway
   OTG_GUSBCFG = (OTG_GUSBCFG & ~(0xFu << OTG_GUSBCFG_TRDT_SHIFT)) | OTG_GUSBCFG_FDMOD | (6u << OTG_GUSBCFG_TRDT_SHIFT);
   delay_us(25000);                // device mode takes effect after 25 ms (57.4.2)
+  // Pull-up off until the FIFOs are sized, before the session is made valid: ST's LL
+  // USB_DevInit sets SDIS first, USB_DevConnect clears it last (hal/stm32h750/USB-BRINGUP.md).
+  OTG_DCTL |= OTG_DCTL_SDIS;
+  OTG_GOTGCTL |= OTG_GOTGCTL_BVALOEN | OTG_GOTGCTL_BVALOVAL; // session valid without VBUS sensing
   OTG_PCGCCTL = 0;
   OTG_DCFG = OTG_DCFG_DSPD_FS;
   OTG_GRXFSIZ = 128;              // words: SETUPs and one 64-byte packet with room to spare

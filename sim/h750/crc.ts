@@ -3,6 +3,8 @@
 // input reversal REV_IN selects (01 by byte, 10 by half-word, 11 by word, applied within the
 // written width); DR reads the register, bit-reversed when REV_OUT is set. Only the 32-bit
 // polynomial size is modelled (POLYSIZE other than 00 throws).
+import { resetOf } from "./vendor";
+
 function reverseBits(v: number, bits: number): number {
   let r = 0;
   for (let i = 0; i < bits; i++) r = (r << 1) | ((v >>> i) & 1);
@@ -10,7 +12,8 @@ function reverseBits(v: number, bits: number): number {
 }
 
 export class CrcModel {
-  crc = 0xffffffff; cr = 0; init = 0xffffffff; pol = 0x04c11db7; idr = 0;
+  // Reset values from ST's SVD (sim/h750/vendor.ts).
+  crc = resetOf("CRC_DR"); cr = resetOf("CRC_CR"); init = resetOf("CRC_INIT"); pol = resetOf("CRC_POL"); idr = resetOf("CRC_IDR");
 
   read(off: number): number {
     switch (off) {

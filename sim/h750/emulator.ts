@@ -16,12 +16,16 @@ import { CrcModel } from "./crc";
 import { ScsModel } from "./scs";
 import { QuadspiModel } from "./quadspi";
 import { OtgFsModel } from "./otg-fs";
+import { reg, VENDOR_ADDRESSES } from "./vendor";
 import { NorFlash, type FlashTiming } from "../nor-flash";
 import { CHIPS, type ChipName } from "../chips";
 import type { SimClock } from "../clock";
 
 const FLASH = 0x08000000, DTCM = 0x20000000, AXI = 0x24000000, QSPI_WINDOW = 0x90000000;
-const UID_PAGE = 0x1ff1e000;
+const UID_PAGE = VENDOR_ADDRESSES.UID_BASE & ~0xfff; // the system-memory page holding the unique ID
+const BKPSRAM = VENDOR_ADDRESSES.BKPSRAM_BASE;
+// Peripheral windows at ST's addresses (sim/h750/vendor.ts), 1 KiB each unless said.
+const AT = (name: string) => reg(name).address & ~0x3ff;
 export const H750_UID = Uint8Array.from([0x31, 0x00, 0x2e, 0x00, 0x12, 0x51, 0x30, 0x34, 0x38, 0x39, 0x36, 0x33]);
 
 export interface H750Options {
@@ -71,20 +75,20 @@ export class H750Emu {
     uc.map(0x30000000, 0x48000);                   // SRAM1-3
     uc.map(0x38000000, 0x10000);                   // SRAM4
     uc.map(QSPI_WINDOW, this.windowSize, 0);        // nothing until QUADSPI maps it
-    uc.write(UID_PAGE + 0x800, H750_UID);
+    uc.write(VENDOR_ADDRESSES.UID_BASE, H750_UID);
     this.m = this.newModels();
     const m = () => this.m;
     const word = (f: (o: number) => number) => (o: number) => f(o & ~3);
-    uc.mmio(0x58024400, 0x400, word((o) => m().rcc.read(o)), (o, _s, v) => m().rcc.write(o & ~3, v));
-    uc.mmio(0x58024800, 0x400, word((o) => m().pwr.read(o)), (o, _s, v) => m().pwr.write(o & ~3, v));
-    uc.mmio(0x58024c00, 0x400, (o, s) => m().crc.read(o & ~3) >>> (8 * (o & 3)) & (s === 4 ? 0xffffffff : (1 << (8 * s)) - 1),
+    uc.mmio(AT("RCC_CR"), 0x400, word((o) => m().rcc.read(o)), (o, _s, v) => m().rcc.write(o & ~3, v));
+    uc.mmio(AT("PWR_CR1"), 0x400, word((o) => m().pwr.read(o)), (o, _s, v) => m().pwr.write(o & ~3, v));
+    uc.mmio(AT("CRC_DR"), 0x400, (o, s) => m().crc.read(o & ~3) >>> (8 * (o & 3)) & (s === 4 ? 0xffffffff : (1 << (8 * s)) - 1),
       (o, s, v) => m().crc.write(o & ~3, s, v));
-    uc.mmio(0x58020000, 0x1400, word((o) => m().gpio.read(o >> 10, o & 0x3ff)), (o, _s, v) => m().gpio.write(o >> 10, (o & 0x3ff) & ~3, v));
-    uc.mmio(0x52002000, 0x400, word((o) => m().acr.read(o)), (o, _s, v) => m().acr.write(o & ~3, v));
-    uc.mmio(0x52005000, 0x400, (o, s) => m().qspi.read(o & ~3, s), (o, s, v) => m().qspi.write(o & ~3, s, v));
-    uc.mmio(0x40080000, 0x3000, word((o) => m().otg.read(o)), (o, _s, v) => m().otg.write(o & ~3, v));
-    uc.mmio(0x40011000, 0x400, word((o) => m().usart.read(o)), (o, _s, v) => m().usart.write(o & ~3, v));
-    uc.mmio(0x38800000, 0x1000, (o, sz) => {
+    uc.mmio(AT("GPIOA_MODER"), 0x1400, word((o) => m().gpio.read(o >> 10, o & 0x3ff)), (o, _s, v) => m().gpio.write(o >> 10, (o & 0x3ff) & ~3, v));
+    uc.mmio(AT("FLASH_ACR"), 0x400, word((o) => m().acr.read(o)), (o, _s, v) => m().acr.write(o & ~3, v));
+    uc.mmio(AT("QSPI_CR"), 0x400, (o, s) => m().qspi.read(o & ~3, s), (o, s, v) => m().qspi.write(o & ~3, s, v));
+    uc.mmio(AT("OTG_GOTGCTL"), 0x3000, word((o) => m().otg.read(o)), (o, _s, v) => m().otg.write(o & ~3, v));
+    uc.mmio(AT("USART1_CR1"), 0x400, word((o) => m().usart.read(o)), (o, _s, v) => m().usart.write(o & ~3, v));
+    uc.mmio(BKPSRAM, 0x1000, (o, sz) => {
       if (!m().rcc.enabled(0x0e0, 28)) return 0;
       let v = 0;
       for (let i = 0; i < sz; i++) v |= this.backupSram[o + i] << (8 * i);
@@ -124,7 +128,7 @@ export class H750Emu {
     const rcc = new RccModel();
     const qspi = new QuadspiModel(this.nor, () =>
       rcc.enabled(0x0d4, 14) && gpio.pinAf(1, 2, 9) && gpio.pinAf(1, 6, 10) && gpio.pinAf(3, 11, 9) &&
-      gpio.pinAf(3, 12, 9) && gpio.pinAf(3, 13, 9) && gpio.pinAf(4, 2, 9));
+      gpio.pinAf(3, 12, 9) && gpio.pinAf(3, 13, 9) && gpio.pinAf(4, 2, 9), () => rcc.qspiKernelHz());
     qspi.onMapped = (data) => {
       if (data) {
         this.uc.write(QSPI_WINDOW, data.subarray(0, this.windowSize));

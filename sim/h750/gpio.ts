@@ -1,11 +1,15 @@
 // GPIO ports A-E of the STM32H750 (RM0433 11.4): registers keep what is written from their
-// reset values (11.4.1: port A MODER A BFF FFFF, port B FFFF FEBF, others all analog); BSRR
+// reset values (ST's SVD through sim/h750/vendor.ts, with RM0433's per-port values where the
+// SVD copies port A's to every port: port B's debug pins, the other ports all analog); BSRR
 // sets and resets ODR bits; IDR reads the inputs the bench drives (K1 on PC13). pinAf() tells
 // the peripheral models whether a pin is routed to them.
-const RESET_MODER = [0xabffffff, 0xfffffebf, 0xffffffff, 0xffffffff, 0xffffffff];
+import { modelResetOf } from "./vendor";
+
+const PORTS = ["A", "B", "C", "D", "E"];
+const REGS = ["MODER", "OTYPER", "OSPEEDR", "PUPDR", "IDR", "ODR", "BSRR", "LCKR", "AFRL", "AFRH"];
 
 export class GpioModel {
-  regs: Uint32Array[] = RESET_MODER.map((m) => Uint32Array.from([m, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  regs: Uint32Array[] = PORTS.map((p) => Uint32Array.from(REGS.map((r) => modelResetOf(`GPIO${p}_${r}`))));
   /** Input levels per port (bit per pin), as the board drives them. */
   inputs = new Uint32Array(5);
 

@@ -14,14 +14,25 @@
 //   set until ABORT;
 // - the flash only sees the bus when the six pins are routed to QUADSPI (GPIO alternate
 //   functions of the WeAct board); otherwise reads return FFh and nothing reaches the chip.
-// Bus timing is not modelled (transfers complete at once); the chip's busy time is.
+// - nCS is high for at least DCR.CSHT + 1 SCK cycles between commands (23.5.2), SCK being the
+//   kernel clock / (CR.PRESCALER + 1): the model checks that this meets the chip's tSHSL1, and
+//   its tSHSL2 after a command that starts an erase, a program or a status write, and throws
+//   when it does not (the chip may then miss the command).
+// Bus timing is not modelled otherwise (transfers complete at once); the chip's busy time is.
 import type { NorFlash, Transaction } from "../nor-flash";
+import { resetOf } from "./vendor";
 
 const LINES = [0, 1, 2, 4];
+// Commands after which the chip needs tSHSL2: program (02h, 32h), erase (20h, 52h, D8h, C7h,
+// 60h), status write (01h, 31h, 11h).
+const WRITE_OPS = new Set([0x02, 0x32, 0x20, 0x52, 0xd8, 0xc7, 0x60, 0x01, 0x31, 0x11]);
 const ADDR_BYTES = [1, 2, 3, 4];
 
 export class QuadspiModel {
-  cr = 0; dcr = 0; dlr = 0; ccr = 0; ar = 0; abr = 0; psmkr = 0; psmar = 0; pir = 0; lptr = 0;
+  // Reset values from ST's SVD (sim/h750/vendor.ts); SR is computed.
+  cr = resetOf("QSPI_CR"); dcr = resetOf("QSPI_DCR"); dlr = resetOf("QSPI_DLR"); ccr = resetOf("QSPI_CCR");
+  ar = resetOf("QSPI_AR"); abr = resetOf("QSPI_ABR"); psmkr = resetOf("QSPI_PSMKR"); psmar = resetOf("QSPI_PSMAR");
+  pir = resetOf("QSPI_PIR"); lptr = resetOf("QSPI_LPTR");
   private tef = false; private tcf = false;
   private fifo: number[] = [];
   private writeBuf: number[] = [];
@@ -30,7 +41,24 @@ export class QuadspiModel {
   onMapped: (window: Uint8Array | null) => void = () => {};
   commands = 0;
 
-  constructor(readonly chip: NorFlash, private readonly pinsOk: () => boolean) {}
+  /** Shortest chip-select high time seen before a command, in ns (for tests). */
+  minCsHighNs = Infinity;
+  private lastInstr = -1;
+
+  constructor(readonly chip: NorFlash, private readonly pinsOk: () => boolean, private readonly kernelHz: () => number = () => 100e6) {}
+
+  private checkCsHigh(instr: number): void {
+    const prev = this.lastInstr;
+    this.lastInstr = instr;
+    if (prev < 0) return;
+    const sck = this.kernelHz() / (((this.cr >>> 24) & 0xff) + 1);
+    const ns = ((((this.dcr >>> 8) & 7) + 1) * 1e9) / sck;
+    this.minCsHighNs = Math.min(this.minCsHighNs, ns);
+    const need = WRITE_OPS.has(prev) ? this.chip.params.csHighNs.write : this.chip.params.csHighNs.read;
+    if (ns + 1e-9 < need) {
+      throw new Error(`QUADSPI: nCS high ${ns.toFixed(1)} ns (CSHT ${(this.dcr >>> 8) & 7}, SCK ${(sck / 1e6).toFixed(1)} MHz) after ${prev.toString(16)}h, the chip needs ${need} ns`);
+    }
+  }
 
   private get fmode(): number { return (this.ccr >>> 26) & 3; }
   private get fthres(): number { return ((this.cr >>> 8) & 31) + 1; }
@@ -143,6 +171,7 @@ export class QuadspiModel {
 
   private start(): void {
     this.commands++;
+    this.checkCsHigh(this.ccr & 0xff);
     if (this.outOfRange(this.ar)) { this.tef = true; this.active = "none"; return; }
     const n = this.dmode ? this.dlr + 1 : 0;
     const write = this.fmode === 0;
@@ -158,6 +187,7 @@ export class QuadspiModel {
   }
 
   private startMapped(): void {
+    this.checkCsHigh(this.ccr & 0xff);
     this.active = "mmap";
     const data = new Uint8Array(this.chip.params.size);
     const t = this.transaction(0, data);

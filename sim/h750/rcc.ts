@@ -9,17 +9,29 @@
 //   after a VOS write; CR3.USB33RDY follows USB33DEN (the regulator is always in range here);
 //   CR1.DBP (6.8.1) unlocks writes to the backup domain (backup SRAM included).
 // - FLASH_ACR (4.9.1): LATENCY and WRHIGHFREQ read back as written.
+// Reset values and read-only registers come from ST's SVD (sim/h750/vendor.ts).
+import { modelResetOf, reg, vendorRegs } from "./vendor";
+
+/** Reset values (by offset from `base`) and read-only offsets of the extracted registers named `prefix`*. */
+function fromVendor(prefix: string, base: number) {
+  const resets: [number, number][] = [], readOnly = new Set<number>();
+  for (const [k, r] of vendorRegs()) {
+    if (!k.startsWith(prefix)) continue;
+    resets.push([r.address - base, modelResetOf(k)]);
+    if (r.access === "read-only") readOnly.add(r.address - base);
+  }
+  return { resets, readOnly };
+}
+const RCC = fromVendor("RCC_", reg("RCC_CR").address);
+const PWR = fromVendor("PWR_", reg("PWR_CR1").address);
+
 export const HSI_HZ = 64_000_000;
 export const HSE_HZ = 25_000_000;
 
 export class RccModel {
   regs = new Uint32Array(0x400 / 4);
   constructor() {
-    this.regs[0x000 / 4] = 0x00000025;  // CR: HSION, HSIRDY, HSIDIVF
-    this.regs[0x028 / 4] = 0x02020200;  // PLLCKSELR: DIVMx = 32
-    this.regs[0x02c / 4] = 0x01ff0000;  // PLLCFGR
-    this.regs[0x030 / 4] = 0x01010280;  // PLL1DIVR
-    this.regs[0x040 / 4] = 0x01010280;  // PLL3DIVR
+    for (const [off, v] of RCC.resets) this.regs[off >> 2] = v;
   }
 
   read(off: number): number {
@@ -34,6 +46,7 @@ export class RccModel {
   }
 
   write(off: number, value: number): void {
+    if (RCC.readOnly.has(off)) return;
     if (off === 0x010) {
       // SW takes effect (SWS) if its source runs: 0 HSI, 1 CSI, 2 HSE, 3 PLL1.
       const sw = value & 7;
@@ -58,6 +71,20 @@ export class RccModel {
     return divm ? (ref / divm) * ((div & 0x1ff) + 1) / (((div >> 9) & 0x7f) + 1) : HSI_HZ;
   }
 
+  /** HCLK (rcc_hclk1-4, RM0433 8.5.6): SYSCLK through D1CPRE and HPRE (0xxx: /1, 1000-1111:
+   *  /2 /4 /8 /16 /64 /128 /256 /512). */
+  hclk(): number {
+    const div = (v: number) => (v & 8 ? [2, 4, 8, 16, 64, 128, 256, 512][v & 7] : 1);
+    const d1 = this.regs[0x018 / 4];
+    return this.sysclk() / div((d1 >> 8) & 15) / div(d1 & 15);
+  }
+
+  /** QUADSPI kernel clock (D1CCIPR.QSPISEL, 8.7.17): only HCLK3 (0) is modelled. */
+  qspiKernelHz(): number {
+    if ((this.regs[0x04c / 4] >> 4) & 3) throw new Error("RCC model: only HCLK3 is modelled as the QUADSPI kernel clock");
+    return this.hclk();
+  }
+
   /** Whether a clock-enable bit is set: register offset and bit. */
   enabled(off: number, bit: number): boolean { return (this.regs[off >> 2] & (1 << bit)) !== 0; }
 }
@@ -66,9 +93,7 @@ export class PwrModel {
   regs = new Uint32Array(0x400 / 4);
   private supplyWritten = false;
   constructor() {
-    this.regs[0x000 / 4] = 0xf000c000; // CR1
-    this.regs[0x00c / 4] = 0x00000046; // CR3: SCUEN, LDOEN, SDLEVEL
-    this.regs[0x018 / 4] = 0x00004000; // D3CR: VOS3
+    for (const [off, v] of PWR.resets) this.regs[off >> 2] = v;
   }
   read(off: number): number {
     let v = this.regs[off >> 2];
@@ -77,6 +102,7 @@ export class PwrModel {
     return v >>> 0;
   }
   write(off: number, value: number): void {
+    if (PWR.readOnly.has(off)) return;
     if (off === 0x00c) {
       const supply = 7; // LDOEN, BYPASS, SCUEN: written once
       const keep = this.supplyWritten ? this.regs[3] & supply : value & supply;
@@ -92,7 +118,7 @@ export class PwrModel {
 }
 
 export class FlashAcrModel {
-  acr = 0x37;
+  acr = modelResetOf("FLASH_ACR");
   read(off: number): number { return off === 0 ? this.acr : 0; }
   write(off: number, value: number): void { if (off === 0) this.acr = value & 0x3f; }
 }

@@ -1,8 +1,10 @@
 // USART1 of the STM32H750 (RM0433 48.8), as much as an application's console needs: with UE
 // and TE set in CR1, a byte written to TDR is sent at once (ISR.TXE stays 1); bytes the bench
 // feeds are read from RDR while ISR.RXNE says one is there.
+import { resetOf } from "./vendor";
+
 export class UsartModel {
-  cr1 = 0; brr = 0;
+  cr1 = resetOf("USART1_CR1"); brr = resetOf("USART1_BRR"); // ST's SVD (sim/h750/vendor.ts)
   out = "";
   private rx: number[] = [];
   feed(byte: number): void { this.rx.push(byte & 0xff); }
