@@ -172,11 +172,11 @@ test("a corrupted record, or an update cut short, is not run: the chip stays in 
   emu.powerOn();
   assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "repaired, it boots");
 
-  // A download that erased the first sector and then lost the host.
-  emu.bootsel = true;
-  emu.reboot();
-  assert.ok(host.waitForDevice(500), "BOOTSEL held: DFU mode");
-  emu.bootsel = false;
+  // A download that erased the first sector and then lost the host. The way into DFU mode with
+  // an application present is the application's request (BOOTSEL is the ROM's: see below).
+  assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 10_000_000));
+  emu.mcu.uart[0].feedByte("b".charCodeAt(0));
+  assert.ok(host.waitForDevice(500), "DFU mode on the application's request");
   host.reset();
   const d = new DfuRequests(host);
   assert.is(d.erase(0x10010000).state, ST.dfuDNLOAD_IDLE);
@@ -184,6 +184,33 @@ test("a corrupted record, or an update cut short, is not run: the chip stays in 
   assert.ok(host.waitForDevice(500));
   host.reset();
   assert.is((await dfu(host)).info!.bootReason, "update interrupted");
+});
+
+test("BOOTSEL held at reset: the boot ROM's own USB boot, neither qspiboot nor the application runs", async () => {
+  const { emu, host } = freshPico();
+  host.waitForDevice(200);
+  host.reset();
+  await (await dfu(host)).flash(example, { leave: true });
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000));
+  emu.bootsel = true;
+  const reads = emu.nor.stats.reads;
+  emu.reboot();
+  assert.is(emu.mode, "usb-boot", "the ROM saw CSn low and went to its USB boot");
+  assert.is(emu.usbBoot, "bootsel");
+  assert.is(emu.nor.stats.reads, reads, "the ROM did not even read boot2");
+  assert.ok(!host.waitForDevice(300), "no qspiboot DFU device");
+  assert.ok(!emu.runUntil(() => emu.pc === appEntry(emu) || emu.uart.includes("hello"), 1_000_000), "the application does not run");
+  emu.bootsel = false;
+  emu.reboot();
+  assert.is(emu.mode, "running");
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "let go: the application boots");
+});
+
+test("no valid boot2 (blank flash): the ROM's USB boot after its 128 read attempts", () => {
+  const emu = new Rp2040Emu();
+  assert.is(emu.mode, "usb-boot");
+  assert.is(emu.usbBoot, "no valid boot2");
+  assert.ok(emu.nor.stats.bytesRead >= 128 * 256, `every attempt read boot2 (${emu.nor.stats.bytesRead} bytes)`);
 });
 
 test("writes aimed at the bootloader's region are refused and change nothing", async () => {
