@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rp2040Emu } from "../sim/rp2040/emulator";
+import { BOOT2_SRAM } from "../sim/rp2040/boot-rom";
 import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 import { SimBoard } from "../sim/board";
 import { SimUsbHost, type ControlHost } from "../sim/usb-host";
@@ -211,6 +212,38 @@ test("no valid boot2 (blank flash): the ROM's USB boot after its 128 read attemp
   assert.is(emu.mode, "usb-boot");
   assert.is(emu.usbBoot, "no valid boot2");
   assert.ok(emu.nor.stats.bytesRead >= 128 * 256, `every attempt read boot2 (${emu.nor.stats.bytesRead} bytes)`);
+});
+
+test("boot2 starts in the state the boot ROM leaves: pins on XIP, SSI in standard SPI at clk_sys/6, SER = 1, lr = 0", () => {
+  const emu = new Rp2040Emu();
+  emu.program(0, firmware);
+  emu.powerOn();
+  assert.is(emu.pc, BOOT2_SRAM, "the CPU is at boot2's first instruction in SRAM");
+  assert.is(emu.mcu.core.LR, 0);
+  assert.equal([...emu.nor.data.subarray(0, 256)], [...Array.from({ length: 256 }, (_, i) => emu.mcu.readUint8(BOOT2_SRAM + i))]);
+  for (const pin of ["SCLK", "SS", "SD0", "SD1", "SD2", "SD3"] as const) assert.is(emu.pins.ctrl(pin), 0, `${pin}: FUNCSEL xip, no overrides`);
+  const ssi = (o: number) => emu.flash.read(o);
+  assert.is(ssi(0x14), 6, "BAUDR 6");
+  assert.is(ssi(0x10), 1, "SER: slave 0 selected");
+  assert.is(ssi(0x00), 7 << 16, "CTRLR0: standard SPI, 8-bit frames, TX and RX");
+  assert.is(ssi(0x08), 1, "SSIENR");
+  assert.is(emu.pins.pad("SD2") & 0xc, 0x8, "SD2 pulled up (flash_exit_xip: WP# may be live)");
+  assert.is(emu.pins.pad("SD3") & 0xc, 0x8, "SD3 pulled up (HOLD#)");
+  assert.ok(!emu.nor.continuous);
+});
+
+test("the QSPI pads as pico-sdk's boot2 leaves them: SCLK 8 mA fast slew, SD0-SD3 Schmitt triggers off", () => {
+  const { emu, host } = freshPico();
+  assert.ok(host.waitForDevice(200));
+  const sclk = emu.pins.pad("SCLK");
+  assert.is((sclk >>> 4) & 3, 2, "SCLK DRIVE 8 mA");
+  assert.is(sclk & 1, 1, "SCLK SLEWFAST");
+  for (const pin of ["SD0", "SD1", "SD2", "SD3"] as const) {
+    const pad = emu.pins.pad(pin);
+    assert.is(pad & 2, 0, `${pin} Schmitt trigger off`);
+    assert.is(pad & 0x40, 0x40, `${pin} input enabled`);
+    assert.is(pad & 0x80, 0, `${pin} output not disabled`);
+  }
 });
 
 test("writes aimed at the bootloader's region are refused and change nothing", async () => {
