@@ -8,7 +8,7 @@
 #define ENTRY __attribute__((section(".entry")))
 
 ENTRY static void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint32_t post2) {
-  PLL_PWR(base) = PLL_PWR_PD | PLL_PWR_POSTDIVPD | PLL_PWR_VCOPD | (1u << 2); // all off (DSMPD stays set)
+  PLL_PWR(base) = PLL_PWR_PD | PLL_PWR_POSTDIVPD | PLL_PWR_VCOPD | PLL_PWR_DSMPD; // all off (DSMPD stays set)
   PLL_CS(base) = 1;                         // REFDIV 1: 12 MHz reference
   PLL_FBDIV_INT(base) = fbdiv;
   PLL_PWR(base) &= ~(PLL_PWR_PD | PLL_PWR_VCOPD);

@@ -57,6 +57,7 @@
 #define PLL_PWR_PD (1u << 0)
 #define PLL_PWR_POSTDIVPD (1u << 3)
 #define PLL_PWR_VCOPD (1u << 5)
+#define PLL_PWR_DSMPD (1u << 2)
 #define PLL_PRIM_POSTDIV1_SHIFT 16
 #define PLL_PRIM_POSTDIV2_SHIFT 12
 

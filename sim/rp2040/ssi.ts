@@ -33,7 +33,10 @@
 // on behaviour nobody has checked.
 import { clocksOf } from "../qspi-bus";
 import type { QspiPins } from "./qspi-pins";
-import { RegFile, resetOf } from "./vendor-regs";
+import { RegFile, VENDOR, accessMask, resetOf } from "./vendor-regs";
+
+// Writable bits per register offset (RW fields in ssi.h): what a write can change.
+const WRITABLE = new Map(Object.values(VENDOR.blocks.SSI.registers).map((r) => [r.address - VENDOR.blocks.SSI.base, accessMask(r, "RW")]));
 import type { NorFlash, Transaction } from "../nor-flash";
 import { NorSpiSession } from "../nor-spi";
 
@@ -151,12 +154,13 @@ export class Rp2040Flash {
   }
 
   write(offset: number, value: number): void {
-    value >>>= 0;
+    const raw = value >>> 0;
+    value = (raw & (WRITABLE.get(offset) ?? 0)) >>> 0;
     this.settle();
     const locked = this.ssienr & 1;
     switch (offset) {
       case 0x00: if (!locked) this.ctrlr0 = value; break;
-      case 0x04: if (!locked) this.ctrlr1 = value & 0xffff; break;
+      case 0x04: if (!locked) this.ctrlr1 = value; break;
       case 0x08:
         this.ssienr = value & 1;
         this.xipFast = false;
@@ -169,12 +173,12 @@ export class Rp2040Flash {
           this.updateSelect();
         }
         break;
-      case 0x10: this.ser = value & 1; break;
-      case 0x14: if (!locked) this.baudr = value & 0xffff; break;
-      case 0xf0: if (!locked) this.rxSampleDly = value & 0xff; break;
+      case 0x10: this.ser = value; break;
+      case 0x14: if (!locked) this.baudr = value; break;
+      case 0xf0: if (!locked) this.rxSampleDly = value; break;
       case 0xf4: if (!locked) this.spiCtrlr0 = value; break;
-      case 0x60: this.push(value); break;
-      default: this.regs.write(offset, value); break; // interrupt masks, DMA, thresholds: storage only
+      case 0x60: this.push(raw); break;
+      default: this.regs.write(offset, raw); break; // interrupt masks, DMA, thresholds: storage only
     }
   }
 
