@@ -255,6 +255,33 @@ test("the DMA sniffer model: dma.h's reset values and writable bits", () => {
   assert.is(hex(dma.readUint32(ctrl.address - VENDOR.blocks.DMA.base)), hex(accessMask(ctrl, "RW")), "SNIFF_CTRL writable bits");
 });
 
+test("SER: with SER = 0 the SSI selects no slave, the transfer never starts and the flash sees nothing", () => {
+  let ns = 0;
+  const clock = { now: 0, micros: () => 0 } as unknown as SimClock;
+  const nor = new NorFlash(CHIPS.W25Q16JV, clock, "typical", 0);
+  const pins = new QspiPins();
+  const f = new Rp2040Flash(nor, { nanos: () => ns, clkSys: () => 125e6, stall: () => {} }, pins);
+  for (const [o] of pins.io.entries()) if (o % 8 === 4) pins.io.write(o, 0); // FUNCSEL xip, as the ROM leaves it
+  f.pinsChanged();
+  const jedec = (ser: number) => {
+    f.write(0x08, 0);
+    f.write(0x14, 4);            // BAUDR
+    f.write(0x00, 7 << 16);      // standard SPI, 8-bit frames, TX and RX
+    f.write(0x10, ser);          // SER
+    f.write(0x08, 1);
+    for (const b of [0x9f, 0, 0, 0]) f.write(0x60, b);
+    ns += 10_000;
+    const rx: number[] = [];
+    while (f.read(0x24)) rx.push(f.read(0x60));
+    return { rx, txLeft: f.read(0x20) };
+  };
+  const off = jedec(0);
+  assert.equal(off.rx, [], "nothing clocked in");
+  assert.is(off.txLeft, 4, "the frames wait in the TX FIFO");
+  assert.is(nor.stats.reads, 0, "the flash saw no read");
+  assert.equal(jedec(1).rx.slice(1), [0xef, 0x40, 0x15], "SER = 1: the W25Q16JV's JEDEC ID");
+});
+
 test("every deviation is still one, and says why", () => {
   for (const d of DEVIATIONS) {
     assert.ok(d.why.length > 20, `${d.block}.${d.register}: a reason`);
