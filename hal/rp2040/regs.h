@@ -128,22 +128,17 @@
 #define SSI_SPI_XIP_CMD_SHIFT 24
 #define SSI_FIFO_DEPTH 16u
 
-// IO_QSPI (2.19.6.4) and SIO (2.3.1.7): the flash chip select, shared with the BOOTSEL button
+// IO_QSPI (2.19.6.3): the flash chip select
 #define IO_QSPI_SS_CTRL REG32(0x40018000u + 0x0C)
 #define SS_CTRL_OUTOVER_SHIFT 8u
 #define SS_CTRL_OUTOVER_MASK (3u << SS_CTRL_OUTOVER_SHIFT)
 #define SS_CTRL_OUTOVER_LOW (2u << SS_CTRL_OUTOVER_SHIFT)
 #define SS_CTRL_OUTOVER_HIGH (3u << SS_CTRL_OUTOVER_SHIFT)
-#define SS_CTRL_OEOVER_SHIFT 12u
-#define SS_CTRL_OEOVER_MASK (3u << SS_CTRL_OEOVER_SHIFT)
-#define SS_CTRL_OEOVER_DISABLE (2u << SS_CTRL_OEOVER_SHIFT)
-#define SIO_GPIO_HI_IN REG32(0xD0000000u + 0x08)
 
 // PADS_QSPI (2.19.6.4): the data pads' pulls (boot2.S sets drive and Schmitt triggers)
 #define PADS_QSPI_SD(n) REG32(0x40020000u + 0x08 + 4u * (n)) // GPIO_QSPI_SD0..3
 #define PAD_PUE (1u << 3)
 #define PAD_PDE (1u << 2)
-#define GPIO_HI_IN_QSPI_SS (1u << 1)
 
 // USBCTRL (4.1.4): registers and the dual-port RAM that holds EP0's buffer and its controls
 #define USBCTRL_DPRAM 0x50100000u
