@@ -278,6 +278,15 @@ test("SER: with SER = 0 the SSI selects no slave, the transfer never starts and 
   assert.equal(jedec(1).rx.slice(1), [0xef, 0x40, 0x15], "SER = 1: the W25Q16JV's JEDEC ID");
 });
 
+test("XOSC start-up delay: pico-sdk's default, ~1 ms times PICO_XOSC_STARTUP_DELAY_MULTIPLIER", () => {
+  const board = readFileSync(join(HAL, "board.h"), "utf8");
+  const mhz = Number(/#define BOARD_CLK_REF_MHZ (\d+)u/.exec(board)![1]);
+  const delay = Number(/#define BOARD_XOSC_STARTUP_DELAY (\d+)u/.exec(board)![1]);
+  const mult = VENDOR.defaults.PICO_XOSC_STARTUP_DELAY_MULTIPLIER.value;
+  assert.is(delay, Math.floor((mhz * 1000 + 128) / 256) * mult, `hardware_xosc's STARTUP_DELAY with multiplier ${mult}`);
+  assert.ok(delay <= fieldMask(F("XOSC.STARTUP.DELAY")), "fits STARTUP.DELAY");
+});
+
 test("every deviation is still one, and says why", () => {
   for (const d of DEVIATIONS) {
     assert.ok(d.why.length > 20, `${d.block}.${d.register}: a reason`);

@@ -10,7 +10,11 @@ import { join } from "node:path";
 export interface VendorField { lsb: number; msb: number; access: string; reset: number | null; values?: Record<string, number> }
 export interface VendorReg { address: number; reset: number; bits: number; fields: Record<string, VendorField> }
 export interface VendorBlock { file: string; base: number; registers: Record<string, VendorReg> }
-export interface VendorData { source: { repo: string; commit: string; commitInfo: string }; blocks: Record<string, VendorBlock> }
+export interface VendorData {
+  source: { repo: string; commit: string; commitInfo: string };
+  defaults: Record<string, { value: number; file: string }>;
+  blocks: Record<string, VendorBlock>;
+}
 
 export const VENDOR: VendorData = JSON.parse(readFileSync(join(import.meta.dirname, "vendor-regs.json"), "utf8"));
 
