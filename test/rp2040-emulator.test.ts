@@ -246,6 +246,47 @@ test("the QSPI pads as pico-sdk's boot2 leaves them: SCLK 8 mA fast slew, SD0-SD
   }
 });
 
+// The RP2040-E5 workaround (hal/rp2040/usb.c) as the writes to GPIO15 and USBCTRL show it.
+function e5Run(chipId: number) {
+  const emu = new Rp2040Emu({ chipId });
+  emu.program(0, firmware);
+  emu.powerOn();
+  const host = new Rp2040UsbHost(emu);
+  assert.ok(host.waitForDevice(200));
+  const p = (emu.mcu as unknown as { peripherals: Record<number, { readUint32(o: number): number; writeUint32(o: number, v: number): void }> }).peripherals;
+  const io = p[0x40014], pads = p[0x4001c], usb = p[0x50110];
+  io.writeUint32(0x7c, 5);     // GPIO15 on SIO, as an application might have left it
+  pads.writeUint32(0x40, 0x66);
+  const writes: string[] = [];
+  const trace = (name: string, dev: typeof io, offsets: Record<number, string>) => {
+    const w = dev.writeUint32.bind(dev);
+    dev.writeUint32 = (o: number, v: number) => { if (offsets[o]) writes.push(`${offsets[o]}=${(v >>> 0).toString(16)}`); w(o, v); };
+  };
+  trace("io", io, { 0x7c: "GPIO15_CTRL" });
+  trace("pads", pads, { 0x40: "PAD15" });
+  trace("usb", usb, { 0x74: "MUXING", 0x80: "PHY_OVERRIDE" });
+  assert.is(host.reset(), "ok", "enumerates");
+  return { emu, host, writes, ctrl: io.readUint32(0x7c), pad: pads.readUint32(0x40), override: usb.readUint32(0x80) };
+}
+
+test("RP2040-E5: on B0/B1 silicon a bus reset forces J through GPIO15 for 1 ms, then restores GPIO15 and the PHY", async () => {
+  const r = e5Run(0x10002927);
+  const first = r.writes.slice(0, 7);
+  assert.equal(first, ["PAD15=6e", "GPIO15_CTRL=32008", "PHY_OVERRIDE=4", "MUXING=c", "MUXING=9", "PHY_OVERRIDE=0", "GPIO15_CTRL=5"],
+    "bus keeper, function 8 with input forced high and output off, pull-up override, digital pad; then back");
+  assert.is(r.writes[7], "PAD15=66");
+  assert.is(r.ctrl, 5, "GPIO15 as it was");
+  assert.is(r.pad, 0x66);
+  assert.is(r.override & 4, 0, "no pull-up override left");
+  assert.is((await dfu(r.host)).info!.bootReason, "no image", "and DFU works");
+});
+
+test("RP2040-E5: B2 silicon (CHIP_ID revision 2) is left alone", () => {
+  const r = e5Run(0x20002927);
+  assert.equal(r.writes, [], "GPIO15 and the PHY untouched");
+  assert.is(r.ctrl, 5);
+});
+
 test("writes aimed at the bootloader's region are refused and change nothing", async () => {
   const { emu, host } = freshPico();
   host.waitForDevice(200);

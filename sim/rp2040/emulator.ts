@@ -11,7 +11,9 @@
 // - IO_QSPI and PADS_QSPI (sim/rp2040/qspi-pins.ts), XIP_CTRL as storage with its flush, from
 //   pico-sdk's register data (vendor-regs.json); the BOOTSEL button on the QSPI_SS pad, read
 //   through the SIO GPIO_HI_IN register;
-// - the DMA sniffer and DMA transfer timing (sim/rp2040/dma-sniff.ts).
+// - the DMA sniffer and DMA transfer timing (sim/rp2040/dma-sniff.ts);
+// - USBPHY_DIRECT and USBPHY_DIRECT_OVERRIDE as storage (the RP2040-E5 workaround writes them);
+// - `chipId`: another SYSINFO CHIP_ID (a B2 chip).
 // Time: rp2040js's SimulationClock, advanced by the cycles each instruction takes (plus XIP
 // cache-miss stalls) at the current clk_sys; clk_sys starts at the ROSC's ~6.5 MHz.
 import { RP2040 } from "rp2040js";
@@ -33,7 +35,8 @@ export interface UsbHooks {
   bufferControl(offset: number, value: number): void;
 }
 
-export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number }
+/** `chipId`: SYSINFO CHIP_ID (rp2040js reports 0x10002927, revision 1 = B0/B1; B2 is 0x20002927). */
+export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number; chipId?: number }
 
 /** A word for log lines: which reset this is and why. */
 export type ResetCause = "power" | "watchdog" | "harness";
@@ -63,6 +66,7 @@ export class Rp2040Emu {
   private stallCycles = 0;
   private watchdogFired = false;
   private scratch = new Uint32Array(8);
+  private chipId: number | undefined;
 
   constructor(opts: EmuOptions = {}) {
     const clock = this.clock;
@@ -73,6 +77,7 @@ export class Rp2040Emu {
       micros() { return Math.floor(clock.nanos / 1000) >>> 0; },
     } as unknown as SimClock;
     this.nor = new NorFlash(CHIPS[opts.chip ?? "W25Q16JV"], simClock, opts.timing ?? "typical", opts.serial ?? 0);
+    this.chipId = opts.chipId;
     this.start("power");
   }
 
@@ -107,6 +112,11 @@ export class Rp2040Emu {
       error: (c: string, m: string) => { this.log.push(`${c}: ${m}`); },
     };
     for (let i = 0; i < 8; i++) mcu.writeUint32(0x4005800c + 4 * i, this.scratch[i]);
+    if (this.chipId !== undefined) {
+      const sysinfo = (mcu as unknown as { peripherals: Record<number, { readUint32(o: number): number }> }).peripherals[0x40000];
+      const read = sysinfo.readUint32.bind(sysinfo), id = this.chipId >>> 0;
+      sysinfo.readUint32 = (o: number) => (o === 0 ? id : read(o));
+    }
     this.installFlash(mcu);
     this.installUsb(mcu);
     installDmaSniffer(mcu);
@@ -183,6 +193,12 @@ export class Rp2040Emu {
 
   private installUsb(mcu: RP2040): void {
     const u = mcu.usbCtrl;
+    // USBPHY_DIRECT and its override, which rp2040js lacks (reads gave 0xffffffff): storage with
+    // usb.h's reset values; the PHY's electrical behaviour is not modelled.
+    const phy = new RegFile("USBCTRL_REGS", ["USBPHY_DIRECT", "USBPHY_DIRECT_OVERRIDE"]);
+    const uRead = u.readUint32.bind(u), uWrite = u.writeUint32.bind(u);
+    u.readUint32 = (o: number) => phy.read(o) ?? uRead(o);
+    u.writeUint32 = (o: number, v: number) => { if (!phy.write(o, v)) uWrite(o, v); };
     u.onUSBEnabled = () => this.usb?.enabled();
     u.onEndpointWrite = (ep: number, data: Uint8Array) => this.usb?.endpointWrite(ep, data);
     u.onEndpointRead = (ep: number, len: number) => this.usb?.endpointRead(ep, len);
