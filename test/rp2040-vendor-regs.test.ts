@@ -14,7 +14,7 @@ import { VENDOR, accessMask, fieldMask, vendorField, vendorReg } from "../sim/rp
 import { Rp2040Flash } from "../sim/rp2040/ssi";
 import { QspiPins } from "../sim/rp2040/qspi-pins";
 import { installDmaSniffer } from "../sim/rp2040/dma-sniff";
-import { DEVIATIONS } from "../sim/rp2040/deviations";
+import { DEVIATIONS, RP2040JS_DIFFERENCES } from "../sim/rp2040/deviations";
 import { NorFlash } from "../sim/nor-flash";
 import { CHIPS } from "../sim/chips";
 import type { SimClock } from "../sim/clock";
@@ -296,6 +296,23 @@ test("XOSC start-up delay: pico-sdk's default, ~1 ms times PICO_XOSC_STARTUP_DEL
   const mult = VENDOR.defaults.PICO_XOSC_STARTUP_DELAY_MULTIPLIER.value;
   assert.is(delay, Math.floor((mhz * 1000 + 128) / 256) * mult, `hardware_xosc's STARTUP_DELAY with multiplier ${mult}`);
   assert.ok(delay <= fieldMask(F("XOSC.STARTUP.DELAY")), "fits STARTUP.DELAY");
+});
+
+test("rp2040js's own models of the blocks the HAL uses: reset reads as pico-sdk's data, except the known differences", () => {
+  const mcu = new RP2040();
+  mcu.logger = { debug() {}, info() {}, warn() {}, error() {} } as unknown as RP2040["logger"];
+  const ours: Record<string, string[]> = { USBCTRL_REGS: ["USBPHY_DIRECT", "USBPHY_DIRECT_OVERRIDE"] }; // sim/rp2040/emulator.ts
+  const diffs: string[] = [];
+  for (const block of ["RESETS", "PSM", "WATCHDOG", "TIMER", "XOSC", "PLL_SYS", "PLL_USB", "CLOCKS", "SYSINFO", "IO_BANK0", "PADS_BANK0", "USBCTRL_REGS"]) {
+    for (const [name, r] of Object.entries(VENDOR.blocks[block].registers)) {
+      if (ours[block]?.includes(name)) continue;
+      const v = mcu.readUint32(r.address) >>> 0;
+      const known = RP2040JS_DIFFERENCES.find((d) => d.block === block && d.register === name);
+      if (known) assert.is(hex(v), hex(known.reads), `${block}.${name}: the known rp2040js value`);
+      else if (v !== r.reset >>> 0) diffs.push(`${block}.${name} = ${hex(v)}, pico-sdk: ${hex(r.reset)}`);
+    }
+  }
+  assert.equal(diffs, []);
 });
 
 test("every deviation is still one, and says why", () => {
