@@ -230,6 +230,10 @@ test("boot2 starts in the state the boot ROM leaves: pins on XIP, SSI in standar
   assert.is(emu.pins.pad("SD2") & 0xc, 0x8, "SD2 pulled up (flash_exit_xip: WP# may be live)");
   assert.is(emu.pins.pad("SD3") & 0xc, 0x8, "SD3 pulled up (HOLD#)");
   assert.ok(!emu.nor.continuous);
+  const released = ["IO_QSPI", "PADS_QSPI", "TIMER", "PADS_BANK0"];
+  const r = emu.resetsBlock;
+  assert.equal(released.filter((b) => r.inReset(b)), [], "the blocks the ROM released");
+  assert.ok(["IO_BANK0", "SYSINFO", "DMA", "USBCTRL", "PLL_SYS", "UART0"].every((b) => r.inReset(b)), "everything else still held");
 });
 
 test("the QSPI pads as pico-sdk's boot2 leaves them: SCLK 8 mA fast slew, SD0-SD3 Schmitt triggers off", () => {

@@ -5,10 +5,15 @@
 #include "board.h"
 #include "regs.h"
 
+// Out of reset: what the HAL uses beyond what the boot ROM released (IO_QSPI, PADS_QSPI, TIMER,
+// PADS_BANK0: bootrom_main.c main(), bootrom_rt0.S). SYSINFO and IO_BANK0 are the RP2040-E5
+// workaround's (usb.c): pico-sdk releases them in runtime_init_early_resets before TinyUSB runs.
+#define HAL_BLOCKS (RESET_TIMER | RESET_DMA | RESET_SYSINFO | RESET_IO_BANK0 | RESET_PADS_BANK0)
+
 void hal_chip_init(void) {
   WATCHDOG_TICK = WATCHDOG_TICK_ENABLE | BOARD_CLK_REF_MHZ; // 1 us ticks for TIMER
-  RESETS_RESET_CLR = RESET_TIMER | RESET_DMA;
-  while ((RESETS_DONE & (RESET_TIMER | RESET_DMA)) != (RESET_TIMER | RESET_DMA)) {}
+  RESETS_RESET_CLR = HAL_BLOCKS;
+  while ((RESETS_DONE & HAL_BLOCKS) != HAL_BLOCKS) {}
 }
 
 // A watchdog reset (not AIRCR): it keeps the scratch registers, which hold the flag.

@@ -14,10 +14,13 @@
 #define RESETS_RESET_CLR REG32(RESETS_BASE + CLR_ALIAS + 0x0)
 #define RESETS_DONE REG32(RESETS_BASE + 0x8)
 #define RESET_DMA (1u << 2)
+#define RESET_IO_BANK0 (1u << 5)
 #define RESET_IO_QSPI (1u << 6)
+#define RESET_PADS_BANK0 (1u << 8)
 #define RESET_PADS_QSPI (1u << 9)
 #define RESET_PLL_SYS (1u << 12)
 #define RESET_PLL_USB (1u << 13)
+#define RESET_SYSINFO (1u << 19)
 #define RESET_TIMER (1u << 21)
 #define RESET_USBCTRL (1u << 24)
 

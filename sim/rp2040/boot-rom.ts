@@ -2,7 +2,8 @@
 // (raspberrypi/pico-bootrom-rp2040, bootrom/bootrom_main.c main() and _flash_boot(),
 // bootrom/program_flash_generic.c; RP2040 datasheet 2.8.1), through the same registers the
 // firmware later finds, so the state it leaves is the ROM's:
-// 1. main(): IO_QSPI and PADS_QSPI reset; the CSn strap sampled through SIO GPIO_HI_IN bit 1
+// 0. bootrom_rt0.S: PADS_BANK0 released (to turn the ADC pins' inputs off);
+// 1. main(): IO_QSPI, PADS_QSPI and TIMER pulsed through reset and released; the CSn strap sampled through SIO GPIO_HI_IN bit 1
 //    after a delay, nine times, majority vote: BOOTSEL held (low) => the ROM's USB boot, and no
 //    code from flash runs at all;
 // 2. connect_internal_flash(): IO_QSPI and PADS_QSPI reset again, FUNCSEL 0 (xip) on all six
@@ -44,8 +45,8 @@ export interface RomHost {
   mcu: RP2040;
   /** Let `cycles` of clk_sys pass (the ROM's loops). */
   idle(cycles: number): void;
-  /** Put IO_QSPI and PADS_QSPI back to their reset state (a RESETS pulse of both blocks). */
-  resetQspiBlocks(): void;
+  /** reset_unreset_block_wait(): pulse the RESETS blocks named (vendor field names) and release them. */
+  resetUnreset(...blocks: string[]): void;
 }
 
 export type RomResult = { boot2: true } | { boot2: false; usbBoot: "bootsel" | "no valid boot2" };
@@ -56,8 +57,9 @@ export function bootRom(h: RomHost): RomResult {
   const w = (a: number, v: number) => m.writeUint32(a, v >>> 0);
   const delay = (count: number) => h.idle(3 * count); // "3 cycles per count"
 
+  h.resetUnreset("PADS_BANK0"); // rt0: unreset_block_wait_noinline, no reset pulse needed at power-on
   // main(): the CSn strap, with the QSPI blocks fresh from reset (SS not driven).
-  h.resetQspiBlocks();
+  h.resetUnreset("IO_QSPI", "PADS_QSPI", "TIMER");
   delay((100 * ROSC_MHZ_MAX) / 3);
   let high = 0;
   for (let i = 0; i < 9; i++) {
@@ -67,7 +69,7 @@ export function bootRom(h: RomHost): RomResult {
   if (high < 5) return { boot2: false, usbBoot: "bootsel" };
 
   // connect_internal_flash()
-  h.resetQspiBlocks();
+  h.resetUnreset("IO_QSPI", "PADS_QSPI");
   for (const a of QSPI_CTRL) w(a, 0);
 
   const csForce = (over: number) => { w(SS_CTRL, (r(SS_CTRL) & ~(3 << 8)) | (over << 8)); r(SS_CTRL); };

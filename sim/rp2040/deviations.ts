@@ -19,8 +19,8 @@ export interface Rp2040jsDifference { block: string; register: string; reads: nu
 
 export const RP2040JS_DIFFERENCES: Rp2040jsDifference[] = [
   { block: "RESETS", register: "RESET", reads: 0,
-    why: "rp2040js starts with every block out of reset (silicon: all in reset, the ROM releases IO_QSPI, PADS_QSPI, TIMER): the HAL's release-and-wait of TIMER and DMA passes at once here" },
-  { block: "RESETS", register: "RESET_DONE", reads: 0x1ffffff, why: "the same: every block reads as out of reset" },
+    why: "rp2040js starts with every block out of reset (silicon: all in reset, the ROM releases a few); Rp2040Emu replaces it with sim/rp2040/resets.ts, which also refuses accesses to blocks in reset" },
+  { block: "RESETS", register: "RESET_DONE", reads: 0x1ffffff, why: "the same, and it ignores RESET; replaced as above" },
   { block: "WATCHDOG", register: "TICK", reads: 0x600,
     why: "rp2040js reports the tick RUNNING (bit 10) and ENABLE from the start; the HAL writes TICK before using the timer anyway" },
   { block: "PLL_SYS", register: "CS", reads: 0x80000001, why: "LOCK reads 1 at once: the HAL's wait for lock is not exercised" },

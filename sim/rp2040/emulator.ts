@@ -12,6 +12,8 @@
 //   pico-sdk's register data (vendor-regs.json); the BOOTSEL button on the QSPI_SS pad, read
 //   through the SIO GPIO_HI_IN register;
 // - the DMA sniffer and DMA transfer timing (sim/rp2040/dma-sniff.ts);
+// - RESETS (sim/rp2040/resets.ts): every block in reset at power-on, the ROM releasing what
+//   it releases, and an error when code touches a block still held in reset;
 // - USBPHY_DIRECT and USBPHY_DIRECT_OVERRIDE as storage (the RP2040-E5 workaround writes them);
 // - `chipId`: another SYSINFO CHIP_ID (a B2 chip).
 // Time: rp2040js's SimulationClock, advanced by the cycles each instruction takes (plus XIP
@@ -25,6 +27,7 @@ import { installDmaSniffer } from "./dma-sniff";
 import { bootRom } from "./boot-rom";
 import { QspiPins } from "./qspi-pins";
 import { RegFile } from "./vendor-regs";
+import { Resets } from "./resets";
 
 const XIP_BASE = 0x10000000, XIP_END = 0x14000000;
 
@@ -59,6 +62,7 @@ export class Rp2040Emu {
   /** Why the ROM went to its USB boot instead of boot2 (mode "usb-boot"). */
   usbBoot: "bootsel" | "no valid boot2" | null = null;
   pins!: QspiPins;
+  resetsBlock!: Resets;
   xipCtrl!: RegFile;
   /** rp2040js warnings and errors (unmodelled registers the firmware touched). */
   log: string[] = [];
@@ -120,6 +124,8 @@ export class Rp2040Emu {
     this.installFlash(mcu);
     this.installUsb(mcu);
     installDmaSniffer(mcu);
+    const resets = this.resetsBlock = new Resets();
+    resets.install(mcu); // last: it gates the blocks installed above
     mcu.uart[0].onByte = (b: number) => { this.uart += String.fromCharCode(b); };
     const wd = (mcu as unknown as { peripherals: Record<number, { onWatchdogTrigger?: () => void }> }).peripherals[0x40058];
     wd.onWatchdogTrigger = () => { this.watchdogFired = true; };
@@ -128,7 +134,10 @@ export class Rp2040Emu {
     const rom = bootRom({
       mcu,
       idle: (c) => { this.cycles += c; this.totalCycles += c; this.clock.tick((c * 1e9) / mcu.clkSys); },
-      resetQspiBlocks: () => { this.pins.reset(); this.flash.pinsChanged(); },
+      resetUnreset: (...blocks) => {
+        resets.release(...blocks);
+        if (blocks.includes("IO_QSPI") || blocks.includes("PADS_QSPI")) { this.pins.reset(); this.flash.pinsChanged(); }
+      },
     });
     this.mode = rom.boot2 ? "running" : "usb-boot";
     this.usbBoot = rom.boot2 ? null : rom.usbBoot;

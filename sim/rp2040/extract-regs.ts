@@ -24,7 +24,7 @@ const PICKS: Pick[] = [
   { block: "XIP_CTRL", file: "xip.h", base: "XIP_CTRL_BASE", prefix: "XIP_", regs: ["CTRL", "FLUSH", "STAT"] },
   { block: "DMA", file: "dma.h", base: "DMA_BASE", prefix: "DMA_",
     regs: ["CH0_READ_ADDR", "CH0_WRITE_ADDR", "CH0_TRANS_COUNT", "CH0_CTRL_TRIG", "SNIFF_CTRL", "SNIFF_DATA"] },
-  { block: "RESETS", file: "resets.h", base: "RESETS_BASE", prefix: "RESETS_", regs: ["RESET", "RESET_DONE"] },
+  { block: "RESETS", file: "resets.h", base: "RESETS_BASE", prefix: "RESETS_", regs: ["RESET", "WDSEL", "RESET_DONE"] },
   { block: "PSM", file: "psm.h", base: "PSM_BASE", prefix: "PSM_", regs: ["WDSEL"] },
   { block: "WATCHDOG", file: "watchdog.h", base: "WATCHDOG_BASE", prefix: "WATCHDOG_",
     regs: ["CTRL", "SCRATCH0", "SCRATCH1", "SCRATCH4", "TICK"] },
