@@ -262,15 +262,20 @@ function e5Run(chipId: number) {
   io.writeUint32(0x7c, 5);     // GPIO15 on SIO, as an application might have left it
   pads.writeUint32(0x40, 0x66);
   const writes: string[] = [];
+  const muxAt: number[] = [];
   const trace = (name: string, dev: typeof io, offsets: Record<number, string>) => {
     const w = dev.writeUint32.bind(dev);
-    dev.writeUint32 = (o: number, v: number) => { if (offsets[o]) writes.push(`${offsets[o]}=${(v >>> 0).toString(16)}`); w(o, v); };
+    dev.writeUint32 = (o: number, v: number) => {
+      if (offsets[o]) writes.push(`${offsets[o]}=${(v >>> 0).toString(16)}`);
+      if (offsets[o] === "MUXING") muxAt.push(emu.nowUs);
+      w(o, v);
+    };
   };
   trace("io", io, { 0x7c: "GPIO15_CTRL" });
   trace("pads", pads, { 0x40: "PAD15" });
   trace("usb", usb, { 0x74: "MUXING", 0x80: "PHY_OVERRIDE" });
   assert.is(host.reset(), "ok", "enumerates");
-  return { emu, host, writes, ctrl: io.readUint32(0x7c), pad: pads.readUint32(0x40), override: usb.readUint32(0x80) };
+  return { emu, host, writes, muxAt, ctrl: io.readUint32(0x7c), pad: pads.readUint32(0x40), override: usb.readUint32(0x80) };
 }
 
 test("RP2040-E5: on B0/B1 silicon a bus reset forces J through GPIO15 for 1 ms, then restores GPIO15 and the PHY", async () => {
@@ -279,6 +284,8 @@ test("RP2040-E5: on B0/B1 silicon a bus reset forces J through GPIO15 for 1 ms, 
   assert.equal(first, ["PAD15=6e", "GPIO15_CTRL=32008", "PHY_OVERRIDE=4", "MUXING=c", "MUXING=9", "PHY_OVERRIDE=0", "GPIO15_CTRL=5"],
     "bus keeper, function 8 with input forced high and output off, pull-up override, digital pad; then back");
   assert.is(r.writes[7], "PAD15=66");
+  // TIMER counts whole microseconds from wherever within one the first read fell.
+  assert.ok(r.muxAt[1] - r.muxAt[0] >= 999, `J forced for ${(r.muxAt[1] - r.muxAt[0]).toFixed(1)} us (pico-sdk: 1 ms)`);
   assert.is(r.ctrl, 5, "GPIO15 as it was");
   assert.is(r.pad, 0x66);
   assert.is(r.override & 4, 0, "no pull-up override left");
