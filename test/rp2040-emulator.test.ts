@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rp2040Emu } from "../sim/rp2040/emulator";
+import { BOOT2_SRAM } from "../sim/rp2040/boot-rom";
 import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 import { SimBoard } from "../sim/board";
 import { SimUsbHost, type ControlHost } from "../sim/usb-host";
@@ -172,11 +173,11 @@ test("a corrupted record, or an update cut short, is not run: the chip stays in 
   emu.powerOn();
   assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "repaired, it boots");
 
-  // A download that erased the first sector and then lost the host.
-  emu.bootsel = true;
-  emu.reboot();
-  assert.ok(host.waitForDevice(500), "BOOTSEL held: DFU mode");
-  emu.bootsel = false;
+  // A download that erased the first sector and then lost the host. The way into DFU mode with
+  // an application present is the application's request (BOOTSEL is the ROM's: see below).
+  assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 10_000_000));
+  emu.mcu.uart[0].feedByte("b".charCodeAt(0));
+  assert.ok(host.waitForDevice(500), "DFU mode on the application's request");
   host.reset();
   const d = new DfuRequests(host);
   assert.is(d.erase(0x10010000).state, ST.dfuDNLOAD_IDLE);
@@ -184,6 +185,117 @@ test("a corrupted record, or an update cut short, is not run: the chip stays in 
   assert.ok(host.waitForDevice(500));
   host.reset();
   assert.is((await dfu(host)).info!.bootReason, "update interrupted");
+});
+
+test("BOOTSEL held at reset: the boot ROM's own USB boot, neither qspiboot nor the application runs", async () => {
+  const { emu, host } = freshPico();
+  host.waitForDevice(200);
+  host.reset();
+  await (await dfu(host)).flash(example, { leave: true });
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000));
+  emu.bootsel = true;
+  const reads = emu.nor.stats.reads;
+  emu.reboot();
+  assert.is(emu.mode, "usb-boot", "the ROM saw CSn low and went to its USB boot");
+  assert.is(emu.usbBoot, "bootsel");
+  assert.is(emu.nor.stats.reads, reads, "the ROM did not even read boot2");
+  assert.ok(!host.waitForDevice(300), "no qspiboot DFU device");
+  assert.ok(!emu.runUntil(() => emu.pc === appEntry(emu) || emu.uart.includes("hello"), 1_000_000), "the application does not run");
+  emu.bootsel = false;
+  emu.reboot();
+  assert.is(emu.mode, "running");
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "let go: the application boots");
+});
+
+test("no valid boot2 (blank flash): the ROM's USB boot after its 128 read attempts", () => {
+  const emu = new Rp2040Emu();
+  assert.is(emu.mode, "usb-boot");
+  assert.is(emu.usbBoot, "no valid boot2");
+  assert.ok(emu.nor.stats.bytesRead >= 128 * 256, `every attempt read boot2 (${emu.nor.stats.bytesRead} bytes)`);
+});
+
+test("boot2 starts in the state the boot ROM leaves: pins on XIP, SSI in standard SPI at clk_sys/6, SER = 1, lr = 0", () => {
+  const emu = new Rp2040Emu();
+  emu.program(0, firmware);
+  emu.powerOn();
+  assert.is(emu.pc, BOOT2_SRAM, "the CPU is at boot2's first instruction in SRAM");
+  assert.is(emu.mcu.core.LR, 0);
+  assert.equal([...emu.nor.data.subarray(0, 256)], [...Array.from({ length: 256 }, (_, i) => emu.mcu.readUint8(BOOT2_SRAM + i))]);
+  for (const pin of ["SCLK", "SS", "SD0", "SD1", "SD2", "SD3"] as const) assert.is(emu.pins.ctrl(pin), 0, `${pin}: FUNCSEL xip, no overrides`);
+  const ssi = (o: number) => emu.flash.read(o);
+  assert.is(ssi(0x14), 6, "BAUDR 6");
+  assert.is(ssi(0x10), 1, "SER: slave 0 selected");
+  assert.is(ssi(0x00), 7 << 16, "CTRLR0: standard SPI, 8-bit frames, TX and RX");
+  assert.is(ssi(0x08), 1, "SSIENR");
+  assert.is(emu.pins.pad("SD2") & 0xc, 0x8, "SD2 pulled up (flash_exit_xip: WP# may be live)");
+  assert.is(emu.pins.pad("SD3") & 0xc, 0x8, "SD3 pulled up (HOLD#)");
+  assert.ok(!emu.nor.continuous);
+  const released = ["IO_QSPI", "PADS_QSPI", "TIMER", "PADS_BANK0"];
+  const r = emu.resetsBlock;
+  assert.equal(released.filter((b) => r.inReset(b)), [], "the blocks the ROM released");
+  assert.ok(["IO_BANK0", "SYSINFO", "DMA", "USBCTRL", "PLL_SYS", "UART0"].every((b) => r.inReset(b)), "everything else still held");
+});
+
+test("the QSPI pads as pico-sdk's boot2 leaves them: SCLK 8 mA fast slew, SD0-SD3 Schmitt triggers off", () => {
+  const { emu, host } = freshPico();
+  assert.ok(host.waitForDevice(200));
+  const sclk = emu.pins.pad("SCLK");
+  assert.is((sclk >>> 4) & 3, 2, "SCLK DRIVE 8 mA");
+  assert.is(sclk & 1, 1, "SCLK SLEWFAST");
+  for (const pin of ["SD0", "SD1", "SD2", "SD3"] as const) {
+    const pad = emu.pins.pad(pin);
+    assert.is(pad & 2, 0, `${pin} Schmitt trigger off`);
+    assert.is(pad & 0x40, 0x40, `${pin} input enabled`);
+    assert.is(pad & 0x80, 0, `${pin} output not disabled`);
+  }
+});
+
+// The RP2040-E5 workaround (hal/rp2040/usb.c) as the writes to GPIO15 and USBCTRL show it.
+function e5Run(chipId: number) {
+  const emu = new Rp2040Emu({ chipId });
+  emu.program(0, firmware);
+  emu.powerOn();
+  const host = new Rp2040UsbHost(emu);
+  assert.ok(host.waitForDevice(200));
+  const p = (emu.mcu as unknown as { peripherals: Record<number, { readUint32(o: number): number; writeUint32(o: number, v: number): void }> }).peripherals;
+  const io = p[0x40014], pads = p[0x4001c], usb = p[0x50110];
+  io.writeUint32(0x7c, 5);     // GPIO15 on SIO, as an application might have left it
+  pads.writeUint32(0x40, 0x66);
+  const writes: string[] = [];
+  const muxAt: number[] = [];
+  const trace = (name: string, dev: typeof io, offsets: Record<number, string>) => {
+    const w = dev.writeUint32.bind(dev);
+    dev.writeUint32 = (o: number, v: number) => {
+      if (offsets[o]) writes.push(`${offsets[o]}=${(v >>> 0).toString(16)}`);
+      if (offsets[o] === "MUXING") muxAt.push(emu.nowUs);
+      w(o, v);
+    };
+  };
+  trace("io", io, { 0x7c: "GPIO15_CTRL" });
+  trace("pads", pads, { 0x40: "PAD15" });
+  trace("usb", usb, { 0x74: "MUXING", 0x80: "PHY_OVERRIDE" });
+  assert.is(host.reset(), "ok", "enumerates");
+  return { emu, host, writes, muxAt, ctrl: io.readUint32(0x7c), pad: pads.readUint32(0x40), override: usb.readUint32(0x80) };
+}
+
+test("RP2040-E5: on B0/B1 silicon a bus reset forces J through GPIO15 for 1 ms, then restores GPIO15 and the PHY", async () => {
+  const r = e5Run(0x10002927);
+  const first = r.writes.slice(0, 7);
+  assert.equal(first, ["PAD15=6e", "GPIO15_CTRL=32008", "PHY_OVERRIDE=4", "MUXING=c", "MUXING=9", "PHY_OVERRIDE=0", "GPIO15_CTRL=5"],
+    "bus keeper, function 8 with input forced high and output off, pull-up override, digital pad; then back");
+  assert.is(r.writes[7], "PAD15=66");
+  // TIMER counts whole microseconds from wherever within one the first read fell.
+  assert.ok(r.muxAt[1] - r.muxAt[0] >= 999, `J forced for ${(r.muxAt[1] - r.muxAt[0]).toFixed(1)} us (pico-sdk: 1 ms)`);
+  assert.is(r.ctrl, 5, "GPIO15 as it was");
+  assert.is(r.pad, 0x66);
+  assert.is(r.override & 4, 0, "no pull-up override left");
+  assert.is((await dfu(r.host)).info!.bootReason, "no image", "and DFU works");
+});
+
+test("RP2040-E5: B2 silicon (CHIP_ID revision 2) is left alone", () => {
+  const r = e5Run(0x20002927);
+  assert.equal(r.writes, [], "GPIO15 and the PHY untouched");
+  assert.is(r.ctrl, 5);
 });
 
 test("writes aimed at the bootloader's region are refused and change nothing", async () => {

@@ -22,7 +22,10 @@
 #define BOARD_DOUBLE_TAP_MS 0        // double-tap-reset window in ms: off by default (no boot delay)
 #endif
 #define BOARD_CLK_REF_MHZ 12u            // clk_ref from the 12 MHz crystal (hal/rp2040/clocks.c)
-#define BOARD_XOSC_STARTUP_DELAY 47u     // ~1 ms: (12 MHz / 1000 + 128) / 256 (datasheet 2.16.3)
+// XOSC STARTUP.DELAY in units of 256 crystal cycles: pico-sdk's ~1 ms ((12000 kHz + 128) / 256
+// = 47) times PICO_XOSC_STARTUP_DELAY_MULTIPLIER, whose default pico-sdk raised from 1 to 6 for
+// slow-starting crystals (hardware_xosc/include/hardware/xosc.h, commit 7c023fa3, 2025): ~6 ms.
+#define BOARD_XOSC_STARTUP_DELAY 282u
 #define BOARD_SSI_BAUD_DIV 2u            // SCK = 125 MHz / 2 (W25Q16JV: 133 MHz max)
 
 #endif

@@ -6,7 +6,12 @@
    Register offsets and fields: RP2040 datasheet 4.10.13 (SSI); W25Q16JV datasheet 8.2
    (status registers, 01h/35h/05h, EBh). SCK = clk_sys / 2, sampled one clk_sys later: the
    settings stay when the reset stub switches clk_sys to 125 MHz (62.5 MHz SCK; the W25Q16JV
-   takes 133 MHz), as pico-sdk's boot2 does. */
+   takes 133 MHz), as pico-sdk's boot2 does. First the QSPI pads as pico-sdk's boot2 sets them
+   (src/rp2040/boot_stage2/boot2_w25q080.S, "Set pad configuration"): SCLK 8 mA and fast slew,
+   the SD0-SD3 input Schmitt triggers off (less input delay at SCK = clk_sys / 2); the reset
+   values (SCLK 4 mA slow, Schmitt on: pads_qspi.h) are meant for the ROM's clk_sys / 6. SCLK's
+   register is written whole, as pico-sdk does: input and pull-down off on an output-only pin.
+   Pad fields: pico-sdk pads_qspi.h (RP2040 datasheet 2.19.6.4). */
   .syntax unified
   .cpu cortex-m0plus
   .thumb
@@ -29,6 +34,16 @@
   .equ SPI_ENTER, (WAIT_CYCLES << 11) | (2 << 8) | (8 << 2) | 1
   /* Then: no instruction; address + mode bits (XIP_CMD) on four lines. */
   .equ SPI_XIP, (MODE_CONTINUOUS << 24) | (WAIT_CYCLES << 11) | (8 << 2) | 2
+  .equ PADS_QSPI_BASE, 0x40020000
+  .equ PAD_SCLK, 0x04
+  .equ PAD_SD0, 0x08
+  .equ PAD_SD1, 0x0c
+  .equ PAD_SD2, 0x10
+  .equ PAD_SD3, 0x14
+  .equ PAD_DRIVE_LSB, 4
+  .equ PAD_DRIVE_8MA, 2
+  .equ PAD_SLEWFAST, 1
+  .equ PAD_SCHMITT, 2
   .equ PPB_VTOR, 0xe000ed08
   .equ VECTORS, 0x10000100
 
@@ -38,6 +53,16 @@
   .thumb_func
 _boot2:
   push {lr}
+  ldr r3, =PADS_QSPI_BASE
+  movs r0, #(PAD_DRIVE_8MA << PAD_DRIVE_LSB) | PAD_SLEWFAST
+  str r0, [r3, #PAD_SCLK]
+  ldr r0, [r3, #PAD_SD0]
+  movs r1, #PAD_SCHMITT
+  bics r0, r1
+  str r0, [r3, #PAD_SD0]
+  str r0, [r3, #PAD_SD1]
+  str r0, [r3, #PAD_SD2]
+  str r0, [r3, #PAD_SD3]
   ldr r3, =SSI_BASE
   movs r0, #0
   str r0, [r3, #SSIENR]

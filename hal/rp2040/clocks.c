@@ -7,8 +7,8 @@
 
 #define ENTRY __attribute__((section(".entry")))
 
-ENTRY static void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint32_t post2) {
-  PLL_PWR(base) = PLL_PWR_PD | PLL_PWR_POSTDIVPD | PLL_PWR_VCOPD | (1u << 2); // all off (DSMPD stays set)
+ENTRY static __attribute__((noinline)) void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint32_t post2) {
+  PLL_PWR(base) = PLL_PWR_PD | PLL_PWR_POSTDIVPD | PLL_PWR_VCOPD | PLL_PWR_DSMPD; // all off (DSMPD stays set)
   PLL_CS(base) = 1;                         // REFDIV 1: 12 MHz reference
   PLL_FBDIV_INT(base) = fbdiv;
   PLL_PWR(base) &= ~(PLL_PWR_PD | PLL_PWR_VCOPD);
@@ -17,7 +17,13 @@ ENTRY static void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint3
   PLL_PWR(base) &= ~PLL_PWR_POSTDIVPD;
 }
 
+// A CLOCKS register through one base register: gcc would load each address from its own
+// literal (4 bytes each); the empty asm keeps it from folding the base back into constants.
+#define CLK(reg) REG32(clk + ((uintptr_t)&(reg) - CLOCKS_BASE))
+
 ENTRY __attribute__((noinline)) void clocks_init(void) {
+  uintptr_t clk = CLOCKS_BASE;
+  __asm("" : "+l"(clk));
   // The clock-resus and XOSC frequency range keep their reset values (off; 1-15 MHz).
   XOSC_STARTUP = BOARD_XOSC_STARTUP_DELAY;
   XOSC_CTRL = XOSC_CTRL_1_15MHZ | XOSC_CTRL_ENABLE;
@@ -25,10 +31,10 @@ ENTRY __attribute__((noinline)) void clocks_init(void) {
 
   // Glitchless muxes: move clk_sys to clk_ref and clk_ref to the ROSC before the PLLs are
   // touched (2.15.3.2), whatever an application that rebooted into us left behind.
-  CLK_SYS_CTRL &= ~CLK_SYS_SRC_AUX;
-  while (CLK_SYS_SELECTED != 1u) {}
-  CLK_REF_CTRL = CLK_REF_SRC_ROSC;
-  while (CLK_REF_SELECTED != 1u) {}
+  CLK(CLK_SYS_CTRL) &= ~CLK_SYS_SRC_AUX;
+  while (CLK(CLK_SYS_SELECTED) != 1u) {}
+  CLK(CLK_REF_CTRL) = CLK_REF_SRC_ROSC;
+  while (CLK(CLK_REF_SELECTED) != 1u) {}
 
   RESETS_RESET_SET = RESET_PLL_SYS | RESET_PLL_USB;
   RESETS_RESET_CLR = RESET_PLL_SYS | RESET_PLL_USB;
@@ -36,12 +42,12 @@ ENTRY __attribute__((noinline)) void clocks_init(void) {
   pll_start(PLL_SYS_BASE, 125, 6, 2);
   pll_start(PLL_USB_BASE, 100, 5, 5);
 
-  CLK_REF_DIV = CLK_DIV_1;
-  CLK_REF_CTRL = CLK_REF_SRC_XOSC;
-  while (CLK_REF_SELECTED != (1u << CLK_REF_SRC_XOSC)) {}
-  CLK_SYS_DIV = CLK_DIV_1;
-  CLK_SYS_CTRL = CLK_SYS_SRC_AUX;           // AUXSRC 0: PLL_SYS
-  while (CLK_SYS_SELECTED != (1u << CLK_SYS_SRC_AUX)) {}
-  CLK_USB_DIV = CLK_DIV_1;
-  CLK_USB_CTRL = CLK_USB_ENABLE;            // AUXSRC 0: PLL_USB
+  CLK(CLK_REF_DIV) = CLK_DIV_1;
+  CLK(CLK_REF_CTRL) = CLK_REF_SRC_XOSC;
+  while (CLK(CLK_REF_SELECTED) != (1u << CLK_REF_SRC_XOSC)) {}
+  CLK(CLK_SYS_DIV) = CLK_DIV_1;
+  CLK(CLK_SYS_CTRL) = CLK_SYS_SRC_AUX;      // AUXSRC 0: PLL_SYS
+  while (CLK(CLK_SYS_SELECTED) != (1u << CLK_SYS_SRC_AUX)) {}
+  CLK(CLK_USB_DIV) = CLK_DIV_1;
+  CLK(CLK_USB_CTRL) = CLK_USB_ENABLE;       // AUXSRC 0: PLL_USB
 }

@@ -10,10 +10,6 @@
 #include "board.h"
 #include "regs.h"
 
-#define PADS_QSPI_SD(n) REG32(0x40020000u + 0x08 + 4u * (n)) // 2.19.6.4: GPIO_QSPI_SD0..3
-#define PAD_PUE (1u << 3)
-#define PAD_PDE (1u << 2)
-
 struct cmd {
   uint32_t instr, instr_lines, addr, addr_bytes, addr_lines, mode, mode_lines, dummy, data_lines, write;
 };

@@ -1,14 +1,19 @@
 // The HAL imports (boot/hal.ts) on the RP2040 that are not USB (usb.c) or flash (flash.c):
-// clocks at start, timer, reset-surviving flag, BOOTSEL, reset and the jump.
+// clocks at start, timer, reset-surviving flag, the (absent) button, reset and the jump.
 #include <string.h>
 #include "../common/hal.h"
 #include "board.h"
 #include "regs.h"
 
+// Out of reset: what the HAL uses beyond what the boot ROM released (IO_QSPI, PADS_QSPI, TIMER,
+// PADS_BANK0: bootrom_main.c main(), bootrom_rt0.S). SYSINFO and IO_BANK0 are the RP2040-E5
+// workaround's (usb.c): pico-sdk releases them in runtime_init_early_resets before TinyUSB runs.
+#define HAL_BLOCKS (RESET_TIMER | RESET_DMA | RESET_SYSINFO | RESET_IO_BANK0 | RESET_PADS_BANK0)
+
 void hal_chip_init(void) {
   WATCHDOG_TICK = WATCHDOG_TICK_ENABLE | BOARD_CLK_REF_MHZ; // 1 us ticks for TIMER
-  RESETS_RESET_CLR = RESET_TIMER | RESET_DMA;
-  while ((RESETS_DONE & (RESET_TIMER | RESET_DMA)) != (RESET_TIMER | RESET_DMA)) {}
+  RESETS_RESET_CLR = HAL_BLOCKS;
+  while ((RESETS_DONE & HAL_BLOCKS) != HAL_BLOCKS) {}
 }
 
 // A watchdog reset (not AIRCR): it keeps the scratch registers, which hold the flag.
@@ -64,17 +69,12 @@ u32 Z_halZ_crc32_phys(struct Z_hal_instance_t* h, u32 crc, u32 addr, u32 len) {
 u32 Z_halZ_flag_get(struct Z_hal_instance_t* h) { (void)h; return flag_read(); }
 void Z_halZ_flag_set(struct Z_hal_instance_t* h, u32 v) { (void)h; flag_write(v); }
 
-// BOOTSEL pulls the flash chip select low: let go of CS, look, take it back. Runs from SRAM,
-// with nothing fetched from flash meanwhile.
-u32 Z_halZ_button(struct Z_hal_instance_t* h) {
-  (void)h;
-  uint32_t ctrl = IO_QSPI_SS_CTRL;
-  IO_QSPI_SS_CTRL = (ctrl & ~SS_CTRL_OEOVER_MASK) | SS_CTRL_OEOVER_DISABLE;
-  for (volatile int i = 0; i < 100; i++) {}
-  uint32_t pressed = !(SIO_GPIO_HI_IN & GPIO_HI_IN_QSPI_SS);
-  IO_QSPI_SS_CTRL = ctrl;
-  return pressed;
-}
+// No bootloader button on the Pico: BOOTSEL held at reset makes the boot ROM enter its own USB
+// boot and never run boot2 (pico-bootrom-rp2040 bootrom_main.c main(): the CSn strap is
+// sampled before _flash_boot), so a read here could only catch a press in the few
+// milliseconds between the ROM's sample and this call. The way into DFU mode with an
+// application present is the application's request (the flag) or the double tap.
+u32 Z_halZ_button(struct Z_hal_instance_t* h) { (void)h; return 0; }
 
 u32 Z_halZ_chip_uid(struct Z_hal_instance_t* h, u32 out) { (void)h; (void)out; return 0; }
 

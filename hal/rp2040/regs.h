@@ -14,10 +14,13 @@
 #define RESETS_RESET_CLR REG32(RESETS_BASE + CLR_ALIAS + 0x0)
 #define RESETS_DONE REG32(RESETS_BASE + 0x8)
 #define RESET_DMA (1u << 2)
+#define RESET_IO_BANK0 (1u << 5)
 #define RESET_IO_QSPI (1u << 6)
+#define RESET_PADS_BANK0 (1u << 8)
 #define RESET_PADS_QSPI (1u << 9)
 #define RESET_PLL_SYS (1u << 12)
 #define RESET_PLL_USB (1u << 13)
+#define RESET_SYSINFO (1u << 19)
 #define RESET_TIMER (1u << 21)
 #define RESET_USBCTRL (1u << 24)
 
@@ -57,6 +60,7 @@
 #define PLL_PWR_PD (1u << 0)
 #define PLL_PWR_POSTDIVPD (1u << 3)
 #define PLL_PWR_VCOPD (1u << 5)
+#define PLL_PWR_DSMPD (1u << 2)
 #define PLL_PRIM_POSTDIV1_SHIFT 16
 #define PLL_PRIM_POSTDIV2_SHIFT 12
 
@@ -127,17 +131,17 @@
 #define SSI_SPI_XIP_CMD_SHIFT 24
 #define SSI_FIFO_DEPTH 16u
 
-// IO_QSPI (2.19.6.4) and SIO (2.3.1.7): the flash chip select, shared with the BOOTSEL button
+// IO_QSPI (2.19.6.3): the flash chip select
 #define IO_QSPI_SS_CTRL REG32(0x40018000u + 0x0C)
 #define SS_CTRL_OUTOVER_SHIFT 8u
 #define SS_CTRL_OUTOVER_MASK (3u << SS_CTRL_OUTOVER_SHIFT)
 #define SS_CTRL_OUTOVER_LOW (2u << SS_CTRL_OUTOVER_SHIFT)
 #define SS_CTRL_OUTOVER_HIGH (3u << SS_CTRL_OUTOVER_SHIFT)
-#define SS_CTRL_OEOVER_SHIFT 12u
-#define SS_CTRL_OEOVER_MASK (3u << SS_CTRL_OEOVER_SHIFT)
-#define SS_CTRL_OEOVER_DISABLE (2u << SS_CTRL_OEOVER_SHIFT)
-#define SIO_GPIO_HI_IN REG32(0xD0000000u + 0x08)
-#define GPIO_HI_IN_QSPI_SS (1u << 1)
+
+// PADS_QSPI (2.19.6.4): the data pads' pulls (boot2.S sets drive and Schmitt triggers)
+#define PADS_QSPI_SD(n) REG32(0x40020000u + 0x08 + 4u * (n)) // GPIO_QSPI_SD0..3
+#define PAD_PUE (1u << 3)
+#define PAD_PDE (1u << 2)
 
 // USBCTRL (4.1.4): registers and the dual-port RAM that holds EP0's buffer and its controls
 #define USBCTRL_DPRAM 0x50100000u
@@ -150,14 +154,21 @@
 #define USB_EP_STALL_ARM REG32(USBCTRL_REGS + 0x68)
 #define USB_MUXING REG32(USBCTRL_REGS + 0x74)
 #define USB_PWR REG32(USBCTRL_REGS + 0x78)
+#define USB_PHY_DIRECT REG32(USBCTRL_REGS + 0x7C)
+#define USB_PHY_DIRECT_OVERRIDE REG32(USBCTRL_REGS + 0x80)
 #define USB_MAIN_CTRL_CONTROLLER_EN (1u << 0)
 #define USB_SIE_CTRL_EP0_INT_1BUF (1u << 29)
 #define USB_SIE_CTRL_PULLUP_EN (1u << 16)
 #define USB_SIE_STATUS_SETUP_REC (1u << 17)
 #define USB_SIE_STATUS_BUS_RESET (1u << 19)
+#define USB_SIE_STATUS_CONNECTED (1u << 16)
+#define USB_SIE_STATUS_LINE_STATE_MASK (3u << 2) // 0: SE0
+#define USB_PHY_DP_PULLUP_EN (1u << 1)
+#define USB_PHY_OVERRIDE_DP_PULLUP_EN (1u << 2)
 #define USB_BUFF_EP0_IN (1u << 0)
 #define USB_BUFF_EP0_OUT (1u << 1)
 #define USB_MUXING_TO_PHY (1u << 0)
+#define USB_MUXING_TO_DIGITAL_PAD (1u << 2)
 #define USB_MUXING_SOFTCON (1u << 3)
 #define USB_PWR_VBUS_DETECT (1u << 2)
 #define USB_PWR_VBUS_DETECT_OVERRIDE_EN (1u << 3)
@@ -170,6 +181,20 @@
 #define BUF_STALL (1u << 11)
 #define BUF_AVAILABLE (1u << 10)
 #define BUF_LEN_MASK 0x3FFu
+
+// SYSINFO (2.20.2): CHIP_ID.REVISION 1 = B0/B1, 2 = B2 (pico-sdk rp2040_chip_version())
+#define SYSINFO_CHIP_ID REG32(0x40000000u)
+#define CHIP_ID_REVISION_SHIFT 28u
+
+// GPIO15 (IO_BANK0 2.19.6.1, PADS_BANK0 2.19.6.3): the USB D+ path of the RP2040-E5 workaround
+#define IO_BANK0_GPIO15_CTRL REG32(0x40014000u + 0x7C)
+#define PADS_BANK0_GPIO15 REG32(0x4001C000u + 0x40)
+#define GPIO_FUNCSEL_MASK 0x1Fu
+#define GPIO_FUNCSEL_USB_DP 8u               // USB_MUXING_DIGITAL_DP
+#define GPIO_OEOVER_MASK (3u << 12)
+#define GPIO_OEOVER_DISABLE (2u << 12)
+#define GPIO_INOVER_MASK (3u << 16)
+#define GPIO_INOVER_HIGH (3u << 16)
 
 // Cortex-M0+ (ARMv6-M ARM B3.2)
 #define SCB_VTOR REG32(0xE000ED08u)

@@ -19,6 +19,33 @@ static void buf_ctrl_write(volatile uint32_t* reg, uint32_t value) {
   *reg = value | BUF_AVAILABLE;
 }
 
+// RP2040-E5 (RP2040 datasheet, errata; B0 and B1 silicon): after a bus reset the controller
+// only counts itself connected after ~800 us of idle J on the bus, which a hub's traffic for
+// other devices can keep from happening, so enumeration behind a hub can fail. The facts of
+// the remedy are pico-sdk's (src/rp2_common/pico_fix/rp2040_usb_device_enumeration): once the
+// host ends the reset (line state leaves SE0), keep D+'s pull-up through the PHY override,
+// feed the controller a forced J through GPIO15's input path (function 8 USB_MUXING_DIGITAL_DP,
+// input forced high, output off, bus keeper on the pad) for 1 ms until it reports CONNECTED,
+// then back to the PHY and GPIO15 as it was. B2 (CHIP_ID.REVISION 2) is fixed: nothing done.
+// Polled here (no timer callback), which stalls usb_poll for the rest of the host's reset.
+static void e5_enumeration_fix(void) {
+  if ((SYSINFO_CHIP_ID >> CHIP_ID_REVISION_SHIFT) != 1) return;
+  while (!(USB_SIE_STATUS & USB_SIE_STATUS_LINE_STATE_MASK)) {} // SE0: the host still resets
+  uint32_t ctrl = IO_BANK0_GPIO15_CTRL, pad = PADS_BANK0_GPIO15;
+  PADS_BANK0_GPIO15 = pad | PAD_PUE | PAD_PDE;
+  IO_BANK0_GPIO15_CTRL = (ctrl & ~(GPIO_FUNCSEL_MASK | GPIO_OEOVER_MASK | GPIO_INOVER_MASK)) |
+                         GPIO_FUNCSEL_USB_DP | GPIO_OEOVER_DISABLE | GPIO_INOVER_HIGH;
+  USB_PHY_DIRECT |= USB_PHY_DP_PULLUP_EN;
+  USB_PHY_DIRECT_OVERRIDE |= USB_PHY_OVERRIDE_DP_PULLUP_EN;
+  USB_MUXING = USB_MUXING_TO_DIGITAL_PAD | USB_MUXING_SOFTCON;
+  uint32_t t0 = TIMER_TIMERAWL;
+  while (TIMER_TIMERAWL - t0 < 1000u || !(USB_SIE_STATUS & USB_SIE_STATUS_CONNECTED)) {}
+  USB_MUXING = USB_MUXING_TO_PHY | USB_MUXING_SOFTCON;
+  USB_PHY_DIRECT_OVERRIDE &= ~USB_PHY_OVERRIDE_DP_PULLUP_EN;
+  IO_BANK0_GPIO15_CTRL = ctrl;
+  PADS_BANK0_GPIO15 = pad;
+}
+
 void Z_halZ_usb_init(struct Z_hal_instance_t* h) {
   (void)h;
   RESETS_RESET_SET = RESET_USBCTRL;
@@ -35,6 +62,7 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
   uint32_t sie = USB_SIE_STATUS;
   if (sie & USB_SIE_STATUS_BUS_RESET) {
     USB_SIE_STATUS = USB_SIE_STATUS_BUS_RESET;
+    e5_enumeration_fix();
     USB_ADDR_ENDP = 0;
     pending_addr = -1;
     out_ptr_valid = 0;

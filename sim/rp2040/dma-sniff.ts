@@ -8,9 +8,13 @@
 //   sniffed 16/32-bit transfers throw (nothing here needs them);
 // - a transfer paced by TREQ "permanent" takes one clk_sys cycle, as on the chip (rp2040js ran a
 //   whole transfer sequence within one CPU step).
+// Offsets, reset values and SNIFF_CTRL's writable bits: pico-sdk's dma.h (vendor-regs.json).
 import type { RP2040 } from "rp2040js";
+import { VENDOR, accessMask, vendorReg } from "./vendor-regs";
 
-const SNIFF_CTRL = 0x434, SNIFF_DATA = 0x438;
+const CTRL_REG = vendorReg("DMA", "SNIFF_CTRL"), DATA_REG = vendorReg("DMA", "SNIFF_DATA");
+const SNIFF_CTRL = CTRL_REG.address - VENDOR.blocks.DMA.base, SNIFF_DATA = DATA_REG.address - VENDOR.blocks.DMA.base;
+const CTRL_WRITABLE = accessMask(CTRL_REG, "RW");
 const POLY = 0x04c11db7;
 const CHANNEL_SNIFF_EN = 1 << 23;
 
@@ -21,7 +25,7 @@ interface Channel {
 }
 
 export function installDmaSniffer(mcu: RP2040): { ctrl: number; data: number } {
-  const sniff = { ctrl: 0, data: 0 };
+  const sniff = { ctrl: CTRL_REG.reset >>> 0, data: DATA_REG.reset >>> 0 };
   const dma = mcu.dma as unknown as { readUint32(o: number): number; writeUint32(o: number, v: number): void; channels: Channel[]; dreq: boolean[] };
   const read = dma.readUint32.bind(dma), write = dma.writeUint32.bind(dma);
   dma.readUint32 = (o: number) => {
@@ -35,13 +39,14 @@ export function installDmaSniffer(mcu: RP2040): { ctrl: number; data: number } {
     return read(o);
   };
   dma.writeUint32 = (o: number, v: number) => {
-    if (o === SNIFF_CTRL) { sniff.ctrl = v & 0xfff; return; }
+    if (o === SNIFF_CTRL) { sniff.ctrl = (v & CTRL_WRITABLE) >>> 0; return; }
     if (o === SNIFF_DATA) { sniff.data = v >>> 0; return; }
     write(o, v);
   };
   const feed = (byte: number) => {
     const calc = (sniff.ctrl >>> 5) & 15;
     if (calc > 1) throw new Error(`DMA sniffer model: CALC ${calc} is not modelled`);
+    if (sniff.ctrl & (1 << 9)) throw new Error("DMA sniffer model: BSWAP is not modelled");
     let c = sniff.data;
     for (let i = 0; i < 8; i++) {
       const bit = calc === 1 ? (byte >>> i) & 1 : (byte >>> (7 - i)) & 1;

@@ -1,27 +1,35 @@
 // The real RP2040 firmware (build/rp2040/qspiboot.bin) running as Cortex-M0+ machine code in
 // rp2040js, with the project's flash model behind an SSI of our own (sim/rp2040/ssi.ts).
 // What rp2040js does not do, this harness does, and says so:
-// - the boot ROM: check boot2's CRC, end continuous-read mode (its flash_exit_xip), copy boot2
-//   to 0x20041F00 and call it with lr = 0 (RP2040 datasheet 2.8.1); a bad CRC leaves the chip
-//   in the ROM's USB mass-storage mode, which is not modelled (mode "bootrom");
+// - the boot ROM's path to boot2 (sim/rp2040/boot-rom.ts): the BOOTSEL strap, the QSPI pins
+//   and the SSI set up as the ROM does, boot2 read, checked, copied to 0x20041F00 and called
+//   with lr = 0; BOOTSEL held or no valid boot2 leaves the chip in the ROM's USB boot (mode
+//   "usb-boot", `usbBoot` says why; the ROM's USB device itself is not modelled);
 // - resets: a watchdog trigger or reboot() restarts the chip with a fresh rp2040js instance
 //   (every block back to its reset state), keeping the flash, the watchdog scratch registers
 //   and simulated time; powerOn() also loses the scratch registers and the chip's volatile state;
-// - the BOOTSEL button on the flash chip select, read through the SIO GPIO_HI_IN register;
-// - the DMA sniffer and DMA transfer timing (sim/rp2040/dma-sniff.ts).
+// - IO_QSPI and PADS_QSPI (sim/rp2040/qspi-pins.ts), XIP_CTRL as storage with its flush, from
+//   pico-sdk's register data (vendor-regs.json); the BOOTSEL button on the QSPI_SS pad, read
+//   through the SIO GPIO_HI_IN register;
+// - the DMA sniffer and DMA transfer timing (sim/rp2040/dma-sniff.ts);
+// - RESETS (sim/rp2040/resets.ts): every block in reset at power-on, the ROM releasing what
+//   it releases, and an error when code touches a block still held in reset;
+// - USBPHY_DIRECT and USBPHY_DIRECT_OVERRIDE as storage (the RP2040-E5 workaround writes them);
+// - `chipId`: another SYSINFO CHIP_ID (a B2 chip).
 // Time: rp2040js's SimulationClock, advanced by the cycles each instruction takes (plus XIP
 // cache-miss stalls) at the current clk_sys; clk_sys starts at the ROSC's ~6.5 MHz.
 import { RP2040 } from "rp2040js";
 import { NorFlash, type FlashTiming } from "../nor-flash";
 import { CHIPS, type ChipName } from "../chips";
 import type { SimClock } from "../clock";
-import { NorSpiSession } from "../nor-spi";
 import { Rp2040Flash, SsiError } from "./ssi";
 import { installDmaSniffer } from "./dma-sniff";
-import { crc32Mpeg2 } from "../../tools/build/crc32-mpeg2";
+import { bootRom } from "./boot-rom";
+import { QspiPins } from "./qspi-pins";
+import { RegFile } from "./vendor-regs";
+import { Resets } from "./resets";
 
 const XIP_BASE = 0x10000000, XIP_END = 0x14000000;
-const BOOT2_SRAM = 0x20041f00;
 
 export interface UsbHooks {
   enabled(): void;
@@ -30,7 +38,8 @@ export interface UsbHooks {
   bufferControl(offset: number, value: number): void;
 }
 
-export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number }
+/** `chipId`: SYSINFO CHIP_ID (rp2040js reports 0x10002927, revision 1 = B0/B1; B2 is 0x20002927). */
+export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number; chipId?: number }
 
 /** A word for log lines: which reset this is and why. */
 export type ResetCause = "power" | "watchdog" | "harness";
@@ -49,13 +58,19 @@ export class Rp2040Emu {
   cycles = 0;
   totalCycles = 0;
   resets: ResetCause[] = [];
-  mode: "running" | "bootrom" = "running";
+  mode: "running" | "usb-boot" = "running";
+  /** Why the ROM went to its USB boot instead of boot2 (mode "usb-boot"). */
+  usbBoot: "bootsel" | "no valid boot2" | null = null;
+  pins!: QspiPins;
+  resetsBlock!: Resets;
+  xipCtrl!: RegFile;
   /** rp2040js warnings and errors (unmodelled registers the firmware touched). */
   log: string[] = [];
   usb: UsbHooks | null = null;
   private stallCycles = 0;
   private watchdogFired = false;
   private scratch = new Uint32Array(8);
+  private chipId: number | undefined;
 
   constructor(opts: EmuOptions = {}) {
     const clock = this.clock;
@@ -66,6 +81,7 @@ export class Rp2040Emu {
       micros() { return Math.floor(clock.nanos / 1000) >>> 0; },
     } as unknown as SimClock;
     this.nor = new NorFlash(CHIPS[opts.chip ?? "W25Q16JV"], simClock, opts.timing ?? "typical", opts.serial ?? 0);
+    this.chipId = opts.chipId;
     this.start("power");
   }
 
@@ -100,24 +116,41 @@ export class Rp2040Emu {
       error: (c: string, m: string) => { this.log.push(`${c}: ${m}`); },
     };
     for (let i = 0; i < 8; i++) mcu.writeUint32(0x4005800c + 4 * i, this.scratch[i]);
+    if (this.chipId !== undefined) {
+      const sysinfo = (mcu as unknown as { peripherals: Record<number, { readUint32(o: number): number }> }).peripherals[0x40000];
+      const read = sysinfo.readUint32.bind(sysinfo), id = this.chipId >>> 0;
+      sysinfo.readUint32 = (o: number) => (o === 0 ? id : read(o));
+    }
     this.installFlash(mcu);
     this.installUsb(mcu);
     installDmaSniffer(mcu);
+    const resets = this.resetsBlock = new Resets();
+    resets.install(mcu); // last: it gates the blocks installed above
     mcu.uart[0].onByte = (b: number) => { this.uart += String.fromCharCode(b); };
     const wd = (mcu as unknown as { peripherals: Record<number, { onWatchdogTrigger?: () => void }> }).peripherals[0x40058];
     wd.onWatchdogTrigger = () => { this.watchdogFired = true; };
     mcu.clkSys = mcu.roscFreq;
     this.cycles = 0;
-    this.bootRom();
+    const rom = bootRom({
+      mcu,
+      idle: (c) => { this.cycles += c; this.totalCycles += c; this.clock.tick((c * 1e9) / mcu.clkSys); },
+      resetUnreset: (...blocks) => {
+        resets.release(...blocks);
+        if (blocks.includes("IO_QSPI") || blocks.includes("PADS_QSPI")) { this.pins.reset(); this.flash.pinsChanged(); }
+      },
+    });
+    this.mode = rom.boot2 ? "running" : "usb-boot";
+    this.usbBoot = rom.boot2 ? null : rom.usbBoot;
   }
 
   private installFlash(mcu: RP2040): void {
+    this.pins = new QspiPins(() => this.bootsel);
     this.flash = new Rp2040Flash(this.nor, {
       nanos: () => this.clock.nanos,
       clkSys: () => mcu.clkSys,
       stall: (c) => { this.stallCycles += c; },
-    });
-    const f = this.flash;
+    }, this.pins);
+    const f = this.flash, pins = this.pins;
     const periph = (read: (o: number) => number, write: (o: number, v: number) => void) => ({
       readUint32: read,
       writeUint32Atomic(offset: number, value: number, atomicType: number) {
@@ -128,15 +161,21 @@ export class Rp2040Emu {
     });
     const p = (mcu as unknown as { peripherals: Record<number, unknown> }).peripherals;
     p[0x18000] = periph((o) => f.read(o), (o, v) => f.write(o, v));
-    const ioQspi = new Uint32Array(12);
-    p[0x40018] = periph((o) => (o === 0x0c ? f.ssCtrl : o < 48 ? ioQspi[o >> 2] : 0), (o, v) => {
-      if (o === 0x0c) f.writeSsCtrl(v);
-      else if (o < 48) ioQspi[o >> 2] = v;
-    });
-    let xipCtrl = 3;
-    p[0x14000] = periph((o) => (o === 0 ? xipCtrl : 0), (o, v) => {
-      if (o === 0) xipCtrl = v;
-      else if (o === 4 && v & 1) f.flushCache();
+    const regs = (rf: RegFile, written?: (o: number, v: number) => void) => periph(
+      (o) => rf.read(o) ?? (this.log.push(`${rf.block}: read of unmodelled offset 0x${o.toString(16)}`), 0),
+      (o, v) => {
+        if (!rf.write(o, v)) this.log.push(`${rf.block}: write to unmodelled offset 0x${o.toString(16)}`);
+        written?.(o, v);
+      });
+    p[0x40018] = regs(pins.io, () => f.pinsChanged());
+    p[0x40020] = regs(pins.pads, () => f.pinsChanged());
+    const xipCtrl = this.xipCtrl = new RegFile("XIP_CTRL");
+    p[0x14000] = regs(xipCtrl, (o) => {
+      if (o !== 4 || !(xipCtrl.get("FLUSH") & 1)) return;
+      // FLUSH (SC): the flush is done by the time the write completes; STAT.FLUSH_READY says so.
+      f.flushCache();
+      xipCtrl.set("FLUSH", 0);
+      xipCtrl.set("STAT", xipCtrl.get("STAT") | 1);
     });
 
     // XIP window: reads through the SSI model, stores refused.
@@ -157,12 +196,18 @@ export class Rp2040Emu {
     const sioRead = sio.readUint32.bind(sio);
     sio.readUint32 = (o: number) => {
       const v = sioRead(o);
-      return o === 0x08 ? (v & ~2) | (f.ssPadLevel(this.bootsel) ? 2 : 0) : v;
+      return o === 0x08 ? (v & ~2) | (f.ssPadLevel() ? 2 : 0) : v;
     };
   }
 
   private installUsb(mcu: RP2040): void {
     const u = mcu.usbCtrl;
+    // USBPHY_DIRECT and its override, which rp2040js lacks (reads gave 0xffffffff): storage with
+    // usb.h's reset values; the PHY's electrical behaviour is not modelled.
+    const phy = new RegFile("USBCTRL_REGS", ["USBPHY_DIRECT", "USBPHY_DIRECT_OVERRIDE"]);
+    const uRead = u.readUint32.bind(u), uWrite = u.writeUint32.bind(u);
+    u.readUint32 = (o: number) => phy.read(o) ?? uRead(o);
+    u.writeUint32 = (o: number, v: number) => { if (!phy.write(o, v)) uWrite(o, v); };
     u.onUSBEnabled = () => this.usb?.enabled();
     u.onEndpointWrite = (ep: number, data: Uint8Array) => this.usb?.endpointWrite(ep, data);
     u.onEndpointRead = (ep: number, len: number) => this.usb?.endpointRead(ep, len);
@@ -173,31 +218,15 @@ export class Rp2040Emu {
     };
   }
 
-  /** The boot ROM's part: the flash back to plain reads, boot2 checked, copied and called. */
-  private bootRom(): void {
-    if (this.nor.continuous) {
-      const s = new NorSpiSession(this.nor);
-      for (let i = 0; i < 4; i++) s.exchange(0xff);
-      s.end();
-    }
-    const boot2 = this.nor.data.slice(0, 256);
-    const crc = new DataView(boot2.buffer).getUint32(252, true);
-    if (crc32Mpeg2(boot2.subarray(0, 252)) !== crc) {
-      this.mode = "bootrom";
-      return;
-    }
-    this.mode = "running";
-    for (let i = 0; i < 256; i += 4) this.mcu.writeUint32(BOOT2_SRAM + i, new DataView(boot2.buffer).getUint32(i, true));
-    const core = this.mcu.core;
-    core.SP = 0x20042000;
-    core.LR = 0;
-    core.PC = BOOT2_SRAM;
-  }
-
   /** Execute one instruction. */
   step(): void {
     if (this.mode !== "running") {
-      this.clock.tick(Math.max(this.clock.nanosToNextAlarm, 1000));
+      // The ROM's USB boot is not modelled: time passes, nothing runs.
+      const ns = Math.max(this.clock.nanosToNextAlarm, 1000);
+      const cycles = Math.ceil((ns * this.mcu.clkSys) / 1e9);
+      this.cycles += cycles;
+      this.totalCycles += cycles;
+      this.clock.tick(ns);
       return;
     }
     const core = this.mcu.core;

@@ -21,9 +21,22 @@
 //   A 16 KiB cache of 8-byte lines is modelled for its timing only (a miss stalls the CPU for
 //   the transfer; FLUSH empties it). Stores to the window raise an error: flash cannot be
 //   written that way.
+// - SER (slave enable): the SSI asserts its select only with SER bit 0 set; with SER = 0 a
+//   transfer does not start (DW_apb_ssi: a master transfer needs a selected slave), its frames
+//   stay in the TX FIFO and the flash sees nothing;
+// - the pins (sim/rp2040/qspi-pins.ts): the chip select is the QSPI_SS pad, and a transfer
+//   with SCLK/SD pins not on the XIP function throws (nothing would reach the flash).
+// Reset values and the registers not modelled beyond storage (interrupt masks, thresholds,
+// DMA) come from pico-sdk's ssi.h through vendor-regs.json. Not modelled: CPOL/CPHA
+// (SCPOL/SCPH are stored; every setting reads the same), interrupts.
 // Anything else (other frame sizes, TX-only quad, DDR) throws: the driver would be relying
 // on behaviour nobody has checked.
 import { clocksOf } from "../qspi-bus";
+import type { QspiPins } from "./qspi-pins";
+import { RegFile, VENDOR, accessMask, resetOf } from "./vendor-regs";
+
+// Writable bits per register offset (RW fields in ssi.h): what a write can change.
+const WRITABLE = new Map(Object.values(VENDOR.blocks.SSI.registers).map((r) => [r.address - VENDOR.blocks.SSI.base, accessMask(r, "RW")]));
 import type { NorFlash, Transaction } from "../nor-flash";
 import { NorSpiSession } from "../nor-spi";
 
@@ -44,10 +57,11 @@ export class SsiError extends Error {}
 interface Frame { value: number; at: number }
 
 export class Rp2040Flash {
-  // SSI registers
-  ctrlr0 = 0; ctrlr1 = 0; ssienr = 0; baudr = 0; rxSampleDly = 0; spiCtrlr0 = 0x03000218;
-  // IO_QSPI SS_CTRL (only OUTOVER and OEOVER matter here)
-  ssCtrl = 0;
+  // SSI registers with behaviour; the rest is storage (`regs`). Reset values: ssi.h.
+  ctrlr0 = resetOf("SSI", "CTRLR0"); ctrlr1 = resetOf("SSI", "CTRLR1"); ssienr = resetOf("SSI", "SSIENR");
+  baudr = resetOf("SSI", "BAUDR"); rxSampleDly = resetOf("SSI", "RX_SAMPLE_DLY"); spiCtrlr0 = resetOf("SSI", "SPI_CTRLR0");
+  ser = resetOf("SSI", "SER");
+  readonly regs = new RegFile("SSI");
   /** Frames lost to a full RX FIFO (the driver took data too slowly or asked for too much). */
   rxOverflows = 0;
   txOverflows = 0;
@@ -61,15 +75,20 @@ export class Rp2040Flash {
   private txWrite: number[] | null = null; // quad TX-only transfer in progress: its entries
   private session: NorSpiSession | null = null;
   private ssiSelect = false;       // the SSI's own chip select
+  private stuck = 0;               // frames pushed while SER = 0: never sent
   private cache = new Int32Array(2048).fill(-1); // tag (line address) per line
   private xipFast = false;         // the configured XIP read was checked to return the array
 
-  constructor(readonly chip: NorFlash, private readonly host: SsiHost) {}
+  constructor(readonly chip: NorFlash, private readonly host: SsiHost, readonly pins: QspiPins) {}
 
-  // ---- chip select ----
-  private get forcedLow(): boolean { return ((this.ssCtrl >>> 8) & 3) === 2; }
-  private get forcedHigh(): boolean { return ((this.ssCtrl >>> 8) & 3) === 3; }
-  private csLow(): boolean { return this.forcedLow || (!this.forcedHigh && this.ssiSelect); }
+  // ---- chip select: the QSPI_SS pad ----
+  /** Held low whatever the SSI does (the IO_QSPI override, or BOOTSEL on an undriven pad). */
+  private get forcedLow(): boolean { return !this.pins.ssLevel(true) && !this.pins.ssLevel(false); }
+  private get forcedHigh(): boolean { return this.pins.ssLevel(true) && this.pins.ssLevel(false); }
+  private csLow(): boolean { return !this.pins.ssLevel(this.ssiSelect); }
+  private needPins(lines: 1 | 4): void {
+    if (!this.pins.connected(lines)) throw new SsiError("SSI transfer with the QSPI pins not on the XIP function (IO_QSPI FUNCSEL): the flash sees nothing");
+  }
 
   private endSession(): void {
     const s = this.session;
@@ -112,16 +131,16 @@ export class Rp2040Flash {
       case 0x04: return this.ctrlr1;
       case 0x08: return this.ssienr;
       case 0x14: return this.baudr;
-      case 0x20: return this.txStarts.filter((t) => t > now).length;
+      case 0x10: return this.ser;
+      case 0x20: return this.txStarts.filter((t) => t > now).length + this.stuck;
       case 0x24: return this.rx.filter((f) => f.at <= now).length;
       case 0x28: {
         this.txStarts = this.txStarts.filter((t) => t > now);
         const ready = this.rx.filter((f) => f.at <= now).length;
-        return (this.busy() ? SR_BUSY : 0) | (this.txStarts.length < FIFO_DEPTH ? SR_TFNF : 0) |
-          (this.txStarts.length === 0 ? SR_TFE : 0) | (ready ? SR_RFNE : 0) | (ready >= FIFO_DEPTH ? SR_RFF : 0);
+        const tx = this.txStarts.length + this.stuck;
+        return (this.busy() ? SR_BUSY : 0) | (tx < FIFO_DEPTH ? SR_TFNF : 0) |
+          (tx === 0 ? SR_TFE : 0) | (ready ? SR_RFNE : 0) | (ready >= FIFO_DEPTH ? SR_RFF : 0);
       }
-      case 0x58: return 0x51535049; // IDR
-      case 0x5c: return 0x3430312a; // SSI_VERSION_ID
       case 0x60: {
         const f = this.rx[0];
         if (!f || f.at > now) return 0; // underflow: nothing there yet
@@ -130,40 +149,42 @@ export class Rp2040Flash {
       }
       case 0xf0: return this.rxSampleDly;
       case 0xf4: return this.spiCtrlr0;
-      default: return 0;
+      default: return this.regs.read(offset) ?? 0;
     }
   }
 
   write(offset: number, value: number): void {
-    value >>>= 0;
+    const raw = value >>> 0;
+    value = (raw & (WRITABLE.get(offset) ?? 0)) >>> 0;
     this.settle();
     const locked = this.ssienr & 1;
     switch (offset) {
       case 0x00: if (!locked) this.ctrlr0 = value; break;
-      case 0x04: if (!locked) this.ctrlr1 = value & 0xffff; break;
+      case 0x04: if (!locked) this.ctrlr1 = value; break;
       case 0x08:
         this.ssienr = value & 1;
         this.xipFast = false;
         if (!this.ssienr) {
           // Disabling stops everything at once: FIFOs cleared, the SSI's select released.
-          this.rx = []; this.txStarts = []; this.pending = [];
+          this.rx = []; this.txStarts = []; this.pending = []; this.stuck = 0;
           this.txWrite = null; // a transfer cut off by disabling never completes
           this.lastDone = Math.min(this.lastDone, this.now());
           this.ssiSelect = false;
           this.updateSelect();
         }
         break;
-      case 0x14: if (!locked) this.baudr = value & 0xffff; break;
-      case 0xf0: if (!locked) this.rxSampleDly = value & 0xff; break;
+      case 0x10: this.ser = value; break;
+      case 0x14: if (!locked) this.baudr = value; break;
+      case 0xf0: if (!locked) this.rxSampleDly = value; break;
       case 0xf4: if (!locked) this.spiCtrlr0 = value; break;
-      case 0x60: this.push(value); break;
-      default: break; // interrupt masks, DMA, thresholds: nothing here uses them
+      case 0x60: this.push(raw); break;
+      default: this.regs.write(offset, raw); break; // interrupt masks, DMA, thresholds: storage only
     }
   }
 
-  writeSsCtrl(value: number): void {
+  /** IO_QSPI or PADS_QSPI were written: the chip select may have moved. */
+  pinsChanged(): void {
     this.settle();
-    this.ssCtrl = value >>> 0;
     this.xipFast = false;
     if (this.csLow() && !this.session) this.session = new NorSpiSession(this.chip);
     this.updateSelect();
@@ -179,7 +200,9 @@ export class Rp2040Flash {
     this.xipFast = false;
     const now = this.now();
     this.txStarts = this.txStarts.filter((t) => t > now);
-    if (this.txStarts.length >= FIFO_DEPTH) { this.txOverflows++; return; }
+    if (this.txStarts.length + this.stuck >= FIFO_DEPTH) { this.txOverflows++; return; }
+    if (!(this.ser & 1)) { this.stuck++; return; } // no slave selected: the transfer never starts
+    this.needPins(this.frf === 0 ? 1 : 4);
     if (this.frf === 0 && this.tmod === 0) return this.pushStandard(value);
     if (this.frf === 2 && this.tmod === 3) return this.pushQuadRead(value);
     if (this.frf === 2 && this.tmod === 1) return this.pushQuadWrite(value);
@@ -197,7 +220,7 @@ export class Rp2040Flash {
     if (this.csLow() && !this.session) this.session = new NorSpiSession(this.chip);
     const { start, done } = this.schedule(8);
     this.txStarts.push(start);
-    const back = this.session ? this.session.exchange(value & 0xff) : 0xff;
+    const back = this.session ? this.session.exchange(this.pins.io0(value & 0xff)) : 0xff;
     this.pushRx(back, done);
   }
 
@@ -279,7 +302,10 @@ export class Rp2040Flash {
 
   // ---- XIP window ----
   private xipReady(): boolean {
-    return (this.ssienr & 1) === 1 && this.tmod === 3 && ((this.ssCtrl >>> 8) & 3) === 0 && !this.session;
+    // The pad follows the SSI's select (no override), a slave is enabled, the pins are on XIP.
+    const followsSsi = this.pins.ssLevel(true) === false && this.pins.ssLevel(false) === true;
+    return (this.ssienr & 1) === 1 && this.tmod === 3 && (this.ser & 1) === 1 && followsSsi &&
+      this.pins.connected(this.frf === 0 ? 1 : 4) && !this.session;
   }
 
   /** A 32-bit read of flash offset `offset` through the XIP window. */
@@ -324,10 +350,6 @@ export class Rp2040Flash {
 
   flushCache(): void { this.cache.fill(-1); }
 
-  /** The level of the QSPI_SS pad: the SSI or the override drive it, unless output is
-   *  disabled (OEOVER = 2), when the board's pull-up holds it high and BOOTSEL pulls it low. */
-  ssPadLevel(bootselPressed: boolean): boolean {
-    if (((this.ssCtrl >>> 12) & 3) === 2) return !bootselPressed;
-    return !this.csLow();
-  }
+  /** The level of the QSPI_SS pad (SIO GPIO_HI_IN bit 1). */
+  ssPadLevel(): boolean { return this.pins.ssLevel(this.ssiSelect); }
 }

@@ -1,0 +1,60 @@
+// The RP2040's RESETS block (datasheet 2.14) in place of rp2040js's, which starts with every
+// block out of reset and reports RESET_DONE all ones whatever is written: registers and reset
+// values from pico-sdk's resets.h (vendor-regs.json). At power-on every block is held in
+// reset (RESET = 0x01ffffff); the boot ROM stand-in releases what the ROM releases. RESET_DONE
+// follows RESET at once (a block comes out of reset within a few cycles on silicon).
+// Held in reset, a block's registers do not take part in bus accesses that matter: a driver
+// touching one has forgotten to release it, so such an access throws (`gate`), for the blocks
+// this project's firmware and harness use.
+import type { RP2040 } from "rp2040js";
+import { RegFile, VENDOR, fieldMask, vendorField } from "./vendor-regs";
+
+export class BlockInReset extends Error {}
+
+type Periph = { readUint32(o: number): number; writeUint32Atomic(o: number, v: number, t: number): void };
+
+/** Peripheral base (rp2040js's key) per RESETS field, for the blocks gated. */
+const GATED: Record<string, number> = {
+  SYSINFO: 0x40000, IO_BANK0: 0x40014, IO_QSPI: 0x40018, PADS_BANK0: 0x4001c, PADS_QSPI: 0x40020,
+  PLL_SYS: 0x40028, PLL_USB: 0x4002c, UART0: 0x40034, UART1: 0x40038, TIMER: 0x40054, DMA: 0x50000, USBCTRL: 0x50110,
+};
+
+export class Resets {
+  readonly regs = new RegFile("RESETS");
+  private readonly all = VENDOR.blocks.RESETS.registers.RESET.bits >>> 0;
+
+  constructor() { this.update(); }
+
+  bit(block: string): number { return fieldMask(vendorField("RESETS", "RESET", block)); }
+  inReset(block: string): boolean { return (this.regs.get("RESET") & this.bit(block)) !== 0; }
+  /** Pulse the blocks through reset and release them (what reset_unreset_block_wait does). */
+  release(...blocks: string[]): void {
+    for (const b of blocks) this.regs.set("RESET", this.regs.get("RESET") & ~this.bit(b));
+    this.update();
+  }
+
+  private update(): void { this.regs.set("RESET_DONE", ~this.regs.get("RESET") & this.all); }
+
+  /** Install in place of rp2040js's RESETS, and gate the blocks' registers on it. */
+  install(mcu: RP2040): void {
+    const p = (mcu as unknown as { peripherals: Record<number, Periph> }).peripherals;
+    const rf = this.regs;
+    p[0x4000c] = {
+      readUint32: (o) => rf.read(o & 0xfff) ?? 0,
+      writeUint32Atomic: (o, v, t) => {
+        const cur = rf.read(o) ?? 0;
+        rf.write(o, t === 0 ? v : t === 1 ? cur ^ v : t === 2 ? cur | v : cur & ~v);
+        this.update();
+      },
+    };
+    for (const [block, key] of Object.entries(GATED)) {
+      const dev = p[key];
+      const read = dev.readUint32.bind(dev), write = dev.writeUint32Atomic.bind(dev);
+      const check = (o: number, what: string) => {
+        if (this.inReset(block)) throw new BlockInReset(`${what} ${block} + 0x${o.toString(16)} while ${block} is held in reset (RESETS.RESET): release it first`);
+      };
+      dev.readUint32 = (o) => { check(o, "read of"); return read(o); };
+      dev.writeUint32Atomic = (o, v, t) => { check(o, "write to"); write(o, v, t); };
+    }
+  }
+}
