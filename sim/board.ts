@@ -40,6 +40,9 @@ export async function loadCore(): Promise<WebAssembly.Module> {
   return cachedModule;
 }
 
+// The application's "stay in DFU mode" request (hal/app/qspiboot.h, boot/boot.ts).
+const FLAG_STAY_IN_DFU = 0x51424446;
+
 // Simulated CPU time of one pass of the bootloader's main loop.
 const LOOP_US = 1;
 // How far an idle board may skip ahead when nothing is running (bounds the wait for timers).
@@ -77,7 +80,9 @@ export class SimBoard {
   get bus(): FlashBus { return this.flash.bus; }
 
   /** Apply power (after a cut or at first). The flag register loses its value.
-   *  `button`: the bootloader button is held through this boot, then let go. */
+   *  `button`: the user wants DFU mode: the bootloader button is held through this boot, then
+   *  let go. A board without one (the Pico) gets there the way its users do: the application
+   *  starts and asks for DFU mode (hal/app/qspiboot.h), which resets into the bootloader. */
   powerOn(opts: { button?: boolean } = {}): void {
     this.flags.value = 0;
     this.flash.powerOn?.();
@@ -87,6 +92,7 @@ export class SimBoard {
   private pressDuring(held: boolean, fn: () => void): void {
     this.button.held = held;
     try { fn(); } finally { this.button.held = false; }
+    if (held && !this.facts.hasButton && this.mode === "app") this.appRebootToBootloader(FLAG_STAY_IN_DFU);
   }
 
   /** Remove power now (the flash model may also do this itself at a chosen operation). */

@@ -6,7 +6,7 @@ export type BoardName = "h750" | "rp2040";
 
 export const BOARDS: Record<BoardName, BoardFacts> = {
   h750: {
-    id: "h750", boardId: 1, name: "WeAct H750",
+    id: "h750", boardId: 1, name: "WeAct H750", hasButton: true, // K1 on PC13
     flashBase: 0x90000000, bootReserved: 0,
     ramStart: 0x20000000, ramEnd: 0x24080000,
     vid: 0x1209, pid: 0x0001, bcdDevice: 0x0100,
@@ -15,7 +15,7 @@ export const BOARDS: Record<BoardName, BoardFacts> = {
     uid: Uint8Array.from([0x31, 0x00, 0x2e, 0x00, 0x12, 0x51, 0x30, 0x34, 0x38, 0x39, 0x36, 0x33]),
   },
   rp2040: {
-    id: "rp2040", boardId: 2, name: "Pico RP2040",
+    id: "rp2040", boardId: 2, name: "Pico RP2040", hasButton: false, // BOOTSEL belongs to the boot ROM
     flashBase: 0x10000000, bootReserved: 0x10000,
     ramStart: 0x20000000, ramEnd: 0x20042000,
     vid: 0x1209, pid: 0x0001, bcdDevice: 0x0100,

@@ -99,7 +99,7 @@ export function makeHalImports(ctx: HalContext) {
     },
     flag_get() { tick(); return ctx.flags.value | 0; },
     flag_set(v: number) { tick(); ctx.flags.value = v >>> 0; },
-    button() { tick(); return ctx.button.held ? 1 : 0; },
+    button() { tick(); return facts.hasButton && ctx.button.held ? 1 : 0; },
     chip_uid(out: number) { tick(); mem().set(facts.uid, out); return facts.uid.length; },
     system_reset() { throw new BoardHalt("reset"); },
     jump(vectors: number) { throw new BoardHalt("jump", vectors >>> 0); },

@@ -11,6 +11,9 @@ export interface BoardFacts {
   vid: number; pid: number; bcdDevice: number;
   recordOffset: number;     // 0 = last sector of the chip
   legacyRecord?: boolean;   // BoardInfo flag: the record used to be in the chip's last sector
+  /** A bootloader button the firmware reads at reset (WeAct K1). The Pico has none: BOOTSEL
+   *  held at reset starts the RP2040 boot ROM's own USB mode before any flash code runs. */
+  hasButton: boolean;
   uid: Uint8Array;          // MCU unique ID; empty when the MCU has none (the RP2040)
   bootCrc?: boolean;        // BoardInfo flag: check the image CRC on every boot
   doubleTapMs?: number;     // BoardInfo: double-tap-reset window (0/undefined: off)

@@ -65,6 +65,21 @@ test("a trap in the core leaves a flag that keeps the next boot in DFU mode", as
   assert.is(b.mode, "bootloader");
 });
 
+test("Pico: qspiboot reads no button (BOOTSEL belongs to the boot ROM); its users get to DFU mode through the application", async () => {
+  const b = await SimBoard.create({ board: "rp2040", timing: "instant" });
+  b.powerOn();
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  new DfuRequests(host).dfuUtilDownload(0x10010000, fakeApp("rp2040", 20_000, 12), pageSizeAt("rp2040", 2 << 20));
+  b.history = [];
+  b.powerOn({ button: true }); // the simulator's "into DFU mode": the bootloader ignores the button, the application asks
+  assert.is(b.mode, "bootloader");
+  assert.equal(b.history, ["boot", "jump 0x10010000", "boot"], "it booted the application first, which reset into DFU mode");
+  host.enumerate();
+  const info = host.control({ bmRequestType: 0xc1, bRequest: 0x49, wValue: 0, wIndex: 0, wLength: 48 });
+  assert.is(info.data[6], 1, "boot reason: application asked");
+});
+
 test("the button held at reset keeps the board in DFU mode", async () => {
   const { b } = await flashed();
   b.powerOn({ button: true });

@@ -10,8 +10,9 @@ import type { BoardName } from "../../sim/boards";
 
 export const UDEV_HINT = "permission denied opening the USB device. Install the udev rules: " +
   "sudo cp tools/udev/60-qspiboot.rules /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger (then replug the board)";
-export const NO_BOARD_HINT = "no board in DFU mode found. Hold the bootloader button (WeAct H750: K1; Pico: BOOTSEL) " +
-  "while resetting or plugging in, or have the application call qspiboot_reboot_to_bootloader()";
+export const NO_BOARD_HINT = "no board in DFU mode found. WeAct H750: hold K1 while resetting or plugging in. " +
+  "Either board: have the application call qspiboot_reboot_to_bootloader() (hal/app/qspiboot.h); a board with no valid image " +
+  "stays in DFU mode. (A Pico plugged in with BOOTSEL held is in the RP2040 boot ROM's USB mode, not in qspiboot.)";
 
 export interface Target {
   label: string;
