@@ -9,7 +9,7 @@ import { UF2_FAMILY } from "./image/uf2";
 import { writeDfuse } from "./image/dfuse";
 import { DfuDevice, hex, type FlashReport } from "./dfu/client";
 import { realTargets, simTarget, socketTarget, NO_BOARD_HINT, type Target } from "./cli/targets";
-import { makeReporters } from "./cli/progress";
+import { makeReporters, boardLabels } from "./cli/progress";
 import type { BoardName } from "../sim/boards";
 
 interface Global { socket?: string; sim?: BoardName | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
@@ -75,7 +75,7 @@ function friendly(e: Error): string {
 async function each<T>(g: Global, fn: (dev: DfuDevice, t: Target, report: (p: any) => void) => Promise<T>, summary: (r: T, t: Target) => string) {
   const targets = await selectTargets(g);
   const mode = g.json ? "json" : process.stdout.isTTY ? "tty" : "plain";
-  const reporters = makeReporters(targets.map((t) => (targets.length > 1 ? t.serial.slice(-8) : "")), mode, clockOf(targets));
+  const reporters = makeReporters(boardLabels(targets.map((t) => t.serial)), mode, clockOf(targets));
   const results = await Promise.allSettled(targets.map(async (t, i) => {
     const dev = await t.open();
     try { return await fn(dev, t, (p) => reporters[i].update(p)); } finally { reporters[i].stop(); await dev.close(); }

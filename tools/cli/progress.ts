@@ -8,6 +8,20 @@ export interface Reporter { update(p: Progress): void; stop(): void }
 
 const kib = (n: number) => (n / 1024).toFixed(1);
 
+/** For several boards: the shortest tail of each serial (at least `min` characters) that no other
+ *  board shares; boards of one batch share the tail of an STM32 UID (the lot number), so a
+ *  fixed-length tail does not tell them apart. One board needs no label. */
+export function boardLabels(serials: string[], min = 8): string[] {
+  if (serials.length < 2) return serials.map(() => "");
+  return serials.map((s, i) => {
+    for (let n = Math.min(min, s.length); n < s.length; n++) {
+      const tail = s.slice(-n);
+      if (serials.every((o, j) => j === i || !o.endsWith(tail))) return tail;
+    }
+    return serials.indexOf(s) === i && serials.lastIndexOf(s) === i ? s : `${s}#${i + 1}`;
+  });
+}
+
 export function makeReporters(labels: string[], mode: "tty" | "plain" | "json", now: () => number): Reporter[] {
   if (mode === "json") return labels.map(() => ({ update() {}, stop() {} }));
   if (mode === "plain") {
@@ -31,9 +45,10 @@ export function makeReporters(labels: string[], mode: "tty" | "plain" | "json", 
     format: "{label} {phase} |{bar}| {percentage}% {doneK}/{totalK} KiB {rate} KiB/s ETA {etaS}s",
     hideCursor: true, clearOnComplete: false, barsize: 30,
   }, cliProgress.Presets.shades_classic);
+  let running = labels.length;
   return labels.map((label) => {
     const bar = multi.create(1, 0, { label, phase: "", doneK: "0", totalK: "0", rate: "0", etaS: "-" });
-    let t0 = now(), phase = "";
+    let t0 = now(), phase = "", stopped = false;
     return {
       update(p) {
         if (p.phase !== phase) { phase = p.phase; t0 = now(); }
@@ -45,7 +60,8 @@ export function makeReporters(labels: string[], mode: "tty" | "plain" | "json", 
           etaS: rate > 0 ? ((p.total - p.done) / 1024 / rate).toFixed(1) : "-",
         });
       },
-      stop() { bar.stop(); if (labels.indexOf(label) === labels.length - 1) multi.stop(); },
+      // The whole display ends when the last board's bar does, whichever board that is.
+      stop() { if (stopped) return; stopped = true; bar.stop(); if (--running === 0) multi.stop(); },
     };
   });
 }

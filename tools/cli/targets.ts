@@ -77,7 +77,8 @@ const hex4 = (v: number) => v.toString(16).padStart(4, "0");
 export async function socketTarget(path: string): Promise<Target[]> {
   const dev = new SocketUsbDevice(path);
   try { await dev.open(); } catch (e: any) {
-    if (e.name === "NotFoundError") return []; // the board runs its application: no device
+    // The board runs its application: no device; the connection goes, so the command can end.
+    if (e.name === "NotFoundError") { await dev.close(); return []; }
     // Only a failed connect means nobody is there; a device that answered says what it did.
     if (e.syscall === "connect") throw new Error(`cannot reach the simulator at ${path} (${e.message}): start it with npx tsx sim/serve.ts --socket ${path}`);
     throw e;
