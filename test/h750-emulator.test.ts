@@ -77,7 +77,15 @@ test("DFU download of the example, leave: the CPU runs its reset handler from th
   await dev.leave();
   assert.ok(emu.runUntil(() => emu.inApplication, 5_000_000), "in the application");
   assert.is(emu.resets, resets + 1, "left through one system reset (AIRCR)");
-  assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 5_000_000), "its USART1 output");
+  // Hand-over (design: "Hand-over to the application"): the clocks of a cold chip, so CubeMX's
+  // SystemInit/SystemClock_Config (which refuse to reprogram a PLL that drives SYSCLK) work.
+  const rcc = (off: number) => emu.m.rcc.read(off);
+  assert.is((rcc(0x010) >> 3) & 7, 0, "SYSCLK from HSI (RCC_CFGR.SWS)");
+  assert.is(rcc(0x000) & ((1 << 16) | (1 << 24) | (1 << 28)), 0, "HSE, PLL1 and PLL3 off (RCC_CR)");
+  assert.equal([rcc(0x018), rcc(0x01c), rcc(0x020)], [0, 0, 0], "every bus prescaler 1 (D1CFGR, D2CFGR, D3CFGR)");
+  assert.is(emu.m.rcc.sysclk(), 64e6);
+  assert.not.ok(emu.m.pwr.supplyWritten, "the supply configuration is left for the application to write (once)");
+  assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 5_000_000), "its USART1 output (at the HSI's 64 MHz)");
   assert.match(emu.uart, /hello from the WeAct H750, running from QSPI flash/);
   const hit = emu.executed.get(exampleEntry);
   assert.ok(hit && hit.afterReset === emu.resets, `reset handler at 0x${exampleEntry.toString(16)} executed after the last reset`);

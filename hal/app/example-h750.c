@@ -1,5 +1,5 @@
 // Example application for qspiboot on the WeAct STM32H750: runs from QSPI flash at 0x90000000,
-// says hello on USART1 (PA9, 115200 8N1; the bootloader leaves SYSCLK at 200 MHz, APB2 at 50 MHz) and blinks the blue LED
+// says hello on USART1 (PA9, 115200 8N1; the bootloader leaves the reset clocks: HSI 64 MHz, APB2 64 MHz) and blinks the blue LED
 // (PE3). Typing 'b' on the serial line reboots into the bootloader. Registers: RM0433.
 #include <stdint.h>
 #include "qspiboot.h"
@@ -33,7 +33,7 @@ int main(void) {
   GPIOE_MODER = (GPIOE_MODER & ~(3u << 6)) | (1u << 6);          // PE3 output
   GPIOA_MODER = (GPIOA_MODER & ~(3u << 18)) | (2u << 18);        // PA9 alternate function
   GPIOA_AFRH = (GPIOA_AFRH & ~(15u << 4)) | (7u << 4);           // AF7: USART1_TX
-  USART1_BRR = 50000000u / 115200u;                              // kernel clock: PCLK2
+  USART1_BRR = 64000000u / 115200u;                              // kernel clock: PCLK2 = HSI 64 MHz
   USART1_CR1 = (1u << 0) | (1u << 2) | (1u << 3);
   put("qspiboot example: hello from the WeAct H750, running from QSPI flash\r\n");
   for (uint32_t n = 0;; n++) {

@@ -1,4 +1,10 @@
-// Power, clocks and pins for the WeAct H750 (RM0433 6, 8, 11):
+// Power, clocks and pins for the WeAct H750 (RM0433 6, 8, 11).
+// At reset (pins_init): only the clocks and pins of what the boot decision needs (GPIOs,
+// QUADSPI, CRC), on the reset clock: HSI 64 MHz, every prescaler 1 (RM0433 8.5.2), so HCLK3 and
+// the QUADSPI kernel clock are 64 MHz and SCK 32 MHz. An application then starts from the
+// clocks of a cold chip, which is what CubeMX's SystemInit and SystemClock_Config expect (they
+// refuse to reprogram a PLL that drives the system clock), and booting waits for no crystal.
+// In DFU mode (clocks_raise, from usb_init):
 // - LDO supply (the H750 has no SMPS), VOS1;
 // - HSE 25 MHz / DIVM 5 = 5 MHz into PLL1 and PLL3;
 //   PLL1: x80 = 400 MHz VCO, /2 = 200 MHz SYSCLK (a conservative clock: the part does 480);
@@ -15,8 +21,23 @@ static void pin_af(uint32_t port, uint32_t pin, uint32_t af) {
   GPIO_AFR(port, pin >> 3) = (GPIO_AFR(port, pin >> 3) & ~(0xFu << (4 * (pin & 7)))) | (af << (4 * (pin & 7)));
 }
 
-void clocks_init(void) {
-  // Supply: LDO on, bypass off; the configuration is written once after reset (6.8.4).
+void pins_init(void) {
+  RCC_AHB4ENR |= RCC_AHB4ENR_GPIOAEN | RCC_AHB4ENR_GPIOBEN | RCC_AHB4ENR_GPIOCEN |
+                 RCC_AHB4ENR_GPIODEN | RCC_AHB4ENR_GPIOEEN | RCC_AHB4ENR_CRCEN;
+  RCC_AHB3ENR |= RCC_AHB3ENR_QSPIEN;
+  (void)RCC_AHB3ENR; // read back: clocks are on before the peripherals are touched (8.5.10)
+  // QUADSPI bank 1 (datasheet table 9): PB2 AF9, PB6 AF10, PD11-13 AF9, PE2 AF9.
+  pin_af(PORT_B, 2, 9);
+  pin_af(PORT_B, 6, 10);
+  pin_af(PORT_D, 11, 9);
+  pin_af(PORT_D, 12, 9);
+  pin_af(PORT_D, 13, 9);
+  pin_af(PORT_E, 2, 9);
+}
+
+void clocks_raise(void) {
+  // Supply: LDO on, bypass off; the configuration is written once after reset (6.8.4). The
+  // boot path never writes it, so an application's own HAL_PWREx_ConfigSupply still can.
   PWR_CR3 = (PWR_CR3 & ~(PWR_CR3_BYPASS | PWR_CR3_SCUEN)) | PWR_CR3_LDOEN;
   while (!(PWR_CSR1 & PWR_CSR1_ACTVOSRDY)) {}
   PWR_D3CR = 3u << PWR_D3CR_VOS_SHIFT;
@@ -43,19 +64,8 @@ void clocks_init(void) {
 
   RCC_D2CCIP2R = (RCC_D2CCIP2R & ~(3u << 20)) | (2u << 20); // USB kernel clock: PLL3 Q
   RCC_D1CCIPR &= ~(3u << 4);                              // QUADSPI kernel clock: HCLK3
-  RCC_AHB4ENR |= RCC_AHB4ENR_GPIOAEN | RCC_AHB4ENR_GPIOBEN | RCC_AHB4ENR_GPIOCEN |
-                 RCC_AHB4ENR_GPIODEN | RCC_AHB4ENR_GPIOEEN | RCC_AHB4ENR_CRCEN;
-  RCC_AHB3ENR |= RCC_AHB3ENR_QSPIEN;
   RCC_AHB1ENR |= RCC_AHB1ENR_USB2OTGFSEN;
   (void)RCC_AHB1ENR; // read back: clocks are on before the peripherals are touched (8.5.10)
-
-  // QUADSPI bank 1 (datasheet table 9): PB2 AF9, PB6 AF10, PD11-13 AF9, PE2 AF9.
-  pin_af(PORT_B, 2, 9);
-  pin_af(PORT_B, 6, 10);
-  pin_af(PORT_D, 11, 9);
-  pin_af(PORT_D, 12, 9);
-  pin_af(PORT_D, 13, 9);
-  pin_af(PORT_E, 2, 9);
   // OTG_FS: PA11, PA12 AF10.
   pin_af(PORT_A, 11, 10);
   pin_af(PORT_A, 12, 10);

@@ -10,10 +10,14 @@
 // The reset-surviving flag: first 8 bytes of backup SRAM (hal/app/qspiboot.h writes it too).
 #define flag (*(struct noinit_flag*)BKPSRAM_BASE)
 
-void clocks_init(void);
+void pins_init(void);
+void clocks_raise(void);
+
+// The CPU clock time_us counts in: the reset clock until DFU mode raises it (clocks.c).
+uint32_t hal_cpu_mhz = BOARD_RESET_CPU_HZ / 1000000u;
 
 void hal_chip_init(void) {
-  clocks_init();
+  pins_init();
   RCC_AHB4ENR |= RCC_AHB4ENR_BKPRAMEN; // backup SRAM: the flag
   PWR_CR1 |= PWR_CR1_DBP;              // and write access to it
   DEMCR |= DEMCR_TRCENA;
@@ -39,9 +43,16 @@ u32 Z_halZ_time_us(struct Z_hal_instance_t* h) {
   uint32_t now = DWT_CYCCNT;
   uint32_t cycles = now - last + rest;
   last = now;
-  us += cycles / (BOARD_CPU_HZ / 1000000u);
-  rest = cycles % (BOARD_CPU_HZ / 1000000u);
+  us += cycles / hal_cpu_mhz;
+  rest = cycles % hal_cpu_mhz;
   return us;
+}
+
+// DFU mode: the clocks USB needs (hal/stm32h750/clocks.c); time so far counted at the old rate.
+void hal_raise_clocks(void) {
+  Z_halZ_time_us(0);
+  clocks_raise();
+  hal_cpu_mhz = BOARD_CPU_HZ / 1000000u;
 }
 
 // CRC-32 on the CRC unit (RM0433 21): polynomial 04C11DB7h (reset value), input bits reversed,

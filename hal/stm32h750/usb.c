@@ -33,8 +33,12 @@ static void arm_out(void) {
   OTG_DOEPCTL0 |= OTG_EPCTL_EPENA | OTG_EPCTL_CNAK;
 }
 
+void hal_raise_clocks(void);
+
 void Z_halZ_usb_init(struct Z_hal_instance_t* h) {
   (void)h;
+  // Only DFU mode gets here: the boot path hands the application the reset clocks.
+  hal_raise_clocks();
   PWR_CR3 |= PWR_CR3_USB33DEN; // the USB PHY's 3.3 V level detector (6.8.4)
   while (!(PWR_CR3 & PWR_CR3_USB33RDY)) {}
   // GUSBCFG resets with PHYSEL = 0 (ULPI, ST's SVD: 0x00000A00); the core runs from the PHY it

@@ -91,7 +91,8 @@ export class RccModel {
 
 export class PwrModel {
   regs = new Uint32Array(0x400 / 4);
-  private supplyWritten = false;
+  /** PWR_CR3's supply configuration is written once after reset (RM0433 6.8.4). */
+  supplyWritten = false;
   constructor() {
     for (const [off, v] of PWR.resets) this.regs[off >> 2] = v;
   }
