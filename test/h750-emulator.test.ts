@@ -56,6 +56,21 @@ test("USB comes up the way ST's LL brings up the core: embedded FS PHY, pull-up 
   assert.equal(otg.connects, [{ fifosSized: true }], "the pull-up came on once, after GRXFSIZ and DIEPTXF0 were written");
 });
 
+test("started with PLLs still running (as ST's ROM bootloader leaves them after install): DFU mode gets its own clocks", async () => {
+  const { emu, host } = board();
+  // What a ROM that jumps without a reset may leave: HSE, PLL1 and PLL3 on, SYSCLK from PLL1 at
+  // other settings (here 5 MHz x 192 / 2 = 480 MHz).
+  const rcc = emu.m.rcc;
+  rcc.write(0x028, 2 | (5 << 4) | (5 << 20));
+  rcc.write(0x030, (192 - 1) | ((2 - 1) << 9));
+  rcc.write(0x000, rcc.read(0x000) | (1 << 16) | (1 << 24) | (1 << 28));
+  rcc.write(0x010, 3);
+  assert.is(rcc.sysclk(), 480e6);
+  const dev = await dfu(host);
+  assert.is(dev.info!.bootReason, "no image");
+  assert.is(rcc.sysclk(), 200e6, "PLL1 reprogrammed to the bootloader's 200 MHz");
+});
+
 test("every descriptor matches the Wasm simulator's for the same board", async () => {
   const { host } = board();
   await dfu(host);

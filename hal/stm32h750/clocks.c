@@ -36,6 +36,16 @@ void pins_init(void) {
 }
 
 void clocks_raise(void) {
+  // From a known state: straight after ST's ROM bootloader (flash.ts install) the ROM's own
+  // clocks may still run, and a PLL takes new settings only while it is off (RM0433 8.7,
+  // RCC_PLLCKSELR / RCC_PLLxDIVR).
+  // Back to HSI with every PLL off first, as CubeMX's SystemInit does.
+  RCC_CR |= RCC_CR_HSION;
+  while (!(RCC_CR & RCC_CR_HSIRDY)) {}
+  RCC_CFGR &= ~7u;
+  while ((RCC_CFGR >> 3) & 7u) {}
+  RCC_CR &= ~(RCC_CR_PLL1ON | RCC_CR_PLL2ON | RCC_CR_PLL3ON);
+  while (RCC_CR & (RCC_CR_PLL1RDY | RCC_CR_PLL2RDY | RCC_CR_PLL3RDY)) {}
   // Supply: LDO on, bypass off; the configuration is written once after reset (6.8.4). The
   // boot path never writes it, so an application's own HAL_PWREx_ConfigSupply still can.
   PWR_CR3 = (PWR_CR3 & ~(PWR_CR3_BYPASS | PWR_CR3_SCUEN)) | PWR_CR3_LDOEN;

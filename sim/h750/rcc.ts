@@ -56,6 +56,13 @@ export class RccModel {
       this.regs[4] = (value & ~(7 << 3)) | (sws << 3);
       return;
     }
+    // RM0433 8.7 (RCC_PLLCKSELR, RCC_PLLCFGR, RCC_PLLxDIVR): a PLL's settings can be written
+    // only while it is off (PLLSRC only while all are); PLL1 cannot be stopped while it is SYSCLK.
+    const cr = this.regs[0];
+    const on = (n: number) => (cr & (1 << (24 + 2 * (n - 1)))) !== 0;
+    if ((off === 0x028 || off === 0x02c) && (on(1) || on(2) || on(3))) return;
+    if ((off === 0x030 && on(1)) || (off === 0x038 && on(2)) || (off === 0x040 && on(3))) return;
+    if (off === 0x000 && ((this.regs[4] >> 3) & 7) === 3) value |= cr & (1 << 24);
     this.regs[off >> 2] = value >>> 0;
   }
 
