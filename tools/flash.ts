@@ -10,6 +10,7 @@ import { writeDfuse } from "./image/dfuse";
 import { DfuDevice, hex, type FlashReport } from "./dfu/client";
 import { realTargets, simTarget, socketTarget, NO_BOARD_HINT, type Target } from "./cli/targets";
 import { makeReporters } from "./cli/progress";
+import { runInstall } from "./cli/install";
 import type { BoardName } from "../sim/boards";
 
 interface Global { socket?: string; sim?: BoardName | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
@@ -115,7 +116,7 @@ function loadFor(dev: DfuDevice, file: string, address?: number, flash?: { force
 
 const program = new Command("flash.ts")
   .description("qspiboot flasher: put firmware on WeAct STM32H750 and Raspberry Pi Pico boards over USB DFU")
-  .addOption(new Option("--sim [board]", "use a simulated board in this process instead of USB (h750 or rp2040; for flash: from the file's addresses when not given)"))
+  .addOption(new Option("--sim [board]", "use a simulated board in this process instead of USB (h750 or rp2040; for flash: from the file's addresses when not given; for install: h750-rom, ST's ROM bootloader)"))
   .addOption(new Option("--sim-count <n>", "with --sim: this many simulated boards").default(1).argParser(Number))
   .option("--sim-flash <file>", "with --sim: keep the simulated flash in this file between runs")
   .option("--socket <path>", "the simulated board served by sim/serve.ts on this Unix socket")
@@ -223,6 +224,13 @@ program.command("boot").description("leave DFU mode and run the application").ac
     return { mode: t.sim?.board.mode };
   }, (r) => (r.mode ? `the board is in ${r.mode === "app" ? "its application" : r.mode} mode` : "the board starts its application"));
 });
+
+program.command("install [file]").description("put qspiboot on a WeAct H750 through ST's ROM DFU bootloader (hold BOOT0 at reset); default build/h750/qspiboot.bin")
+  .option("--no-leave", "stay in the ROM bootloader afterwards")
+  .action(async (file: string | undefined, o: { leave: boolean }) => {
+    const g = program.opts<Global>();
+    await runInstall({ file, sim: g.sim === true ? "h750-rom" : g.sim, simFlash: g.simFlash, json: g.json, leave: o.leave, serial: g.serial });
+  });
 
 program.parseAsync().then(() => saveSimFlash(program.opts<Global>()), (e: Error) => {
   console.error(`error: ${e.message}`);
