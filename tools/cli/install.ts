@@ -20,7 +20,7 @@ export interface InstallOptions { file?: string; sim?: string; simFlash?: string
 
 function loadBin(file: string): Uint8Array {
   if (!existsSync(file)) {
-    throw new Error(file === DEFAULT_BIN
+    throw new Error(/build[/\\]h750[/\\]qspiboot\.bin$/.test(file)
       ? `${file} does not exist: build it first with npm run build:h750`
       : `${file}: no such file`);
   }
