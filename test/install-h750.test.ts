@@ -4,7 +4,7 @@
 // holds an application and its record.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,9 @@ import { H750UsbHost } from "../sim/h750/usb-host";
 import { loadImage } from "../tools/image/load";
 import { buildBoard } from "../tools/build";
 import { root } from "../tools/build-core";
+import { buildShim, shimDir } from "../tools/libusb-shim/build";
+import { hasTool } from "../tools/require-tools";
+import { HostSocket } from "./lib/rom-socket";
 
 const BUILD = join(root, "build", "h750");
 const qspiboot = new Uint8Array(readFileSync(join(BUILD, "qspiboot.bin")));
@@ -215,6 +218,38 @@ test("install over an older qspiboot: the new one runs from the internal flash i
   assert.is(dev.info!.recordStatus, "valid", "the application's record is kept");
   const bootReadBack = emu.uc.read(FLASH_BASE, qspiboot.length);
   assert.equal(new Uint8Array(bootReadBack), qspiboot, "the CPU runs the bytes install wrote");
+});
+
+// ---- unmodified dfu-util (Debian's 0.11) against the ROM model, through the stand-in libusb ----
+
+function dfuUtil(socket: string, ...args: string[]): Promise<{ code: number | null; out: string }> {
+  const p = spawn("dfu-util", args, { env: { ...process.env, LD_LIBRARY_PATH: shimDir, QSPIBOOT_SIM_SOCKET: socket } });
+  let out = "";
+  p.stdout.on("data", (d) => (out += d));
+  p.stderr.on("data", (d) => (out += d));
+  return new Promise((resolve) => p.on("close", (code) => resolve({ code, out })));
+}
+
+test("dfu-util -l shows the ROM as on a WeAct H750; dfu-util -a 0 -s 0x08000000:leave -D qspiboot.bin installs and starts it", async () => {
+  if (!hasTool("dfu-util")) throw new Error("dfu-util missing: npm run setup");
+  buildShim();
+  const rom = new StRomDfu({ flash: new Uint8Array(SECTOR).fill(0x5a) });
+  const srv = await HostSocket.start(rom);
+  try {
+    const l = await dfuUtil(srv.socket, "-l");
+    assert.is(l.code, 0, l.out);
+    // The lines NuttX's weact-stm32h750 page shows from a real board (devnum and path are the shim's).
+    assert.match(l.out, 'Found DFU: [0483:df11] ver=0200, devnum=7, cfg=1, intf=0, path="1-1", alt=1, name="@Option Bytes   /0x5200201C/01*128 e", serial="200000500000"');
+    assert.match(l.out, 'Found DFU: [0483:df11] ver=0200, devnum=7, cfg=1, intf=0, path="1-1", alt=0, name="@Internal Flash   /0x08000000/16*128Kg", serial="200000500000"');
+    const d = await dfuUtil(srv.socket, "-a", "0", "-s", "0x08000000:leave", "-D", join(BUILD, "qspiboot.bin"));
+    assert.is(d.code, 0, d.out);
+    assert.match(d.out, /Device returned transfer size 1024/);
+    assert.match(d.out, /File downloaded successfully/);
+    assert.equal(rom.erases, [0], "dfu-util erased the one sector the file covers");
+    assert.equal(rom.flash.subarray(0, qspiboot.length), qspiboot);
+    assert.is(rom.eccBroken.size, 0);
+    assert.is(rom.jumpedTo, FLASH_BASE, "left through the DfuSe leave");
+  } finally { await srv.stop(); }
 });
 
 // ---- the command line ----
