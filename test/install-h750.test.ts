@@ -286,4 +286,14 @@ test("flash.ts install: clear errors for a missing build, a file too large, no R
   assert.match(none.err, /no STM32 in its ROM bootloader found \(USB 0483:df11\)\. On the WeAct H750: hold the BOOT0 button while plugging the board in/);
 });
 
+test("qspiboot's commands on a board in the ROM say so and point at install; install --help", () => {
+  const f = cli("--sim", "h750-rom", "flash", join(BUILD, "example.elf"));
+  assert.is(f.code, 1);
+  assert.match(f.out, /this board is in ST's ROM bootloader \(BOOT0 held at reset, USB 0483:df11\), not in qspiboot: `flash\.ts install` puts qspiboot on it/);
+  assert.match(cli("--sim", "h750-rom", "list").out, /200000500000  DFU in FS Mode \(ST ROM model\): ST's ROM bootloader, not qspiboot/);
+  const h = cli("install", "--help");
+  assert.is(h.code, 0);
+  assert.match(h.out, /Usage: flash.ts install \[options\] \[file\]/);
+});
+
 test.run();

@@ -10,10 +10,10 @@ import { writeDfuse } from "./image/dfuse";
 import { DfuDevice, hex, type FlashReport } from "./dfu/client";
 import { realTargets, simTarget, socketTarget, NO_BOARD_HINT, type Target } from "./cli/targets";
 import { makeReporters } from "./cli/progress";
-import { runInstall } from "./cli/install";
+import { runInstall, romSimTarget, refuseRom, isStRom } from "./cli/install";
 import type { BoardName } from "../sim/boards";
 
-interface Global { socket?: string; sim?: BoardName | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
+interface Global { socket?: string; sim?: BoardName | "h750-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
 
 class UsageError extends Error {}
 
@@ -29,6 +29,7 @@ function saveSimFlash(g: Global) {
 
 async function findTargets(g: Global): Promise<Target[]> {
   if (g.socket) return socketTarget(g.socket);
+  if (g.sim === "h750-rom") return [await romSimTarget()];
   if (g.sim) {
     const out: Target[] = [];
     const flash = g.simFlash && existsSync(g.simFlash) ? readFileSync(g.simFlash) : undefined;
@@ -79,7 +80,7 @@ async function each<T>(g: Global, fn: (dev: DfuDevice, t: Target, report: (p: an
   const reporters = makeReporters(targets.map((t) => (targets.length > 1 ? t.serial.slice(-8) : "")), mode, clockOf(targets));
   const results = await Promise.allSettled(targets.map(async (t, i) => {
     const dev = await t.open();
-    try { return await fn(dev, t, (p) => reporters[i].update(p)); } finally { reporters[i].stop(); await dev.close(); }
+    try { refuseRom(dev); return await fn(dev, t, (p) => reporters[i].update(p)); } finally { reporters[i].stop(); await dev.close(); }
   }));
   const out = results.map((r, i) => r.status === "fulfilled"
     ? { serial: targets[i].serial, ok: true, result: r.value }
@@ -133,12 +134,13 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
   const rows = [];
   for (const t of ts) {
     const d = await t.open();
-    rows.push({ serial: t.serial, label: t.label, ...d.info, layout: d.layoutText() });
+    rows.push({ serial: t.serial, label: t.label, ...d.info, layout: d.layoutText(), stRom: isStRom(d) });
     await d.close();
   }
   if (g.json) return console.log(JSON.stringify(rows, null, 2));
   if (!rows.length) return console.log(NO_BOARD_HINT);
   for (const r of rows) {
+    if (r.stRom) { console.log(`${r.serial}  ${r.label}: ST's ROM bootloader, not qspiboot (flash.ts install puts qspiboot on it)`); continue; }
     console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${r.recordStatus ?? "?"}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
   }
 });

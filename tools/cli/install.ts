@@ -8,7 +8,7 @@ import type { USBDevice } from "../dfu/webusb";
 import { DfuDevice, hex } from "../dfu/client";
 import { installBootloader, checkInstallable, ST_ROM, H750_BOOT } from "../dfu/rom-install";
 import { makeReporters } from "./progress";
-import { UDEV_HINT } from "./targets";
+import { UDEV_HINT, type Target } from "./targets";
 import { SimUsbDevice } from "../usb/sim-device";
 import { StRomDfu } from "../../sim/h750/st-rom-dfu";
 
@@ -83,4 +83,27 @@ export async function runInstall(o: InstallOptions): Promise<void> {
   console.log(`installed ${report.bytes} bytes of qspiboot at 0x${hex(H750_BOOT.address)} (sector erased, read back and verified)` +
     (report.started ? (sim ? `; the ROM left DFU mode and jumped to 0x${hex(sim.jumpedTo!)}` : "; the board starts qspiboot (release BOOT0 if you still hold it)")
       : "; the board stays in the ROM bootloader (--no-leave)"));
+}
+
+/** The ROM model as a flasher target (`--sim h750-rom` for the other commands). */
+export async function romSimTarget(): Promise<Target> {
+  const rom = new StRomDfu();
+  const usb = new SimUsbDevice(rom);
+  await usb.open();
+  return {
+    label: `${usb.productName} (ST ROM model)`, serial: usb.serialNumber ?? "",
+    open: () => new DfuDevice(usb, { sleep: async (ms) => rom.sleep(ms), now: () => rom.nowMs }).open(),
+  };
+}
+
+/** qspiboot's commands on a board that runs ST's ROM instead: say what the user has in hand. */
+export function isStRom(dev: DfuDevice): boolean {
+  return dev.usb.vendorId === ST_ROM.vendorId && dev.usb.productId === ST_ROM.productId;
+}
+
+export function refuseRom(dev: DfuDevice): void {
+  if (isStRom(dev)) {
+    throw new Error("this board is in ST's ROM bootloader (BOOT0 held at reset, USB 0483:df11), not in qspiboot: " +
+      "`flash.ts install` puts qspiboot on it; if qspiboot is installed, release BOOT0 and reset the board");
+  }
 }
