@@ -214,6 +214,8 @@ export class StRomDfu implements ControlHost {
       const p = this.pending;
       this.pending = undefined;
       const outcome = p.kind === "write" ? this.write(p.block, p.data) : this.command(p.bytes);
+      // The system reset after read unprotect: on silicon the device drops off the bus and
+      // comes back (BOOT0 still held) in the ROM; here it is back in dfuIDLE at once.
       if (outcome === "reset") return reply(E.OK, S.dfuDNBUSY);
       this.after = outcome;
       this.state = S.dfuDNBUSY;
