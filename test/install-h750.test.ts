@@ -80,6 +80,15 @@ test("install: the sector erased, qspiboot.bin written and read back, the ROM ju
   assert.equal([...seen], ["erase", "write", "verify", "manifest"]);
 });
 
+test("a ROM that is gone before it answers the leave's GETSTATUS has still left: install reports it started", async () => {
+  const rom = new StRomDfu({ leavesBeforeStatus: true });
+  const { dev } = await openRom(rom);
+  const r = await installBootloader(dev, qspiboot);
+  assert.ok(r.started);
+  assert.is(rom.jumpedTo, FLASH_BASE);
+  assert.equal(rom.flash.subarray(0, qspiboot.length), qspiboot);
+});
+
 test("a byte the flash gets wrong is caught by the read-back, and the board is not started", async () => {
   const rom = new StRomDfu({ corruptAt: FLASH_BASE + 4000 });
   const { dev } = await openRom(rom);

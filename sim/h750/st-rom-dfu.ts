@@ -53,6 +53,9 @@ export interface RomOptions {
   readProtected?: boolean;
   /** A fault for tests: the flash byte at this address comes out with its bits flipped when programmed. */
   corruptAt?: number;
+  /** Leave without answering the GETSTATUS that triggers it, as dfu-util's "Error during
+   *  download get_status" on a WeAct H750 suggests (NuttX's weact-stm32h750 page). */
+  leavesBeforeStatus?: boolean;
 }
 
 export class StRomDfu implements ControlHost {
@@ -88,7 +91,9 @@ export class StRomDfu implements ControlHost {
     }
     this.readProtected = !!opts.readProtected;
     this.corruptAt = opts.corruptAt;
+    this.leavesBeforeStatus = !!opts.leavesBeforeStatus;
   }
+  private leavesBeforeStatus: boolean;
 
   present(): boolean { return !this.gone; }
   sleep(ms: number): void { this.nowMs += ms; }
@@ -110,6 +115,7 @@ export class StRomDfu implements ControlHost {
     if (this.gone) return { status: "nodevice", data: new Uint8Array(0) };
     this.transfers++;
     const r = this.request(setup, data ?? new Uint8Array(0));
+    if (this.gone && this.leavesBeforeStatus) return { status: "nodevice", data: new Uint8Array(0) };
     if (r === "stall") return { status: "stall", data: new Uint8Array(0) };
     return { status: "ok", data: r.subarray(0, setup.wLength) };
   }
