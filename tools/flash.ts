@@ -10,9 +10,10 @@ import { writeDfuse } from "./image/dfuse";
 import { DfuDevice, hex, type FlashReport } from "./dfu/client";
 import { realTargets, simTarget, socketTarget, NO_BOARD_HINT, type Target } from "./cli/targets";
 import { makeReporters, boardLabels } from "./cli/progress";
+import { runInstall, romSimTarget, refuseRom, isStRom } from "./cli/install";
 import type { BoardName } from "../sim/boards";
 
-interface Global { socket?: string; sim?: BoardName | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
+interface Global { socket?: string; sim?: BoardName | "h750-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
 
 class UsageError extends Error {}
 
@@ -28,6 +29,7 @@ function saveSimFlash(g: Global) {
 
 async function findTargets(g: Global): Promise<Target[]> {
   if (g.socket) return socketTarget(g.socket);
+  if (g.sim === "h750-rom") return [await romSimTarget()];
   if (g.sim) {
     const out: Target[] = [];
     const flash = g.simFlash && existsSync(g.simFlash) ? readFileSync(g.simFlash) : undefined;
@@ -78,7 +80,7 @@ async function each<T>(g: Global, fn: (dev: DfuDevice, t: Target, report: (p: an
   const reporters = makeReporters(boardLabels(targets.map((t) => t.serial)), mode, clockOf(targets));
   const results = await Promise.allSettled(targets.map(async (t, i) => {
     const dev = await t.open();
-    try { return await fn(dev, t, (p) => reporters[i].update(p)); } finally { reporters[i].stop(); await dev.close(); }
+    try { refuseRom(dev); return await fn(dev, t, (p) => reporters[i].update(p)); } finally { reporters[i].stop(); await dev.close(); }
   }));
   const out = results.map((r, i) => r.status === "fulfilled"
     ? { serial: targets[i].serial, ok: true, result: r.value }
@@ -115,7 +117,7 @@ function loadFor(dev: DfuDevice, file: string, address?: number, flash?: { force
 
 const program = new Command("flash.ts")
   .description("qspiboot flasher: put firmware on WeAct STM32H750 and Raspberry Pi Pico boards over USB DFU")
-  .addOption(new Option("--sim [board]", "use a simulated board in this process instead of USB (h750 or rp2040; for flash: from the file's addresses when not given)"))
+  .addOption(new Option("--sim [board]", "use a simulated board in this process instead of USB (h750 or rp2040; for flash: from the file's addresses when not given; for install: h750-rom, ST's ROM bootloader)"))
   .addOption(new Option("--sim-count <n>", "with --sim: this many simulated boards").default(1).argParser(Number))
   .option("--sim-flash <file>", "with --sim: keep the simulated flash in this file between runs")
   .option("--socket <path>", "the simulated board served by sim/serve.ts on this Unix socket")
@@ -132,12 +134,13 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
   const rows = [];
   for (const t of ts) {
     const d = await t.open();
-    rows.push({ serial: t.serial, label: t.label, ...d.info, layout: d.layoutText() });
+    rows.push({ serial: t.serial, label: t.label, ...d.info, layout: d.layoutText(), stRom: isStRom(d) });
     await d.close();
   }
   if (g.json) return console.log(JSON.stringify(rows, null, 2));
   if (!rows.length) return console.log(NO_BOARD_HINT);
   for (const r of rows) {
+    if (r.stRom) { console.log(`${r.serial}  ${r.label}: ST's ROM bootloader, not qspiboot (flash.ts install puts qspiboot on it)`); continue; }
     console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${r.recordStatus ?? "?"}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
   }
 });
@@ -223,6 +226,13 @@ program.command("boot").description("leave DFU mode and run the application").ac
     return { mode: t.sim?.board.mode };
   }, (r) => (r.mode ? `the board is in ${r.mode === "app" ? "its application" : r.mode} mode` : "the board starts its application"));
 });
+
+program.command("install [file]").description("put qspiboot on a WeAct H750 through ST's ROM DFU bootloader (hold BOOT0 at reset); default build/h750/qspiboot.bin")
+  .option("--no-leave", "stay in the ROM bootloader afterwards")
+  .action(async (file: string | undefined, o: { leave: boolean }) => {
+    const g = program.opts<Global>();
+    await runInstall({ file, sim: g.sim === true ? "h750-rom" : g.sim, simFlash: g.simFlash, json: g.json, leave: o.leave, serial: g.serial });
+  });
 
 program.parseAsync().then(() => saveSimFlash(program.opts<Global>()), (e: Error) => {
   console.error(`error: ${e.message}`);

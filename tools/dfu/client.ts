@@ -334,15 +334,29 @@ export class DfuDevice {
     return !!i && i.recordStatus === "valid" && first * sector === i.appStart && i.imageLength === (last + 1 - first) * sector;
   }
 
-  /** Finish: the board verifies the image, records it and starts it (DfuSe "leave"). The board
-   *  answers dfuMANIFEST while it verifies and leaves once the image is recorded: the leave is
-   *  done when the device is gone; an image it cannot record comes back as dfuERROR. */
-  async leave(progress?: (p: Progress) => void): Promise<void> {
+  /**
+   * Plain DfuSe write (ST's ROM and any DfuSe device; no vendor requests): set the address,
+   * then blocks 2, 3, ... of wTransferSize. The pages must have been erased.
+   */
+  async download(address: number, data: Uint8Array, progress?: (p: Progress) => void): Promise<void> {
+    await this.setAddress(address);
+    for (let o = 0; o < data.length; o += this.transferSize) {
+      await this.dnload(2 + o / this.transferSize, data.subarray(o, o + this.transferSize), `write 0x${hex(address + o)}`);
+      await this.pollWhile([STATE.dfuDNBUSY, STATE.dfuDNLOAD_SYNC]);
+      progress?.({ phase: "write", done: Math.min(data.length, o + this.transferSize), total: data.length });
+    }
+  }
+
+  /** Finish: the board verifies the image, records it and starts it (DfuSe "leave"; at
+   *  `address`, or the start of the writable flash, unless a download has just set it). The
+   *  board answers dfuMANIFEST while it verifies and leaves once the image is recorded: the
+   *  leave is done when the device is gone; an image it cannot record comes back as dfuERROR. */
+  async leave(progress?: (p: Progress) => void, address?: number): Promise<void> {
     progress?.({ phase: "manifest", done: 0, total: 1 });
     const s0 = await this.getStatus();
-    if (s0.state !== STATE.dfuDNLOAD_IDLE) {
-      if (s0.state !== STATE.dfuIDLE) await this.recover();
-      await this.setAddress(this.layout.segments.find((s) => s.writable)!.start);
+    if (s0.state !== STATE.dfuDNLOAD_IDLE || address !== undefined) {
+      if (s0.state !== STATE.dfuIDLE && s0.state !== STATE.dfuDNLOAD_IDLE) await this.recover();
+      await this.setAddress(address ?? this.layout.segments.find((s) => s.writable)!.start);
     }
     await this.dnload(2, new Uint8Array(0), "leave");
     try {
@@ -429,6 +443,9 @@ function findDfuInterface(cfg: Uint8Array): DfuItf | undefined {
   for (let o = 0; o + 1 < cfg.length && cfg[o] >= 2; o += cfg[o]) {
     const t = cfg[o + 1];
     if (t === 4) {
+      // Further alternates of the DFU interface (ST's ROM: option bytes, OTP) may come between
+      // alternate 0 and the functional descriptor: keep alternate 0.
+      if (itf && cfg[o + 2] === itf.number && cfg[o + 3] !== 0) continue;
       itf = cfg[o + 5] === 0xfe && cfg[o + 6] === 1 && cfg[o + 7] === 2 && cfg[o + 3] === 0
         ? { number: cfg[o + 2], iInterface: cfg[o + 8], transferSize: 4096, attributes: 0 } : undefined;
       if (itf) continue;
