@@ -1,7 +1,7 @@
 // Serve a simulated board's USB device on a Unix socket, for programs outside Node (the
 // stand-in libusb that runs the real dfu-util, the flasher, any checker). Contract:
 // ../shared/notes/usb-socket.md.
-//   npx tsx sim/serve.ts --board h750|rp2040 --socket PATH [--flash FILE] [--timing typical|instant|maximum]
+//   npx tsx sim/serve.ts --board h750|rp2040 --socket PATH [--flash FILE] [--timing typical|instant|maximum] [--button]
 import { createServer, type Socket } from "node:net";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -12,20 +12,37 @@ import { handleRequest, requestLength, type ServedBoard } from "./serve-protocol
 import type { BoardName } from "./boards";
 import type { FlashTiming } from "./nor-flash";
 
-const { values } = parseArgs({
-  options: {
-    board: { type: "string", default: "h750" },
-    socket: { type: "string" },
-    flash: { type: "string" },
-    timing: { type: "string", default: "typical" },
-  },
-});
-if (!values.socket) { console.error("usage: serve.ts --board h750|rp2040 --socket PATH [--flash FILE] [--timing typical|instant|maximum]"); process.exit(2); }
+const USAGE = `usage: npx tsx sim/serve.ts --board h750|rp2040 --socket PATH [--flash FILE] [--timing typical|instant|maximum] [--button]
+  --board    the simulated board (default h750)
+  --socket   the Unix socket to serve its USB device on (contract: shared/notes/usb-socket.md)
+  --flash    keep the flash contents in this file across runs
+  --timing   flash chip timings: the datasheet's typical (default) or maximum, or instant
+  --button   power on into DFU mode: K1 held (H750); on the Pico, which has no bootloader button,
+             the application's request for DFU mode (hal/app/qspiboot.h)`;
+let values: { board?: string; socket?: string; flash?: string; timing?: string; button?: boolean; help?: boolean };
+try {
+  ({ values } = parseArgs({
+    options: {
+      board: { type: "string", default: "h750" },
+      socket: { type: "string" },
+      flash: { type: "string" },
+      timing: { type: "string", default: "typical" },
+      button: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }));
+} catch (e) {
+  console.error(`${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) { console.log(USAGE); process.exit(0); }
+if (!values.socket) { console.error(USAGE); process.exit(2); }
+if (!["typical", "instant", "maximum"].includes(values.timing!)) { console.error(`unknown timing ${values.timing}\n${USAGE}`); process.exit(2); }
 if (!["h750", "rp2040"].includes(values.board!)) { console.error(`unknown board ${values.board}`); process.exit(2); }
 
 const board = await SimBoard.create({ board: values.board as BoardName, timing: values.timing as FlashTiming });
 if (values.flash && existsSync(values.flash)) board.flash.data.set(readFileSync(values.flash).subarray(0, board.flash.data.length));
-board.powerOn();
+board.powerOn({ button: values.button });
 const host = new SimUsbHost(board);
 if (host.present()) host.enumerate();
 

@@ -88,7 +88,7 @@ test("CLI: a pico-sdk .bin is refused with the fix; --force goes ahead", () => {
   writeFileSync(f, picoSdkImage());
   const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(root, "tools/flash.ts"), ...args], { cwd: root, encoding: "utf8" });
   const r = cli("--sim", "rp2040", "flash", f);
-  assert.is(r.status, 1);
+  assert.is(r.status, 4, "exit status 4: the file");
   assert.match(r.stdout + r.stderr, /pico-sdk's default output.*0x10010000 without boot2.*--force/);
   const forced = cli("--sim", "rp2040", "flash", f, "--force");
   assert.match(forced.stdout + forced.stderr, /errFIRMWARE/, "written, and then the board itself refuses to record it");

@@ -42,7 +42,8 @@ test("--sim-flash keeps the board between runs: list, info, verify, read, unchan
   const list = cli("--sim", "h750", "--sim-flash", img, "list");
   assert.match(list.out, /WeAct STM32H750\s+bootloader 1\.00\s+flash 8 MiB\s+image: valid \(73728 bytes/);
   const info = cli("--sim", "h750", "--sim-flash", img, "info");
-  assert.match(info.out, /recordStatus\s+valid/);
+  assert.match(info.out, /update record\s+0x907ff000: valid/);
+  assert.match(info.out, /image\s+73728 bytes at 0x90000000, CRC-32 0x[0-9a-f]{8}/);
   assert.match(info.out, /writable\s+0x90000000-0x907f0000, 0x907f0000-0x907ff000/);
   assert.is(cli("--sim", "h750", "--sim-flash", img, "verify", app).code, 0);
   const out = join(dir, "back.bin");
@@ -53,7 +54,7 @@ test("--sim-flash keeps the board between runs: list, info, verify, read, unchan
   const other = join(dir, "other.bin");
   writeFileSync(other, fakeApp("h750", 70_000, 32));
   const v = cli("--sim", "h750", "--sim-flash", img, "verify", other);
-  assert.is(v.code, 1);
+  assert.is(v.code, 6, "exit status 6: verify found differences");
   assert.match(v.out, /sector\(s\) differ: 0x90000000/);
 });
 
@@ -81,7 +82,7 @@ test("--all flashes several boards in parallel; several boards without --serial/
 
 test("bad input is refused with the reason, before anything is written", () => {
   const wrongFamily = cli("--sim", "h750", "flash", join(root, "build/rp2040/example.uf2"));
-  assert.is(wrongFamily.code, 1);
+  assert.is(wrongFamily.code, 4, "exit status 4: the file");
   assert.match(wrongFamily.out + wrongFamily.err, /family 0xe48bff56, this board needs 0x6db66082/);
   const outside = cli("--sim", "rp2040", "flash", app, "--address", "0x10000000");
   assert.match(outside.out, /not inside the board's writable flash/);
@@ -89,8 +90,10 @@ test("bad input is refused with the reason, before anything is written", () => {
   const good = writeDfuse([{ address: 0x90000000, data: new Uint8Array(100) }], { vid: 0x1209, pid: 1, bcdDevice: 0x100 });
   good[50] ^= 1;
   writeFileSync(dfu, good);
-  assert.match(cli("--sim", "h750", "flash", dfu).out, /CRC does not match/);
-  assert.match(cli("--sim", "h750", "flash", join(dir, "missing.elf")).out, /missing\.elf: no such file/);
+  const damaged = cli("--sim", "h750", "flash", dfu);
+  assert.match(damaged.out + damaged.err, /CRC does not match/);
+  const missing = cli("--sim", "h750", "flash", join(dir, "missing.elf"));
+  assert.match(missing.out + missing.err, /missing\.elf: no such file/);
 });
 
 test("a UF2 with blocks flagged not-main-flash: flashed without them, and the user is told how many", () => {
@@ -116,7 +119,7 @@ test("--socket: a device that stalls every request is reported as such, a missin
     }
   } finally { await stub.stop(); }
   const none = cli("--socket", join(dir, "nobody.sock"), "list");
-  assert.is(none.code, 1);
+  assert.is(none.code, 3, "exit status 3: nobody there");
   assert.match(none.err, /cannot reach the simulator at .*nobody\.sock \(connect ENOENT/);
 });
 
@@ -127,7 +130,7 @@ test("erase and boot", () => {
   assert.match(boot.out, /the board is in its application mode/);
   assert.match(cli("--sim", "h750", "--sim-flash", img, "erase").out, /application region erased/);
   const bootBlank = cli("--sim", "h750", "--sim-flash", img, "boot");
-  assert.is(bootBlank.code, 1);
+  assert.is(bootBlank.code, 5, "exit status 5: the board refused");
   assert.match(bootBlank.out, /errFIRMWARE/);
 });
 

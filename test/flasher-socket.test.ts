@@ -45,7 +45,7 @@ test("a connection reset while a request waits (read ECONNRESET): named, with th
   srv.close();
 });
 
-test("flash over --socket, the server gone mid-flash: a clear error and exit code 1", async () => {
+test("flash over --socket, the server gone mid-flash: a clear error and exit status 7 (interrupted)", async () => {
   const server = await SimServer.start("h750");
   // Between the CLI and the server: passes everything until 200 KB of requests have gone
   // through (the image is 300 KB), then drops both connections as a dying server would.
@@ -76,7 +76,7 @@ test("flash over --socket, the server gone mid-flash: a clear error and exit cod
   await server.stop();
   console.log(r.out.trim().split("\n").pop(), `(${sent} bytes)`);
   assert.ok(sent > 200_000, "the flash got as far as the cut");
-  assert.is(r.code, 1, r.out + r.err);
+  assert.is(r.code, 7, "exit status 7: the board went away in the middle: " + r.out + r.err);
   assert.match(r.out, new RegExp(`error: the simulator at ${path} closed the connection during DFU_(DNLOAD block \\d+|GETSTATUS)`));
   assert.not.match(r.out + r.err, /ECONNRESET\n|^error: read/m);
 });

@@ -7,15 +7,18 @@ import { loadImage } from "./image/load";
 import { imageSize, type Segment } from "./image/segments";
 import { UF2_FAMILY } from "./image/uf2";
 import { writeDfuse } from "./image/dfuse";
-import { DfuDevice, hex, type FlashReport } from "./dfu/client";
-import { realTargets, simTarget, socketTarget, NO_BOARD_HINT, type Target } from "./cli/targets";
+import { DfuDevice, DfuError, hex, type FlashReport } from "./dfu/client";
+import { realTargets, simTarget, socketTarget, setTrace, NO_BOARD_HINT, type Target } from "./cli/targets";
+import { EXIT, exitCodeOf, UsageError, NoDeviceError, MismatchError } from "./cli/exit-codes";
+import { ImageError } from "./image/segments";
+import { basename } from "node:path";
 import { makeReporters, boardLabels } from "./cli/progress";
 import { runInstall, romSimTarget, refuseRom, isStRom } from "./cli/install";
 import type { BoardName } from "../sim/boards";
 
-interface Global { socket?: string; sim?: BoardName | "h750-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean }
+interface Global { socket?: string; sim?: BoardName | "h750-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
 
-class UsageError extends Error {}
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 let simBoards: Target[] = [];
 /** --sim-flash: the simulated board's flash outlives the command. */
@@ -45,7 +48,7 @@ async function findTargets(g: Global): Promise<Target[]> {
 async function selectTargets(g: Global): Promise<Target[]> {
   let ts = await findTargets(g);
   if (g.serial) ts = ts.filter((t) => t.serial === g.serial);
-  if (!ts.length) throw new Error(g.serial ? `no board with serial ${g.serial}. ${NO_BOARD_HINT}` : NO_BOARD_HINT);
+  if (!ts.length) throw new NoDeviceError(g.serial ? `no board with serial ${g.serial}. ${NO_BOARD_HINT}` : NO_BOARD_HINT);
   if (ts.length > 1 && !g.all) {
     throw new UsageError(`${ts.length} boards found: pick one with --serial, or use --all:\n` + ts.map((t) => `  ${t.serial}  ${t.label}`).join("\n"));
   }
@@ -66,6 +69,9 @@ function appBase(dev: DfuDevice): number {
 }
 
 function friendly(e: Error): string {
+  if (e instanceof DfuError && e.status === 0x0a) {
+    return "the board found no valid application to record and start (errFIRMWARE): flash one; the board stays in DFU mode";
+  }
   if (e.name === "NotFoundError" || /disconnected|LIBUSB_ERROR_NO_DEVICE/.test(e.message)) {
     return "the board left DFU mode in the middle (unplugged or reset?). Its update record keeps a half-written image " +
       "from running: put it back in DFU mode and flash again.";
@@ -84,10 +90,12 @@ async function each<T>(g: Global, fn: (dev: DfuDevice, t: Target, report: (p: an
   }));
   const out = results.map((r, i) => r.status === "fulfilled"
     ? { serial: targets[i].serial, ok: true, result: r.value }
-    : { serial: targets[i].serial, ok: false, error: friendly(r.reason as Error) });
+    : { serial: targets[i].serial, ok: false, error: friendly(r.reason as Error), exitCode: exitCodeOf(r.reason) });
   if (g.json) console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
   else out.forEach((o, i) => console.log((targets.length > 1 ? `${o.serial}: ` : "") + (o.ok ? summary((o as any).result, targets[i]) : `error: ${(o as any).error}`)));
-  if (out.some((o) => !o.ok)) process.exitCode = 1;
+  // Several boards: the exit status of the first that failed.
+  const failed = out.find((o) => !o.ok) as { exitCode: number } | undefined;
+  if (failed) process.exitCode = failed.exitCode;
 }
 
 /** The simulated board a file is meant for, from where its data goes (a .bin: the H750). */
@@ -123,8 +131,26 @@ const program = new Command("flash.ts")
   .option("--socket <path>", "the simulated board served by sim/serve.ts on this Unix socket")
   .option("--serial <serial>", "the board with this serial number")
   .option("--all", "every attached board, in parallel")
-  .option("--json", "machine-readable output")
-  .showHelpAfterError();
+  .option("--json", "machine-readable output: one JSON document on stdout, errors included")
+  .option("-v, --verbose", "show every USB control transfer (DFU requests) with its answer and time, on stderr")
+  .version(VERSION, "-V, --version", "print the flasher's version")
+  .configureHelp({ showGlobalOptions: true })
+  .showHelpAfterError()
+  // Commander's own errors (unknown option, missing argument) are usage errors: exit 2; it has
+  // printed them already. Help and version are not errors.
+  .exitOverride((err) => {
+    if (err.exitCode === 0 || /help|version/.test(err.code)) process.exit(0);
+    throw Object.assign(new UsageError(err.message), { printed: true });
+  })
+  .hook("preAction", () => { if (program.opts<Global>().verbose) setTrace((l) => console.error(`usb: ${l}`)); });
+
+program.addHelpText("after", `
+Exit status: 0 done; 1 failed (transfer error, USB unavailable); 2 usage; 3 no board found (or no
+simulator at --socket); 4 the file cannot be read or would not boot; 5 the board refused a
+request; 6 verify found differences; 7 the board went away in the middle. With several boards,
+the status of the first that failed.`);
+
+program.command("version").description("print the flasher's version").action(() => console.log(VERSION));
 
 const num = (v: string) => { const n = Number(v); if (!Number.isFinite(n) || n < 0) throw new UsageError(`not a number: ${v}`); return n; };
 
@@ -147,9 +173,23 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
 
 program.command("info").description("everything the board says about itself").action(async () => {
   const g = program.opts<Global>();
-  await each(g, async (d) => ({ ...d.info, transferSize: d.transferSize, layout: d.layout }), (r) =>
-    Object.entries(r).filter(([k]) => k !== "layout").map(([k, v]) => `${k.padEnd(18)} ${typeof v === "number" && v > 0xffff ? "0x" + hex(v) : v}`).join("\n") +
-    `\n${"writable".padEnd(18)} ${r.layout.segments.filter((s: any) => s.writable).map((s: any) => `0x${hex(s.start)}-0x${hex(s.end)}`).join(", ")}`);
+  await each(g, async (d) => ({ ...d.info, transferSize: d.transferSize, layout: d.layout }), (r: any) => {
+    // For a person: addresses (not flash offsets), sizes in units, and "none" for what is not there.
+    const at = (off: number) => `0x${hex(r.flashBase + off)}`;
+    const valid = r.recordStatus === "valid";
+    const rows: [string, string][] = [
+      ["board", `${r.board} (bootloader ${r.bootloaderVersion})`],
+      ["boot reason", r.bootReason],
+      ["flash", `${r.flashSize >> 20} MiB at 0x${hex(r.flashBase)}, JEDEC ID 0x${(r.jedecId >>> 0).toString(16)}, ${r.sectorSize / 1024} KiB sectors`],
+      ["application", `${at(r.appStart)}-${at(r.appEnd)} (${(r.appEnd - r.appStart) >> 10} KiB)`],
+      ["update record", `${at(r.recordOffset)}: ${r.recordStatus}`],
+      ["image", valid ? `${r.imageLength} bytes at ${at(r.appStart)}, CRC-32 0x${hex(r.imageCrc)}, record #${r.sequence}` : "none"],
+      ["RAM", r.ramStart !== undefined ? `0x${hex(r.ramStart)}-0x${hex(r.ramEnd)}` : "not reported (older bootloader)"],
+      ["transfer size", `${r.transferSize} bytes`],
+      ["writable", r.layout.segments.filter((s: any) => s.writable).map((s: any) => `0x${hex(s.start)}-0x${hex(s.end)}`).join(", ")],
+    ];
+    return rows.map(([k, v]) => `${k.padEnd(14)} ${v}`).join("\n");
+  });
 });
 
 program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .dfu, then start it")
@@ -159,6 +199,9 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
   .option("--force", "write a file even if the board would not boot it (no vector table, linked for another address)")
   .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean }) => {
     const g = program.opts<Global>();
+    // The file first: a missing or broken file is the file's fault, whatever is plugged in.
+    if (!existsSync(file)) throw new ImageError(basename(file), "no such file");
+    if (o.address === undefined) { try { loadImage(file, { address: 0 }); } catch (e) { if (e instanceof ImageError) throw e; } }
     if (g.sim === true) g.sim = boardForFile(file);
     // Parse and check the file against the first board before anything is erased anywhere.
     const t0 = performance.now();
@@ -194,8 +237,8 @@ program.command("read <file>").description("read flash into a file")
     if (g.all) throw new UsageError("read takes one board: use --serial");
     await each(g, async (d, _t, report) => {
       const address = o.address ?? appBase(d);
-      const length = o.length ?? d.info?.imageLength;
-      if (!length) throw new UsageError("the board has no recorded image: give --length");
+      const length = o.length ?? (d.info?.recordStatus === "valid" ? d.info.imageLength : undefined);
+      if (!length) throw new UsageError(`the board has no recorded image (record: ${d.info?.recordStatus ?? "unknown"}): give --length`);
       const data = await d.read(address, length, report);
       writeFileSync(file, data);
       return { address, length };
@@ -208,7 +251,7 @@ program.command("verify <file>").description("compare the board's flash with a f
     const g = program.opts<Global>();
     await each(g, async (d) => {
       const bad = await d.verify(loadFor(d, file, o.address));
-      if (bad.length) throw new Error(`${bad.length} sector(s) differ: ${bad.slice(0, 8).map((a) => "0x" + hex(a)).join(", ")}${bad.length > 8 ? ", ..." : ""}`);
+      if (bad.length) throw new MismatchError(`${bad.length} sector(s) differ: ${bad.slice(0, 8).map((a) => "0x" + hex(a)).join(", ")}${bad.length > 8 ? ", ..." : ""}`);
       return { differing: 0 };
     }, () => "the board holds exactly this file");
   });
@@ -235,6 +278,8 @@ program.command("install [file]").description("put qspiboot on a WeAct H750 thro
   });
 
 program.parseAsync().then(() => saveSimFlash(program.opts<Global>()), (e: Error) => {
-  console.error(`error: ${e.message}`);
-  process.exit(e instanceof UsageError ? 2 : 1);
+  const code = exitCodeOf(e);
+  if (program.opts<Global>().json) console.log(JSON.stringify({ ok: false, error: e.message, exitCode: code }, null, 2));
+  else if (!(e as { printed?: boolean }).printed) console.error(`error: ${e.message}`);
+  process.exit(code === EXIT.ok ? EXIT.failed : code);
 });

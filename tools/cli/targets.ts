@@ -7,6 +7,12 @@ import { SimUsbHost } from "../../sim/usb-host";
 import { SimUsbDevice } from "../usb/sim-device";
 import { SocketUsbDevice } from "../usb/socket-device";
 import type { BoardName } from "../../sim/boards";
+import { traced } from "./trace";
+
+// --verbose: where every control transfer of every board is logged (tools/cli/trace.ts).
+let traceLog: ((line: string) => void) | undefined;
+export function setTrace(log: ((line: string) => void) | undefined): void { traceLog = log; }
+const wrap = (d: USBDevice): USBDevice => (traceLog ? traced(d, traceLog) : d);
 
 export const UDEV_HINT = "permission denied opening the USB device. Install the udev rules: " +
   "sudo cp tools/udev/60-qspiboot.rules /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger (then replug the board)";
@@ -46,7 +52,7 @@ export async function realTargets(): Promise<Target[]> {
     label: `${d.productName ?? "DFU device"} (${hex4(d.vendorId)}:${hex4(d.productId)})`,
     serial: d.serialNumber ?? "",
     open: async () => {
-      try { return await new DfuDevice(d).open(); } catch (e: any) {
+      try { return await new DfuDevice(wrap(d)).open(); } catch (e: any) {
         if (/ACCESS|permission/i.test(e.message)) throw new Error(UDEV_HINT);
         throw e;
       }
@@ -67,7 +73,7 @@ export async function simTarget(board: BoardName, opts: { serial?: number; flash
     label: `${dev.productName} (simulated)`,
     serial: dev.serialNumber ?? "",
     sim: { board: b, host },
-    open: () => new DfuDevice(dev, { sleep: async (ms) => host.sleep(ms), now: () => b.clock.now / 1000 }).open(),
+    open: () => new DfuDevice(wrap(dev), { sleep: async (ms) => host.sleep(ms), now: () => b.clock.now / 1000 }).open(),
   };
 }
 
@@ -87,6 +93,6 @@ export async function socketTarget(path: string): Promise<Target[]> {
     label: `${dev.productName} (simulator socket)`,
     serial: dev.serialNumber ?? "",
     // Real time passes on the socket's side: sleep as a host on a real board would.
-    open: () => new DfuDevice(dev).open(),
+    open: () => new DfuDevice(wrap(dev)).open(),
   }];
 }

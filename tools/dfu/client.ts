@@ -19,6 +19,8 @@ const VENDOR_INFO = 0x49;
 const VENDOR_CRC = 0x43;
 
 export class DfuError extends Error {
+  /** The file is the problem (it would not boot, or lies outside the writable flash). */
+  fileProblem = false;
   constructor(message: string, readonly status?: number, readonly state?: number) {
     super(status !== undefined ? `${message}: ${STATUS_NAMES[status] ?? status} (state ${STATE_NAMES[state!] ?? state})` : message);
   }
@@ -237,7 +239,7 @@ export class DfuDevice {
         flashBase: i.flashBase, appStart: i.flashBase + i.appStart, appEnd: i.flashBase + i.appEnd,
         ramStart: i.ramStart, ramEnd: i.ramEnd, boardId: i.boardId,
       });
-      if (why) throw new DfuError(`${why}. Nothing was written (--force writes it anyway)`);
+      if (why) throw Object.assign(new DfuError(`${why}. Nothing was written (--force writes it anyway)`), { fileProblem: true });
     }
     this.checkWritable(segments);
   }
@@ -246,7 +248,7 @@ export class DfuDevice {
   checkWritable(segments: Segment[]): void {
     for (const s of segments) {
       if (!writableRange(this.layout, s.address, s.address + s.data.length)) {
-        throw new DfuError(`0x${hex(s.address)}..0x${hex(s.address + s.data.length)} is not inside the board's writable flash (${this.layoutText()})`);
+        throw Object.assign(new DfuError(`0x${hex(s.address)}..0x${hex(s.address + s.data.length)} is not inside the board's writable flash (${this.layoutText()})`), { fileProblem: true });
       }
     }
   }
