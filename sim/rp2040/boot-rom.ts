@@ -72,46 +72,8 @@ export function bootRom(h: RomHost): RomResult {
   h.resetUnreset("IO_QSPI", "PADS_QSPI");
   for (const a of QSPI_CTRL) w(a, 0);
 
-  const csForce = (over: number) => { w(SS_CTRL, (r(SS_CTRL) & ~(3 << 8)) | (over << 8)); r(SS_CTRL); };
-  // flash_put_get(): never more than 14 frames in flight; ends with CSn high.
-  const putGet = (tx: Uint8Array | null, rx: Uint8Array | null, count: number, rxSkip: number) => {
-    let txLeft = count, rxLeft = count, ti = 0, ri = 0;
-    while (txLeft || rxSkip || rxLeft) {
-      const txLevel = r(SSI.TXFLR), rxLevel = r(SSI.RXFLR);
-      if (txLeft && txLevel + rxLevel < 14) { w(SSI.DR0, tx ? tx[ti++] : 0); txLeft--; }
-      if (rxLevel) {
-        const b = r(SSI.DR0) & 0xff;
-        if (rxSkip) rxSkip--;
-        else { if (rx) rx[ri++] = b; rxLeft--; }
-      }
-      h.idle(20); // the loop's own time
-    }
-    csForce(OUTOVER_HIGH);
-  };
-
-  // flash_exit_xip(), starting with flash_init_spi()
-  w(SSI.SSIENR, 0);
-  r(SSI.SR); r(SSI.ICR);
-  w(SSI.BAUDR, 6);
-  w(SSI.CTRLR0, 7 << 16); // SPI_FRF std, DFS_32 7, TMOD TX_AND_RX
-  w(SSI.SER, 1);
-  w(SSI.SSIENR, 1);
-  const save = r(SD_PAD[0]);
-  let tmp = (save & ~(PAD_OD | PAD_PUE | PAD_PDE)) | PAD_OD | PAD_PDE;
-  csForce(OUTOVER_HIGH);
-  for (let i = 0; i < 2; i++) {
-    for (const a of SD_PAD) w(a, tmp);
-    delay(1 << 11);
-    putGet(null, null, 4, 0);
-    tmp = (tmp & ~PAD_PDE) | PAD_PUE;
-    csForce(OUTOVER_LOW);
-  }
-  w(SD_PAD[0], save); w(SD_PAD[1], save);
-  const pulledUp = (save & ~PAD_PDE) | PAD_PUE;
-  w(SD_PAD[2], pulledUp); w(SD_PAD[3], pulledUp);
-  csForce(OUTOVER_LOW);
-  putGet(Uint8Array.of(0xff, 0xff), null, 2, 0);
-  w(SS_CTRL, 0);
+  const { csForce, putGet } = romFlash(h);
+  flashExitXip(h);
 
   // _flash_boot(): read boot2 until its CRC holds.
   const boot2 = new Uint8Array(256);
@@ -140,4 +102,64 @@ export function bootRom(h: RomHost): RomResult {
   core.LR = 0;
   core.PC = BOOT2_SRAM;
   return { boot2: true };
+}
+
+// The ROM's flash helpers (program_flash_generic.c): CSn forced through IO_QSPI, and
+// flash_put_get (never more than 14 frames in flight; ends with CSn high).
+function romFlash(h: RomHost) {
+  const m = h.mcu;
+  const r = (a: number) => m.readUint32(a) >>> 0;
+  const w = (a: number, v: number) => m.writeUint32(a, v >>> 0);
+  const csForce = (over: number) => { w(SS_CTRL, (r(SS_CTRL) & ~(3 << 8)) | (over << 8)); r(SS_CTRL); };
+  // flash_put_get(): never more than 14 frames in flight; ends with CSn high.
+  const putGet = (tx: Uint8Array | null, rx: Uint8Array | null, count: number, rxSkip: number) => {
+    let txLeft = count, rxLeft = count, ti = 0, ri = 0;
+    while (txLeft || rxSkip || rxLeft) {
+      const txLevel = r(SSI.TXFLR), rxLevel = r(SSI.RXFLR);
+      if (txLeft && txLevel + rxLevel < 14) { w(SSI.DR0, tx ? tx[ti++] : 0); txLeft--; }
+      if (rxLevel) {
+        const b = r(SSI.DR0) & 0xff;
+        if (rxSkip) rxSkip--;
+        else { if (rx) rx[ri++] = b; rxLeft--; }
+      }
+      h.idle(20); // the loop's own time
+    }
+    csForce(OUTOVER_HIGH);
+  };
+
+  return { csForce, putGet };
+}
+
+/** The ROM's flash_exit_xip() (program_flash_generic.c): SSI back to standard SPI, the flash out
+ *  of continuous-read mode. The boot ROM runs it before boot2, and applications call it through
+ *  the ROM table before they erase or program (pico-sdk hardware_flash/flash.c). */
+export function flashExitXip(h: RomHost): void {
+  const m = h.mcu;
+  const r = (a: number) => m.readUint32(a) >>> 0;
+  const w = (a: number, v: number) => m.writeUint32(a, v >>> 0);
+  const delay = (count: number) => h.idle(3 * count);
+  const { csForce, putGet } = romFlash(h);
+  // flash_init_spi() first
+  w(SSI.SSIENR, 0);
+  r(SSI.SR); r(SSI.ICR);
+  w(SSI.BAUDR, 6);
+  w(SSI.CTRLR0, 7 << 16); // SPI_FRF std, DFS_32 7, TMOD TX_AND_RX
+  w(SSI.SER, 1);
+  w(SSI.SSIENR, 1);
+  const save = r(SD_PAD[0]);
+  let tmp = (save & ~(PAD_OD | PAD_PUE | PAD_PDE)) | PAD_OD | PAD_PDE;
+  csForce(OUTOVER_HIGH);
+  for (let i = 0; i < 2; i++) {
+    for (const a of SD_PAD) w(a, tmp);
+    delay(1 << 11);
+    putGet(null, null, 4, 0);
+    tmp = (tmp & ~PAD_PDE) | PAD_PUE;
+    csForce(OUTOVER_LOW);
+  }
+  w(SD_PAD[0], save); w(SD_PAD[1], save);
+  const pulledUp = (save & ~PAD_PDE) | PAD_PUE;
+  w(SD_PAD[2], pulledUp); w(SD_PAD[3], pulledUp);
+  csForce(OUTOVER_LOW);
+  putGet(Uint8Array.of(0xff, 0xff), null, 2, 0);
+  w(SS_CTRL, 0);
 }

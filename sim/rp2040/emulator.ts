@@ -24,7 +24,7 @@ import { CHIPS, type ChipName } from "../chips";
 import type { SimClock } from "../clock";
 import { Rp2040Flash, SsiError } from "./ssi";
 import { installDmaSniffer } from "./dma-sniff";
-import { bootRom } from "./boot-rom";
+import { bootRom, flashExitXip, type RomHost } from "./boot-rom";
 import { QspiPins } from "./qspi-pins";
 import { RegFile } from "./vendor-regs";
 import { Resets } from "./resets";
@@ -131,14 +131,15 @@ export class Rp2040Emu {
     wd.onWatchdogTrigger = () => { this.watchdogFired = true; };
     mcu.clkSys = mcu.roscFreq;
     this.cycles = 0;
-    const rom = bootRom({
+    const romHost: RomHost = this.romHost = {
       mcu,
       idle: (c) => { this.cycles += c; this.totalCycles += c; this.clock.tick((c * 1e9) / mcu.clkSys); },
       resetUnreset: (...blocks) => {
         resets.release(...blocks);
         if (blocks.includes("IO_QSPI") || blocks.includes("PADS_QSPI")) { this.pins.reset(); this.flash.pinsChanged(); }
       },
-    });
+    };
+    const rom = bootRom(romHost);
     this.mode = rom.boot2 ? "running" : "usb-boot";
     this.usbBoot = rom.boot2 ? null : rom.usbBoot;
   }
@@ -217,6 +218,11 @@ export class Rp2040Emu {
       updated(offset, value);
     };
   }
+
+  private romHost!: RomHost;
+  /** The ROM's flash_exit_xip, as an application calls it through the ROM table before it erases
+   *  or programs its flash (pico-sdk hardware_flash/flash.c). */
+  romFlashExitXip(): void { flashExitXip(this.romHost); }
 
   /** Execute one instruction. */
   step(): void {
