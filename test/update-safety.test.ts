@@ -7,7 +7,7 @@ import { SimBoard } from "../sim/board";
 import { SimUsbHost } from "../sim/usb-host";
 import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice } from "../tools/dfu/client";
-import { DfuRequests, DFU, ST, STATUS } from "./lib/dfu-requests";
+import { DfuRequests, DFU, ST, STATUS, le32 } from "./lib/dfu-requests";
 import { appBase, fakeApp, pageSizeAt } from "./lib/images";
 import { geometry, SafetyWatch } from "./lib/safety";
 import { runActions, type Action } from "./lib/update-fuzz";
@@ -206,6 +206,5 @@ for (const board of BOARDS) {
   }
 }
 
-function le32(v: number): number[] { return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]; }
 
 test.run();

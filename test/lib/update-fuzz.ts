@@ -8,7 +8,7 @@ import { SimBoard } from "../../sim/board";
 import { SimUsbHost, type Misbehave, type Setup } from "../../sim/usb-host";
 import type { BoardName } from "../../sim/boards";
 import type { FlashTiming } from "../../sim/flash-setup";
-import { DfuRequests, Rng, ST } from "./dfu-requests";
+import { DfuRequests, Rng, ST, le32 } from "./dfu-requests";
 import { appBase, fakeApp, pageSizeAt } from "./images";
 import { geometry, SafetyWatch } from "./safety";
 
@@ -94,7 +94,6 @@ export function makeActions(board: BoardName, seed: number, steps: number): Acti
   return out;
 }
 
-function le32(v: number): number[] { return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]; }
 
 const templates = new Map<string, Uint8Array>();
 
