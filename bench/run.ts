@@ -121,7 +121,8 @@ async function main() {
   };
   rows.push(["boot RP2040, valid image", `${rpBoot.cycles} cycles`, `${(rpBoot.us / 1000).toFixed(2)} ms`, "target < 125k cycles, 1 ms"]);
   rows.push(["boot RP2040, image CRC on", `${rpBootCrc.cycles} cycles`, `${(rpBootCrc.us / 1000).toFixed(2)} ms`, ""]);
-  rows.push(["boot H750, valid image", `${h7Boot.instructions} instructions`, `${(h7Boot.instructions / 200).toFixed(0)} us at 200 MHz, 1 IPC`, "target < 1 ms"]);
+  // The boot path runs on the reset clock, HSI 64 MHz (hal/stm32h750/clocks.c).
+  rows.push(["boot H750, valid image", `${h7Boot.instructions} instructions`, `${(h7Boot.instructions / 64).toFixed(0)} us at HSI 64 MHz, 1 IPC`, "target < 1 ms"]);
   rows.push(["boot H750, image CRC on", `${h7BootCrc.instructions} instructions`, "", ""]);
   rows.push(["boot (Wasm sim), valid 1 MiB", `${(boot / 1000).toFixed(2)} ms simulated`, "", ""]);
   rows.push(["boot (Wasm sim), CRC on", `${(bootCrc / 1000).toFixed(2)} ms simulated`, "", ""]);
