@@ -56,6 +56,8 @@
 @external("hal", "chip_uid") export declare function chip_uid(out: usize): i32;
 // Reset the chip. Does not return.
 @external("hal", "system_reset") export declare function system_reset(): void;
+// The status LED: 1 on, 0 off. Called only in DFU mode; the first call configures the pin.
+@external("hal", "led_set") export declare function led_set(on: i32): void;
 // Hand the CPU to the application whose vector table is at physical address `vectors`.
 // Flash is already memory-mapped. Does not return.
 @external("hal", "jump") export declare function jump(vectors: u32): void;

@@ -9,6 +9,7 @@ import { dfuInit, dfuTick } from "./dfu/dfu";
 import { layoutInit } from "./dfu/layout";
 import { flashInit, flashSize, flashSectorSize, flashBlockSize } from "./flash/engine";
 import { bootDecide } from "./boot";
+import { ledTick } from "./led";
 
 // Decide: boot the application (hal.jump does not return) or stay in DFU mode.
 export function init(): void {
@@ -24,7 +25,10 @@ export function init(): void {
 
 // One pass of DFU mode. Returns 1 if it did work, 0 if it only waited.
 export function poll(): i32 {
-  return ctrlPoll() | dfuTick();
+  const usb = ctrlPoll();
+  const flash = dfuTick();
+  ledTick(flash);
+  return usb | flash;
 }
 
 // End of the core's static memory: the build sizes the C side's linear-memory array with it.

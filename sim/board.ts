@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { buildCore } from "../tools/build-core";
 import { SimClock } from "./clock";
-import { makeHalImports } from "./hal";
+import { makeHalImports, ledReset, type SimLed } from "./hal";
 import { BoardHalt } from "./halt";
 import type { BoardFacts, FlashBus } from "./models";
 import { Ep0Model } from "./usb-ep0";
@@ -55,6 +55,8 @@ export class SimBoard {
   readonly flash: SimFlash;
   readonly flags = { value: 0 };
   readonly button = { held: false };
+  /** The status LED's pin (on/off) and every change of it in simulated time. */
+  readonly led: SimLed = { on: false, timeline: [] };
   mode: "off" | "bootloader" | "app" = "off";
   /** Vector table address the bootloader jumped to, in "app" mode. */
   appEntry: number | null = null;
@@ -98,6 +100,7 @@ export class SimBoard {
   /** Remove power now (the flash model may also do this itself at a chosen operation). */
   powerOff(): void {
     this.mode = "off";
+    ledReset(this.led, this.clock.now);
     this.ep0.disconnect();
   }
 
@@ -117,11 +120,12 @@ export class SimBoard {
     for (let resets = 0; ; resets++) {
       if (resets > 10) throw new Error("board keeps resetting itself");
       this.ep0.disconnect();
+      ledReset(this.led, this.clock.now);
       this.appEntry = null;
       const instance = new WebAssembly.Instance(this.module, {
         hal: makeHalImports({
           facts: this.facts, usb: this.ep0, flash: this.flash.bus, clock: this.clock,
-          flags: this.flags, button: this.button,
+          flags: this.flags, button: this.button, led: this.led,
           memory: () => new Uint8Array(this.core.memory.buffer),
           get resetAt() { return board.pendingReset; },
           set resetAt(v) { board.pendingReset = v; },

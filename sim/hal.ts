@@ -14,7 +14,16 @@ export interface HalContext {
   button: { held: boolean };
   /** A reset (button or watchdog) due at this simulated time: the next time_us() after it resets. */
   resetAt?: { t: number };
+  /** The status LED's pin: on/off, and every change with its simulated time (for pattern tests). */
+  led?: SimLed;
   memory: () => Uint8Array;
+}
+
+export interface SimLed { on: boolean; timeline: { t: number; on: boolean }[] }
+
+/** The LED's pin is back at its reset state (off, undriven) after a reset or power cut. */
+export function ledReset(led: SimLed, t: number): void {
+  if (led.on) { led.on = false; led.timeline.push({ t, on: false }); }
 }
 
 // Cost of one HAL call in simulated time, a stand-in for the CPU work around it.
@@ -102,6 +111,13 @@ export function makeHalImports(ctx: HalContext) {
     button() { tick(); return facts.hasButton && ctx.button.held ? 1 : 0; },
     chip_uid(out: number) { tick(); mem().set(facts.uid, out); return facts.uid.length; },
     system_reset() { throw new BoardHalt("reset"); },
+    led_set(on: number) {
+      tick();
+      const led = ctx.led;
+      if (!led || (on !== 0) === led.on) return;
+      led.on = on !== 0;
+      led.timeline.push({ t: clock.now, on: led.on });
+    },
     jump(vectors: number) { throw new BoardHalt("jump", vectors >>> 0); },
   };
 }

@@ -21,6 +21,9 @@
 #ifndef BOARD_DOUBLE_TAP_MS
 #define BOARD_DOUBLE_TAP_MS 0        // double-tap-reset window in ms: off by default (no boot delay)
 #endif
+// Status LED: GPIO25, lit when high (pico-sdk src/boards/include/boards/pico.h: PICO_DEFAULT_LED_PIN 25,
+// no PICO_DEFAULT_LED_PIN_INVERTED).
+#define BOARD_LED_PIN 25u
 #define BOARD_CLK_REF_MHZ 12u            // clk_ref from the 12 MHz crystal (hal/rp2040/clocks.c)
 // XOSC STARTUP.DELAY in units of 256 crystal cycles: pico-sdk's ~1 ms ((12000 kHz + 128) / 256
 // = 47) times PICO_XOSC_STARTUP_DELAY_MULTIPLIER, whose default pico-sdk raised from 1 to 6 for

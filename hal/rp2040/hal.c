@@ -83,6 +83,22 @@ void Z_halZ_system_reset(struct Z_hal_instance_t* h) {
   watchdog_reset();
 }
 
+// The status LED (GPIO25): given to SIO only once DFU mode first drives it, so on the boot path
+// the pin keeps its reset function (NULL, output disabled) for the application. IO_BANK0 and
+// PADS_BANK0 are out of reset (hal_chip_init); the pad's reset value has its output enabled.
+void Z_halZ_led_set(struct Z_hal_instance_t* h, u32 on) {
+  (void)h;
+  static uint8_t ready;
+  if (!ready) {
+    ready = 1;
+    SIO_GPIO_OUT_CLR = 1u << BOARD_LED_PIN;
+    SIO_GPIO_OE_SET = 1u << BOARD_LED_PIN;
+    IO_BANK0_GPIO25_CTRL = GPIO_FUNCSEL_SIO;
+  }
+  if (on) SIO_GPIO_OUT_SET = 1u << BOARD_LED_PIN;
+  else SIO_GPIO_OUT_CLR = 1u << BOARD_LED_PIN;
+}
+
 void Z_halZ_jump(struct Z_hal_instance_t* h, u32 vectors) {
   (void)h;
   __asm volatile("cpsid i" ::: "memory");

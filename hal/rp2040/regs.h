@@ -196,6 +196,14 @@
 #define GPIO_INOVER_MASK (3u << 16)
 #define GPIO_INOVER_HIGH (3u << 16)
 
+// The status LED's pin (IO_BANK0 2.19.6.1) and SIO's GPIO output registers (2.3.1.7): the
+// _SET/_CLR aliases change only the bits written.
+#define IO_BANK0_GPIO25_CTRL REG32(0x40014000u + 0xCC)
+#define GPIO_FUNCSEL_SIO 5u                  // SIO_25: the pin follows SIO GPIO_OUT / GPIO_OE
+#define SIO_GPIO_OUT_SET REG32(0xD0000000u + 0x14)
+#define SIO_GPIO_OUT_CLR REG32(0xD0000000u + 0x18)
+#define SIO_GPIO_OE_SET REG32(0xD0000000u + 0x24)
+
 // Cortex-M0+ (ARMv6-M ARM B3.2)
 #define SCB_VTOR REG32(0xE000ED08u)
 #define SYSTICK_CTRL REG32(0xE000E010u)

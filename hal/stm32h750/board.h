@@ -20,6 +20,12 @@
 #define BOARD_RESET_CPU_HZ 64000000u     // at reset and on the boot path: HSI 64 MHz (RM0433 8.5.2)
 #define BOARD_HSE_HZ 25000000u
 // QUADSPI on the WeAct board: CLK PB2, NCS PB6, IO0 PD11, IO1 PD12, IO2 PE2, IO3 PD13.
+// Status LED: the blue user LED on PE3, lit when the pin is high. WeAct's own examples
+// (MiniSTM32H7xx SDK/HAL/STM32H743/03-LCD_Test main.c LED_Blink: pin set for the short "on"
+// time, reset for the long gap) and Zephyr's weact_stm32h743 board (gpioe 3 GPIO_ACTIVE_HIGH)
+// agree; the schematic (Hardware/STM32H7xx SchDoc V12.pdf) was not read here (no PDF tools).
+#define BOARD_LED_PIN 3u                 // on GPIOE
+#define BOARD_LED_ACTIVE_HIGH 1
 // USB: OTG_FS on PA11 (DM) / PA12 (DP); VBUS is not sensed.
 
 #endif

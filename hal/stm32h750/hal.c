@@ -106,6 +106,18 @@ void Z_halZ_system_reset(struct Z_hal_instance_t* h) {
   for (;;) {}
 }
 
+// The status LED (PE3): output mode only once DFU mode first drives it, so on the boot path
+// the pin stays in its reset mode (analog) for the application. GPIOE's clock is on (pins_init).
+void Z_halZ_led_set(struct Z_hal_instance_t* h, u32 on) {
+  (void)h;
+  static uint8_t ready;
+  if (!ready) {
+    ready = 1;
+    GPIOE_MODER = (GPIOE_MODER & ~(3u << (2 * BOARD_LED_PIN))) | (1u << (2 * BOARD_LED_PIN)); // general-purpose output
+  }
+  GPIOE_BSRR = (on != 0) == BOARD_LED_ACTIVE_HIGH ? 1u << BOARD_LED_PIN : 1u << (BOARD_LED_PIN + 16);
+}
+
 // Hand over as the application would find a reset: interrupts off and cleared, SysTick off,
 // caches off (the bootloader never turns them on), its vector table, its stack. QUADSPI stays
 // memory-mapped with its clock on (the core set that up).
