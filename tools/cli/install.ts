@@ -8,7 +8,7 @@ import type { USBDevice } from "../dfu/webusb";
 import { DfuDevice, hex } from "../dfu/client";
 import { installBootloader, checkInstallable, ST_ROM, H750_BOOT } from "../dfu/rom-install";
 import { makeReporters } from "./progress";
-import { UDEV_HINT, type Target } from "./targets";
+import { UDEV_HINT, usbDevices, type Target } from "./targets";
 import { SimUsbDevice } from "../usb/sim-device";
 import { StRomDfu } from "../../sim/h750/st-rom-dfu";
 
@@ -28,20 +28,7 @@ function loadBin(file: string): Uint8Array {
 }
 
 async function romDevices(): Promise<USBDevice[]> {
-  let usb: { getDevices(): Promise<USBDevice[]> };
-  try {
-    const { WebUSB } = await import("usb");
-    usb = new WebUSB({ allowAllDevices: true }) as unknown as typeof usb;
-  } catch (e: any) {
-    throw new Error(`USB is not available here (${e.message})`);
-  }
-  try {
-    return (await usb.getDevices()).filter((d) => d.vendorId === ST_ROM.vendorId && d.productId === ST_ROM.productId);
-  } catch (e: any) {
-    if (/not found/.test(e.message)) return [];
-    if (/ACCESS|EACCES|permission/i.test(e.message)) throw new Error(UDEV_HINT);
-    throw e;
-  }
+  return (await usbDevices()).filter((d) => d.vendorId === ST_ROM.vendorId && d.productId === ST_ROM.productId);
 }
 
 export async function runInstall(o: InstallOptions): Promise<void> {

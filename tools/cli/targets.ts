@@ -32,7 +32,8 @@ function isDfu(d: USBDevice): boolean {
   return !!d.configuration?.interfaces.some((i) => i.alternates.some((a) => a.interfaceClass === 0xfe && a.interfaceSubclass === 1 && a.interfaceProtocol === 2));
 }
 
-export async function realTargets(): Promise<Target[]> {
+/** Every USB device the `usb` package's WebUSB sees (none without a USB subsystem). */
+export async function usbDevices(): Promise<USBDevice[]> {
   let usb: { getDevices(): Promise<USBDevice[]> };
   try {
     const { WebUSB } = await import("usb");
@@ -40,14 +41,17 @@ export async function realTargets(): Promise<Target[]> {
   } catch (e: any) {
     throw new Error(`USB is not available here (${e.message})`);
   }
-  let devices: USBDevice[];
   try {
-    devices = await usb.getDevices();
+    return await usb.getDevices();
   } catch (e: any) {
     if (/not found/.test(e.message)) return []; // no USB subsystem: no boards
     if (/ACCESS|EACCES|permission/i.test(e.message)) throw new Error(UDEV_HINT);
     throw e;
   }
+}
+
+export async function realTargets(): Promise<Target[]> {
+  const devices = await usbDevices();
   return devices.filter(isDfu).map((d) => ({
     label: `${d.productName ?? "DFU device"} (${hex4(d.vendorId)}:${hex4(d.productId)})`,
     serial: d.serialNumber ?? "",
