@@ -14,6 +14,7 @@ import { ImageError } from "./image/segments";
 import { basename } from "node:path";
 import { makeReporters, boardLabels } from "./cli/progress";
 import { runInstall, romSimTarget, refuseRom, isStRom } from "./cli/install";
+import { runWatch } from "./cli/watch-run";
 import type { BoardName } from "../sim/boards";
 
 interface Global { socket?: string; sim?: BoardName | "h750-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
@@ -197,12 +198,20 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
   .option("--no-leave", "stay in DFU mode afterwards")
   .option("--no-smart", "send every sector, even those the board already holds")
   .option("--force", "write a file even if the board would not boot it (no vector table, linked for another address)")
-  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean }) => {
+  .option("--watch", "production line: flash every board as it appears in DFU mode, once per appearance, in parallel, until Ctrl-C; one line per board and result")
+  .option("--log <file>", "with --watch: append one JSON line per board result (serial, result, bytes, seconds, image CRC, time)")
+  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean; watch?: boolean; log?: string }) => {
     const g = program.opts<Global>();
     // The file first: a missing or broken file is the file's fault, whatever is plugged in.
     if (!existsSync(file)) throw new ImageError(basename(file), "no such file");
     if (o.address === undefined) { try { loadImage(file, { address: 0 }); } catch (e) { if (e instanceof ImageError) throw e; } }
     if (g.sim === true) g.sim = boardForFile(file);
+    if (o.log && !o.watch) throw new UsageError("--log goes with --watch");
+    if (o.watch) {
+      if (g.sim === "h750-rom") throw new UsageError("--watch flashes qspiboot boards: --sim h750 or rp2040");
+      return runWatch({ load: (d) => loadFor(d, file, o.address, { force: !!o.force }), leave: o.leave, smart: o.smart, force: !!o.force,
+        log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount });
+    }
     // Parse and check the file against the first board before anything is erased anywhere.
     const t0 = performance.now();
     await each<FlashReport & { seconds: number; started?: string }>(g, async (d, t, report) => {

@@ -27,13 +27,16 @@ export class SimWorld {
   schedule(t: number, run: () => void): void { this.queue.push({ t: Math.max(t, this.now), seq: this.seq++, run }); }
 
   /** Run the world until `p` settles. Everything in it must wait only on the world (no real I/O,
-   *  no timers): once the microtasks have settled, whatever is not finished waits in the queue. */
-  async run<T>(p: Promise<T>): Promise<T> {
+   *  no timers): once the microtasks have settled, whatever is not finished waits in the queue.
+   *  `idleMs`: something may also wait on real time (the command line's paced polls): with
+   *  nothing queued, look again that much later instead of calling it a deadlock. */
+  async run<T>(p: Promise<T>, opts: { idleMs?: number } = {}): Promise<T> {
     let settled = false;
     p.then(() => { settled = true; }, () => { settled = true; });
     for (;;) {
       await new Promise((r) => setImmediate(r));
       if (settled) return p;
+      if (!this.queue.length && opts.idleMs) { await new Promise((r) => setTimeout(r, opts.idleMs)); continue; }
       if (!this.queue.length) throw new Error("simulated world: nothing left to wait for, and the run has not ended");
       let k = 0;
       for (let i = 1; i < this.queue.length; i++) {

@@ -63,6 +63,8 @@ export interface WatchOptions {
   pollMs?: number;
   /** Called with each result line and its record. */
   report(line: string, r: WatchResult): void;
+  /** A board's flash begins. */
+  onStart?(serial: string): void;
   /** Progress of a board, for a display (optional). */
   progress?(serial: string, p: Progress): void;
   /** What the wall clock says, for the log's timestamps (a test may fix it). */
@@ -144,6 +146,7 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
       handled.add(t.serial);
       const n = (appearances.get(t.serial) ?? 0) + 1;
       appearances.set(t.serial, n);
+      o.onStart?.(t.serial);
       const p = job(t, n).finally(() => running.delete(t.serial));
       running.set(t.serial, p);
     }
