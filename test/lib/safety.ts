@@ -7,14 +7,14 @@
 //      which happens only while a verified image's record is being rewritten) the very image
 //      that was in flash when the core began rewriting the record.
 import type { SimBoard } from "../../sim/board";
-import type { SimUsbHost } from "../../sim/usb-host";
+import type { ControlHost } from "../../sim/usb-host";
 import { crc32 } from "../../tools/dfu/crc32";
 import { readRecord, recordMatchesFlash, type FlashRecord } from "./record";
 
 export interface Geometry { flashBase: number; flashSize: number; appStart: number; appEnd: number; recordOffset: number; sector: number }
 
 /** The board's geometry from its INFO vendor request (boot/vendor.ts layout). */
-export function geometry(host: SimUsbHost): Geometry {
+export function geometry(host: Pick<ControlHost, "control">): Geometry {
   const r = host.control({ bmRequestType: 0xc1, bRequest: 0x49, wValue: 0, wIndex: 0, wLength: 48 });
   if (r.status !== "ok" || r.data.length !== 48) throw new Error(`INFO: ${r.status}`);
   const d = new DataView(r.data.buffer, r.data.byteOffset, 48);
