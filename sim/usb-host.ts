@@ -7,6 +7,7 @@ import type { InResult, OutResult } from "./usb-ep0";
 export interface Setup { bmRequestType: number; bRequest: number; wValue: number; wIndex: number; wLength: number }
 export type ControlStatus = "ok" | "stall" | "timeout" | "nodevice";
 export interface ControlResult { status: ControlStatus; data: Uint8Array }
+export interface BulkResult { status: ControlStatus; data: Uint8Array }
 
 export function setupBytes(s: Setup): Uint8Array {
   const b = new Uint8Array(8);
@@ -23,6 +24,9 @@ export interface ControlHost {
   control(setup: Setup, data?: Uint8Array, timeoutMs?: number): ControlResult;
   reset(): ControlStatus;
   sleep(ms: number): void;
+  /** Bulk transfers, on a device that has bulk endpoints (the RP2040 ROM's PICOBOOT model). */
+  bulkOut?(ep: number, data: Uint8Array, timeoutMs?: number): BulkResult;
+  bulkIn?(ep: number, length: number, timeoutMs?: number): BulkResult;
 }
 
 /** Thrown by a host's packet operations to end a control transfer with a status. */

@@ -68,10 +68,7 @@ export function bootRom(h: RomHost): RomResult {
   }
   if (high < 5) return { boot2: false, usbBoot: "bootsel" };
 
-  // connect_internal_flash()
-  h.resetUnreset("IO_QSPI", "PADS_QSPI");
-  for (const a of QSPI_CTRL) w(a, 0);
-
+  connectInternalFlash(h);
   const { csForce, putGet } = romFlash(h);
   flashExitXip(h);
 
@@ -102,6 +99,58 @@ export function bootRom(h: RomHost): RomResult {
   core.LR = 0;
   core.PC = BOOT2_SRAM;
   return { boot2: true };
+}
+
+/** connect_internal_flash() (program_flash_generic.c): the QSPI blocks reset, FUNCSEL 0 (xip) on
+ *  all six pins. */
+export function connectInternalFlash(h: RomHost): void {
+  h.resetUnreset("IO_QSPI", "PADS_QSPI");
+  for (const a of QSPI_CTRL) h.mcu.writeUint32(a, 0);
+}
+
+/** The ROM's flash programming routines (program_flash_generic.c), as its USB boot runs them for
+ *  PICOBOOT and the mass-storage drive: through the SSI in standard SPI, CSn forced, each
+ *  operation waits for the status register's busy bit. They work only after
+ *  connectInternalFlash() and flashExitXip() (PICOBOOT's EXIT_XIP): in USB boot the ROM never
+ *  connected the pins, so before that the flash sees nothing. */
+export function romFlashOps(h: RomHost) {
+  const m = h.mcu;
+  const w = (a: number, v: number) => m.writeUint32(a, v >>> 0);
+  const { csForce, putGet } = romFlash(h);
+  const doCmd = (cmd: number, tx: Uint8Array | null, rx: Uint8Array | null, count: number) => {
+    csForce(OUTOVER_LOW);
+    w(SSI.DR0, cmd);
+    putGet(tx, rx, count, 1);
+  };
+  const putCmdAddr = (cmd: number, addr: number) => {
+    csForce(OUTOVER_LOW);
+    for (const b of [cmd, (addr >>> 16) & 0xff, (addr >>> 8) & 0xff, addr & 0xff]) w(SSI.DR0, b);
+  };
+  const waitReady = () => {
+    const stat = new Uint8Array(1);
+    do doCmd(0x05, null, stat, 1); while (stat[0] & 1); // FLASHCMD_READ_STATUS
+  };
+  return {
+    /** flash_sector_erase(): 06h, 20h addr, wait. */
+    sectorErase(addr: number): void {
+      doCmd(0x06, null, null, 0);
+      putCmdAddr(0x20, addr);
+      putGet(null, null, 0, 4);
+      waitReady();
+    },
+    /** flash_page_program(): 06h, 02h addr, 256 bytes, wait. */
+    pageProgram(addr: number, data: Uint8Array): void {
+      doCmd(0x06, null, null, 0);
+      putCmdAddr(0x02, addr);
+      putGet(data, null, 256, 4);
+      waitReady();
+    },
+    /** flash_read_data(): 03h addr, `rx.length` bytes. */
+    readData(addr: number, rx: Uint8Array): void {
+      putCmdAddr(0x03, addr);
+      putGet(null, rx, rx.length, 4);
+    },
+  };
 }
 
 // The ROM's flash helpers (program_flash_generic.c): CSn forced through IO_QSPI, and

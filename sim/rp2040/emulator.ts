@@ -4,7 +4,8 @@
 // - the boot ROM's path to boot2 (sim/rp2040/boot-rom.ts): the BOOTSEL strap, the QSPI pins
 //   and the SSI set up as the ROM does, boot2 read, checked, copied to 0x20041F00 and called
 //   with lr = 0; BOOTSEL held or no valid boot2 leaves the chip in the ROM's USB boot (mode
-//   "usb-boot", `usbBoot` says why; the ROM's USB device itself is not modelled);
+//   "usb-boot", `usbBoot` says why; its PICOBOOT interface is sim/rp2040/picoboot.ts, its
+//   mass-storage drive is not modelled);
 // - resets: a watchdog trigger or reboot() restarts the chip with a fresh rp2040js instance
 //   (every block back to its reset state), keeping the flash, the watchdog scratch registers
 //   and simulated time; powerOn() also loses the scratch registers and the chip's volatile state;
@@ -30,6 +31,7 @@ import { RegFile } from "./vendor-regs";
 import { Resets } from "./resets";
 
 const XIP_BASE = 0x10000000, XIP_END = 0x14000000;
+const USB_DPRAM_END = 0x50101000; // RP2040 datasheet 2.2: 4 KiB of USB DPRAM at 0x50100000
 
 export interface UsbHooks {
   enabled(): void;
@@ -127,8 +129,13 @@ export class Rp2040Emu {
     const resets = this.resetsBlock = new Resets();
     resets.install(mcu); // last: it gates the blocks installed above
     mcu.uart[0].onByte = (b: number) => { this.uart += String.fromCharCode(b); };
-    const wd = (mcu as unknown as { peripherals: Record<number, { onWatchdogTrigger?: () => void }> }).peripherals[0x40058];
-    wd.onWatchdogTrigger = () => { this.watchdogFired = true; };
+    const wd = (mcu as unknown as { peripherals: Record<number, { onWatchdogTrigger?: () => void; alarm: { enable: boolean } }> }).peripherals[0x40058];
+    wd.onWatchdogTrigger = () => {
+      this.watchdogFired = true;
+      // rp2040js re-arms a counted-down watchdog for 0 ns later, forever (Timer32PeriodicAlarm
+      // with target 0 in decrement mode): the chip resets here anyway, so stop the countdown.
+      wd.alarm.enable = false;
+    };
     mcu.clkSys = mcu.roscFreq;
     this.cycles = 0;
     const romHost: RomHost = this.romHost = {
@@ -142,6 +149,9 @@ export class Rp2040Emu {
     const rom = bootRom(romHost);
     this.mode = rom.boot2 ? "running" : "usb-boot";
     this.usbBoot = rom.boot2 ? null : rom.usbBoot;
+    // _usb_boot() -> _usb_clock_setup() (bootrom_main.c): XOSC, PLL_SYS 1200/5/5 = 48 MHz for
+    // clk_sys and clk_usb. The clock blocks themselves are not modelled here, only the rate.
+    if (!rom.boot2) mcu.clkSys = 48e6;
   }
 
   private installFlash(mcu: RP2040): void {
@@ -220,6 +230,8 @@ export class Rp2040Emu {
   }
 
   private romHost!: RomHost;
+  /** The boot ROM's view of this chip (for models of the ROM's own routines: sim/rp2040/picoboot.ts). */
+  get rom(): RomHost { return this.romHost; }
   /** The ROM's flash_exit_xip, as an application calls it through the ROM table before it erases
    *  or programs its flash (pico-sdk hardware_flash/flash.c). */
   romFlashExitXip(): void { flashExitXip(this.romHost); }
@@ -227,12 +239,15 @@ export class Rp2040Emu {
   /** Execute one instruction. */
   step(): void {
     if (this.mode !== "running") {
-      // The ROM's USB boot is not modelled: time passes, nothing runs.
-      const ns = Math.max(this.clock.nanosToNextAlarm, 1000);
+      // The ROM's USB boot runs no code of ours: time passes (its USB device, if a test attaches
+      // one, is sim/rp2040/picoboot.ts); its watchdog reboot (PICOBOOT REBOOT) still resets.
+      // In steps of at most 10 us, so a host waiting for a short time does not jump past it.
+      const ns = Math.min(Math.max(this.clock.nanosToNextAlarm, 1000), 10_000);
       const cycles = Math.ceil((ns * this.mcu.clkSys) / 1e9);
       this.cycles += cycles;
       this.totalCycles += cycles;
       this.clock.tick(ns);
+      if (this.watchdogFired) { this.watchdogFired = false; this.start("watchdog"); }
       return;
     }
     const core = this.mcu.core;
@@ -251,6 +266,30 @@ export class Rp2040Emu {
       this.watchdogFired = false;
       this.start("watchdog");
     }
+  }
+
+  /**
+   * Call machine code at `addr` from the ROM's USB boot, as its PICOBOOT EXEC does
+   * (async_task.c: `((void (*)())(addr | 1))()`): the core runs it until it returns, on the ROM
+   * worker's stack (USB DPRAM, bootrom_main.c async_task_worker_thunk). Returns "returned", or
+   * "reset" when the code reset the chip, or "hung" after `maxCycles`.
+   */
+  execFromRom(addr: number, maxCycles = 10_000_000): "returned" | "reset" | "hung" {
+    if (this.mode !== "usb-boot") throw new Error("execFromRom: the chip is not in the ROM's USB boot");
+    const core = this.mcu.core, resets = this.resets.length;
+    const RETURN = 0x00000100; // a ROM address: where EXEC's call returns to
+    core.SP = USB_DPRAM_END;
+    core.LR = RETURN | 1;
+    core.PC = addr & ~1;
+    this.mode = "running";
+    const limit = this.totalCycles + maxCycles;
+    while (this.resets.length === resets && this.pc !== RETURN) {
+      if (this.totalCycles >= limit) { this.mode = "usb-boot"; return "hung"; }
+      this.step();
+    }
+    if (this.resets.length !== resets) return "reset";
+    this.mode = "usb-boot";
+    return "returned";
   }
 
   /** Run until `done()` holds (checked before each instruction) or `maxCycles` pass. */

@@ -17,8 +17,11 @@ export interface USBControlTransferParameters {
 export interface USBInTransferResult { data?: DataView; status: USBTransferStatus }
 export interface USBOutTransferResult { bytesWritten: number; status: USBTransferStatus }
 
+export interface USBEndpoint { endpointNumber: number; direction: USBDirection; type: "bulk" | "interrupt" | "isochronous"; packetSize: number }
+
 export interface USBAlternateInterface {
   alternateSetting: number;
+  endpoints?: USBEndpoint[];
   interfaceClass: number;
   interfaceSubclass: number;
   interfaceProtocol: number;
@@ -43,4 +46,8 @@ export interface USBDevice {
   controlTransferIn(setup: USBControlTransferParameters, length: number): Promise<USBInTransferResult>;
   controlTransferOut(setup: USBControlTransferParameters, data?: BufferSource): Promise<USBOutTransferResult>;
   reset(): Promise<void>;
+  /** Bulk endpoints (the PICOBOOT client needs them; the DFU client does not). */
+  transferIn?(endpointNumber: number, length: number): Promise<USBInTransferResult>;
+  transferOut?(endpointNumber: number, data: BufferSource): Promise<USBOutTransferResult>;
+  clearHalt?(direction: USBDirection, endpointNumber: number): Promise<void>;
 }

@@ -2,7 +2,7 @@
 // emulated RP2040's), so the DFU client (tools/dfu/) runs unchanged against a simulated board.
 // Transfers run the board in simulated time.
 import type { ControlHost } from "../../sim/usb-host";
-import type { USBDevice, USBControlTransferParameters, USBConfiguration, USBInTransferResult, USBOutTransferResult } from "../dfu/webusb";
+import type { USBDevice, USBControlTransferParameters, USBConfiguration, USBInTransferResult, USBOutTransferResult, USBDirection, USBEndpoint } from "../dfu/webusb";
 
 import { bmRequestTypeOf, bytesOf, requestName } from "./setup-bits";
 import { DeviceGone, DeviceStalled } from "./errors";
@@ -40,11 +40,18 @@ export class SimUsbDevice implements USBDevice {
     const head = this.raw(0x80, { requestType: "standard", recipient: "device", request: 6, value: 0x0200, index: 0 }, 9).data;
     const cfg = this.raw(0x80, { requestType: "standard", recipient: "device", request: 6, value: 0x0200, index: 0 }, head[2] | (head[3] << 8)).data;
     const interfaces: USBConfiguration["interfaces"] = [];
+    let endpoints: USBEndpoint[] = [];
     for (let o = 0; o < cfg.length && cfg[o] >= 2; o += cfg[o]) {
+      if (cfg[o + 1] === 5) {
+        const types = ["control", "isochronous", "bulk", "interrupt"] as const;
+        endpoints.push({ endpointNumber: cfg[o + 2] & 0x0f, direction: cfg[o + 2] & 0x80 ? "in" : "out", type: types[cfg[o + 3] & 3] as USBEndpoint["type"], packetSize: cfg[o + 4] | (cfg[o + 5] << 8) });
+        continue;
+      }
       if (cfg[o + 1] !== 4) continue;
       let itf = interfaces.find((i) => i.interfaceNumber === cfg[o + 2]);
       if (!itf) interfaces.push((itf = { interfaceNumber: cfg[o + 2], alternates: [] }));
-      itf.alternates.push({ alternateSetting: cfg[o + 3], interfaceClass: cfg[o + 5], interfaceSubclass: cfg[o + 6], interfaceProtocol: cfg[o + 7], interfaceName: this.string(cfg[o + 8]) });
+      endpoints = [];
+      itf.alternates.push({ alternateSetting: cfg[o + 3], interfaceClass: cfg[o + 5], interfaceSubclass: cfg[o + 6], interfaceProtocol: cfg[o + 7], interfaceName: this.string(cfg[o + 8]), endpoints });
     }
     this.configuration = { configurationValue: cfg[5], interfaces };
     this.opened = true;
@@ -77,6 +84,31 @@ export class SimUsbDevice implements USBDevice {
     const bytes = bytesOf(data);
     const r = this.raw(bmRequestTypeOf(s, false), s, bytes.length, bytes);
     return r.status === "stall" ? { status: "stall", bytesWritten: 0 } : { status: "ok", bytesWritten: bytes.length };
+  }
+
+  private bulk(r: { status: string; data: Uint8Array }) {
+    if (r.status === "nodevice") { this.opened = false; throw new DeviceGone(); }
+    if (r.status === "timeout") throw new Error("NetworkError: transfer timed out");
+    return r;
+  }
+
+  async transferIn(ep: number, length: number): Promise<USBInTransferResult> {
+    if (!this.host.bulkIn) throw new Error("this simulated device has no bulk endpoints");
+    const r = this.bulk(this.host.bulkIn(ep, length));
+    if (r.status === "stall") return { status: "stall" };
+    return { status: "ok", data: new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength) };
+  }
+
+  async transferOut(ep: number, data: BufferSource): Promise<USBOutTransferResult> {
+    if (!this.host.bulkOut) throw new Error("this simulated device has no bulk endpoints");
+    const bytes = bytesOf(data);
+    const r = this.bulk(this.host.bulkOut(ep, bytes));
+    return r.status === "stall" ? { status: "stall", bytesWritten: 0 } : { status: "ok", bytesWritten: bytes.length };
+  }
+
+  async clearHalt(direction: USBDirection, ep: number): Promise<void> {
+    const r = this.raw(0x02, { requestType: "standard", recipient: "endpoint", request: 1, value: 0, index: ep | (direction === "in" ? 0x80 : 0) }, 0);
+    if (r.status !== "ok") throw new Error(`CLEAR_FEATURE(ENDPOINT_HALT) ${ep}: ${r.status}`);
   }
 
   async reset(): Promise<void> {

@@ -1,0 +1,229 @@
+// Putting qspiboot on a Pico, and getting a Pico in BOOTSEL mode into qspiboot, through the
+// RP2040 boot ROM's PICOBOOT interface (model: sim/rp2040/picoboot.ts, from the ROM's source)
+// on the emulated chip: after the install the chip boots the qspiboot that PICOBOOT wrote.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Rp2040Emu } from "../sim/rp2040/emulator";
+import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
+import { PicobootRom, PICOBOOT_MAGIC } from "../sim/rp2040/picoboot";
+import { SimUsbDevice } from "../tools/usb/sim-device";
+import { DfuDevice } from "../tools/dfu/client";
+import { PicobootDevice, PicobootError } from "../tools/picoboot/client";
+import { installPico, switchToQspiboot, checkPicoInstallable, RP2040_BOOT, hasQspiboot } from "../tools/picoboot/install";
+import { loadImage } from "../tools/image/load";
+import { crc32Mpeg2 } from "../tools/build/crc32-mpeg2";
+
+const ROOT = join(import.meta.dirname, "..");
+const BUILD = join(ROOT, "build", "rp2040");
+const firmware = new Uint8Array(readFileSync(join(BUILD, "qspiboot.bin")));
+const example = loadImage(join(BUILD, "example.elf")).segments;
+const APP = 0x10000, RECORD = 0xf000;
+
+/** A Pico plugged in with BOOTSEL held, its flash as given. */
+function bootselPico(flash?: Uint8Array) {
+  const emu = new Rp2040Emu();
+  if (flash) emu.program(0, flash);
+  emu.bootsel = true;
+  emu.powerOn();
+  assert.is(emu.mode, "usb-boot");
+  const rom = new PicobootRom(emu);
+  return { emu, rom };
+}
+
+async function picoboot(rom: PicobootRom) {
+  rom.reset();
+  return new PicobootDevice(new SimUsbDevice(rom)).open();
+}
+
+async function dfu(host: Rp2040UsbHost) {
+  return new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open();
+}
+
+function appEntry(emu: Rp2040Emu): number {
+  const d = emu.nor.data;
+  return (d[APP + 4] | (d[APP + 5] << 8) | (d[APP + 6] << 16) | (d[APP + 7] << 24)) & ~1;
+}
+
+/** Let go of BOOTSEL and let the ROM's watchdog reboot happen. */
+function release(emu: Rp2040Emu, resets: number) {
+  emu.bootsel = false;
+  assert.ok(emu.runUntil(() => emu.resets.length > resets, 50_000_000), "the ROM's REBOOT reset the chip");
+}
+
+test("the ROM model enumerates as the RP2040 boot ROM: 2e8a:0003, mass storage + PICOBOOT interface", async () => {
+  const { rom } = bootselPico();
+  const usb = new SimUsbDevice(rom);
+  await usb.open();
+  assert.is(usb.vendorId, 0x2e8a);
+  assert.is(usb.productId, 0x0003);
+  assert.is(usb.productName, "RP2 Boot");
+  const itfs = usb.configuration!.interfaces.map((i) => i.alternates[0]);
+  assert.equal(itfs.map((a) => [a.interfaceClass, a.interfaceSubclass, a.interfaceProtocol]), [[8, 6, 0x50], [0xff, 0, 0]]);
+  assert.equal(itfs[1].endpoints!.map((e) => `${e.direction}${e.endpointNumber}`), ["out3", "in4"]);
+});
+
+test("install on a blank Pico: boot2 + qspiboot written and verified, the ROM reboots, the chip boots qspiboot from that flash", async () => {
+  const { emu, rom } = bootselPico();
+  const dev = await picoboot(rom);
+  const resets = emu.resets.length;
+  const report = await installPico(dev, firmware);
+  assert.ok(report.verified && report.rebooted);
+  assert.equal(report.erasedSectors, Array.from({ length: Math.ceil(firmware.length / 4096) }, (_, i) => 0x10000000 + 4096 * i));
+  assert.equal(emu.nor.data.subarray(0, firmware.length), firmware, "the flash holds the file");
+  release(emu, resets);
+  assert.is(emu.mode, "running", "the ROM found a valid boot2");
+  const host = new Rp2040UsbHost(emu);
+  assert.ok(host.waitForDevice(500), "qspiboot's DFU device comes up (no application yet)");
+  host.reset();
+  const d = await dfu(host);
+  assert.is(d.info!.bootReason, "no image");
+  await d.flash(example, { leave: true });
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "and it runs an application flashed through it");
+});
+
+test("updating an installed qspiboot keeps the application and its record", async () => {
+  // A Pico with qspiboot and an application (flashed through qspiboot itself).
+  const emu0 = new Rp2040Emu();
+  emu0.program(0, firmware);
+  emu0.powerOn();
+  const host0 = new Rp2040UsbHost(emu0);
+  assert.ok(host0.waitForDevice(500));
+  host0.reset();
+  await (await dfu(host0)).flash(example, { leave: true });
+  assert.ok(emu0.runUntil(() => emu0.pc === appEntry(emu0), 5_000_000));
+  const before = emu0.nor.data.slice();
+  // The "newer build": the same file with a changed byte in its padding area is not a valid
+  // qspiboot; use the same build, after the old one was overwritten with something else.
+  const { emu, rom } = bootselPico(before);
+  const dev = await picoboot(rom);
+  const resets = emu.resets.length;
+  await installPico(dev, firmware);
+  assert.equal(emu.nor.data.subarray(RECORD, RECORD + 4096), before.subarray(RECORD, RECORD + 4096), "the record sector is untouched");
+  assert.equal(emu.nor.data.subarray(APP), before.subarray(APP), "the application is untouched");
+  release(emu, resets);
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "the application boots as before");
+  assert.ok(emu.runUntil(() => emu.uart.includes("hello"), 20_000_000), `it prints (${JSON.stringify(emu.uart)})`);
+});
+
+test("files that are not a qspiboot build for the Pico are refused before anything is erased", async () => {
+  const h750 = new Uint8Array(readFileSync(join(ROOT, "build", "h750", "qspiboot.bin")));
+  assert.throws(() => checkPicoInstallable(h750), /boot2/);
+  assert.throws(() => checkPicoInstallable(new Uint8Array(0)), /empty/);
+  const big = new Uint8Array(RP2040_BOOT.size + 1);
+  big.set(firmware);
+  assert.throws(() => checkPicoInstallable(big), /update record/);
+  // A pico-sdk application: boot2 but not qspiboot.
+  const app = firmware.slice(0, 4096);
+  app.fill(0, 256);
+  assert.throws(() => checkPicoInstallable(app), /not a qspiboot build/);
+  const { emu, rom } = bootselPico();
+  const dev = await picoboot(rom);
+  const before = emu.nor.stats.erase4k;
+  await installPico(dev, h750).then(() => assert.unreachable(), (e) => assert.match(e.message, /boot2/));
+  assert.is(emu.nor.stats.erase4k, before, "nothing erased");
+  assert.equal(rom.executed, [], "not one command sent");
+});
+
+test("the RP2040 linker script and the installer agree on qspiboot's region", () => {
+  const ld = readFileSync(join(ROOT, "link", "rp2040.ld"), "utf8");
+  const m = ld.match(/FLASH\s*\(rx\)\s*:\s*ORIGIN\s*=\s*(0x[0-9a-fA-F]+),\s*LENGTH\s*=\s*(\d+)K/)!;
+  assert.is(Number(m[1]), RP2040_BOOT.address);
+  assert.is(Number(m[2]) * 1024, RP2040_BOOT.size);
+});
+
+test("BOOTSEL-mode Pico with qspiboot: switched into qspiboot's DFU mode through EXEC, flash untouched", async () => {
+  const emu0 = new Rp2040Emu();
+  emu0.program(0, firmware);
+  emu0.powerOn();
+  const host0 = new Rp2040UsbHost(emu0);
+  assert.ok(host0.waitForDevice(500));
+  host0.reset();
+  await (await dfu(host0)).flash(example, { leave: true });
+  const before = emu0.nor.data.slice();
+  const { emu, rom } = bootselPico(before);
+  const dev = await picoboot(rom);
+  const resets = emu.resets.length;
+  await switchToQspiboot(dev);
+  assert.equal(emu.nor.data, before, "not one byte of flash changed");
+  assert.ok(!rom.executed.some((c) => /ERASE|WRITE 0x1/.test(c)), rom.executed.join(", "));
+  release(emu, resets);
+  const host = new Rp2040UsbHost(emu);
+  assert.ok(host.waitForDevice(500), "qspiboot in DFU mode, although a valid application is there");
+  host.reset();
+  const d = await dfu(host);
+  assert.is(d.info!.bootReason, "application asked");
+  assert.is(d.info!.recordStatus, "valid");
+  await d.leave();
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "leaving starts the kept application");
+});
+
+test("BOOTSEL still held after the switch: the ROM comes back, the flag waits for the next boot", async () => {
+  const { emu, rom } = bootselPico(firmware);
+  const dev = await picoboot(rom);
+  const resets = emu.resets.length;
+  await switchToQspiboot(dev);
+  assert.ok(emu.runUntil(() => emu.resets.length > resets, 50_000_000));
+  assert.is(emu.mode, "usb-boot", "BOOTSEL held: the ROM again");
+  assert.ok(!rom.present(), "the old device is gone; a new one enumerates");
+});
+
+test("a Pico in BOOTSEL mode without qspiboot is not switched: clear error, nothing written", async () => {
+  const { emu, rom } = bootselPico();
+  const dev = await picoboot(rom);
+  await switchToQspiboot(dev).then(() => assert.unreachable(), (e) => assert.match(e.message, /no qspiboot on it: install it first/));
+  assert.ok(!rom.executed.some((c) => /WRITE|EXEC|REBOOT|ERASE/.test(c)), rom.executed.join(", "));
+  assert.is(emu.nor.stats.erase4k, 0);
+});
+
+test("what the ROM refuses: bad magic and lengths halt the endpoints, misaligned flash writes stall with BAD_ALIGNMENT, a misaligned erase is ACKed and erases nothing", async () => {
+  const { emu, rom } = bootselPico(firmware);
+  const usb = new SimUsbDevice(rom);
+  const dev = await picoboot(rom);
+  // Not a command: both endpoints halt until PICOBOOT_IF_RESET.
+  const junk = new Uint8Array(32);
+  assert.is((await usb.transferOut(3, junk)).status, "ok");
+  assert.is((await usb.transferOut(3, junk)).status, "stall", "halted after a packet without the magic");
+  await dev.interfaceReset();
+  // A READ whose dTransferLength differs from dSize.
+  const cmd = new Uint8Array(32), dv = new DataView(cmd.buffer);
+  dv.setUint32(0, PICOBOOT_MAGIC, true); dv.setUint32(4, 77, true); cmd[8] = 0x84; cmd[9] = 8;
+  dv.setUint32(12, 100, true); dv.setUint32(16, 0x10000000, true); dv.setUint32(20, 256, true);
+  await usb.transferOut(3, cmd);
+  assert.is((await usb.transferIn(4, 256)).status, "stall");
+  const st = await dev.commandStatus();
+  assert.equal([st.token, st.code], [77, 3], "INVALID_TRANSFER_LENGTH");
+  await dev.interfaceReset();
+  await dev.exitXip();
+  await dev.write(0x10000080, new Uint8Array(256)).then(() => assert.unreachable(), (e) => {
+    assert.instance(e, PicobootError);
+    assert.match(e.message, /BAD_ALIGNMENT/);
+  });
+  await dev.read(0x30000000, 256).then(() => assert.unreachable(), (e) => assert.match(e.message, /INVALID_ADDRESS/));
+  // The ROM's erase: a misaligned range is ACKed (no error) and nothing is erased; the client
+  // refuses to send one.
+  const erases = emu.nor.stats.erase4k;
+  const raw = new Uint8Array(32), rv = new DataView(raw.buffer);
+  rv.setUint32(0, PICOBOOT_MAGIC, true); rv.setUint32(4, 78, true); raw[8] = 0x03; raw[9] = 8;
+  rv.setUint32(16, 0x10000100, true); rv.setUint32(20, 4096, true);
+  await usb.transferOut(3, raw);
+  assert.is((await usb.transferIn(4, 64)).status, "ok", "ACKed");
+  assert.is((await dev.commandStatus()).code, 0, "status OK");
+  assert.is(emu.nor.stats.erase4k, erases, "and nothing erased");
+  await dev.erase(0x10000100, 4096).then(() => assert.unreachable(), (e) => assert.match(e.message, /whole 4 KiB sectors/));
+  assert.equal(emu.nor.data.subarray(0, firmware.length), firmware, "qspiboot intact after all of it");
+});
+
+test("flash commands before EXIT_XIP reach nothing (the ROM never connected the flash in BOOTSEL mode)", async () => {
+  const { emu, rom } = bootselPico(firmware);
+  const dev = await picoboot(rom);
+  const head = await dev.read(0x10000000, 256);
+  assert.ok(head.every((b) => b === 0), "reads give zeros");
+  await dev.erase(0x10000000, 4096);
+  assert.equal(emu.nor.data.subarray(0, 4096), firmware.subarray(0, 4096), "the erase did nothing");
+  assert.ok(await hasQspiboot(dev), "after EXIT_XIP the flash reads back");
+  void crc32Mpeg2;
+});
+
+test.run();
