@@ -292,7 +292,8 @@ test("flash.ts install: clear errors for a missing build, a file too large, no R
   assert.match(b.err, /140000 bytes, larger than the H750's internal flash/);
   const none = cli("install"); // no USB devices here
   assert.is(none.code, 1);
-  assert.match(none.err, /no STM32 in its ROM bootloader found \(USB 0483:df11\)\. On the WeAct H750: hold the BOOT0 button while plugging the board in/);
+  assert.match(none.err, /no board in its ROM bootloader found \(STM32: USB 0483:df11; RP2040: 2e8a:0003\)\. On the WeAct H750: hold the BOOT0 button while plugging the board in/);
+  assert.match(none.err, /On a Pico: hold BOOTSEL while plugging it in/);
 });
 
 test("qspiboot's commands on a board in the ROM say so and point at install; install --help", () => {

@@ -3,7 +3,9 @@
 // on the emulated chip: after the install the chip boots the qspiboot that PICOBOOT wrote.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { Rp2040Emu } from "../sim/rp2040/emulator";
 import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
@@ -224,6 +226,58 @@ test("flash commands before EXIT_XIP reach nothing (the ROM never connected the 
   assert.equal(emu.nor.data.subarray(0, 4096), firmware.subarray(0, 4096), "the erase did nothing");
   assert.ok(await hasQspiboot(dev), "after EXIT_XIP the flash reads back");
   void crc32Mpeg2;
+});
+
+// ---- the command line ----
+
+const dir = mkdtempSync(join(tmpdir(), "qspiboot-pico-"));
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "tools/flash.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test("flash.ts with a Pico in BOOTSEL mode: list says what it is, install puts qspiboot on it, flash switches it and flashes, a second install keeps the application", () => {
+  const img = join(dir, "pico.img");
+  const sim = ["--sim", "pico-rom", "--sim-flash", img];
+  const l = cli(...sim, "list");
+  assert.is(l.code, 0, l.err);
+  assert.match(l.out, /RP2 Boot \(emulated Pico in BOOTSEL mode\): a Pico in BOOTSEL mode \(the RP2040 boot ROM\), not qspiboot: flash\.ts flash switches it into qspiboot, flash\.ts install puts qspiboot on it/);
+  const blank = cli(...sim, "flash", join(BUILD, "example.elf"));
+  assert.is(blank.code, 3, "no qspiboot on the Pico: no board in DFU mode");
+  assert.match(blank.err, /has no qspiboot on it: install it first with `flash\.ts install`/);
+  assert.not.ok(existsSync(img) && readFileSync(img).some((b) => b !== 0xff), "nothing written");
+  const i = cli(...sim, "install");
+  assert.is(i.code, 0, i.err);
+  assert.match(i.out, /write 100%/);
+  assert.match(i.out, /verify 100%/);
+  assert.match(i.out, new RegExp(`installed ${firmware.length} bytes of qspiboot at 0x10000000 \\(4 sectors erased, read back and verified; the update record and the application from 0x10010000 are kept\\); the Pico rebooted and qspiboot is up in DFU mode`));
+  assert.equal(new Uint8Array(readFileSync(img).subarray(0, firmware.length)), firmware);
+  const f = cli(...sim, "flash", join(BUILD, "example.elf"));
+  assert.is(f.code, 0, f.err);
+  assert.match(f.err, /a Pico in BOOTSEL mode \(RP2040 boot ROM\): switching it to qspiboot's DFU mode; its flash is kept/);
+  assert.match(f.out, /flashed 468 bytes/);
+  const after = readFileSync(img);
+  const again = cli(...sim, "--json", "install");
+  assert.is(again.code, 0, again.err);
+  const j = JSON.parse(again.out);
+  assert.ok(j.ok && j.result.verified && j.result.rebooted);
+  assert.is(j.result.after, "qspiboot started the application");
+  assert.equal(readFileSync(img).subarray(0xf000), after.subarray(0xf000), "record and application kept");
+});
+
+test("flash.ts install on a Pico: clear errors for a file that is not qspiboot for the Pico, and a missing build", () => {
+  const img = join(dir, "pico2.img");
+  const h = cli("--sim", "pico-rom", "--sim-flash", img, "install", join(ROOT, "build", "h750", "qspiboot.bin"));
+  assert.is(h.code, 4, h.err);
+  assert.match(h.err, /does not start with a boot2 whose CRC the RP2040 boot ROM accepts/);
+  const elf = join(dir, "app.bin");
+  writeFileSync(elf, firmware.map((b, i) => (i >= 256 ? 0 : b)));
+  const a = cli("--sim", "pico-rom", "install", elf);
+  assert.is(a.code, 4);
+  assert.match(a.err, /not a qspiboot build/);
+  const m = cli("--sim", "pico-rom", "install", join(dir, "build", "rp2040", "qspiboot.bin"));
+  assert.is(m.code, 1);
+  assert.match(m.err, /qspiboot\.bin does not exist: build it first with npm run build:rp2040/);
 });
 
 test.run();

@@ -15,9 +15,10 @@ import { basename } from "node:path";
 import { makeReporters, boardLabels } from "./cli/progress";
 import { runInstall, romSimTarget, refuseRom, isStRom } from "./cli/install";
 import { runWatch } from "./cli/watch-run";
+import { SimPicoRom, picoRomDevices, switchFromBootsel } from "./cli/pico-rom";
 import type { BoardName } from "../sim/boards";
 
-interface Global { socket?: string; sim?: BoardName | "h750-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
+interface Global { socket?: string; sim?: BoardName | "h750-rom" | "pico-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -25,6 +26,7 @@ let simBoards: Target[] = [];
 /** --sim-flash: the simulated board's flash outlives the command. */
 function saveSimFlash(g: Global) {
   const sim = simBoards[0]?.sim;
+  if (g.sim && g.simFlash && simBoards[0]?.flashData) return writeFileSync(g.simFlash, simBoards[0].flashData());
   if (!g.sim || !g.simFlash || !sim) return;
   // The board would go on working after the host is done: let it finish (erases, records).
   sim.board.runUntil(sim.board.clock.now + 3e6);
@@ -34,6 +36,7 @@ function saveSimFlash(g: Global) {
 async function findTargets(g: Global): Promise<Target[]> {
   if (g.socket) return socketTarget(g.socket);
   if (g.sim === "h750-rom") return [await romSimTarget()];
+  if (g.sim === "pico-rom") { picoSim = new SimPicoRom(g.simFlash); return []; } // a ROM, no qspiboot board yet
   if (g.sim) {
     const out: Target[] = [];
     const flash = g.simFlash && existsSync(g.simFlash) ? readFileSync(g.simFlash) : undefined;
@@ -46,8 +49,28 @@ async function findTargets(g: Global): Promise<Target[]> {
   return realTargets();
 }
 
+let picoSim: SimPicoRom | undefined;
+
+/** Picos in BOOTSEL mode, when no qspiboot board is there: the RP2040 boot ROM, not qspiboot. */
+async function bootselPicos(g: Global) {
+  if (g.sim === "pico-rom") return [{ serial: picoSim!.rom.serial, label: "RP2 Boot (emulated Pico in BOOTSEL mode)" }];
+  if (g.sim || g.socket) return [];
+  return (await picoRomDevices().catch(() => [])).map((d) => ({ serial: d.serialNumber ?? "", label: `${d.productName ?? "RP2 Boot"} (2e8a:0003)`, usb: d }));
+}
+
 async function selectTargets(g: Global): Promise<Target[]> {
   let ts = await findTargets(g);
+  if (!ts.length) {
+    const picos = await bootselPicos(g);
+    if (picos.length > 1 && !g.all) {
+      throw new UsageError(`${picos.length} Picos in BOOTSEL mode: use --all to switch them all into qspiboot, or plug in one at a time`);
+    }
+    if (picos.length) {
+      ts = await switchFromBootsel(picos.flatMap((p) => ("usb" in p ? [p.usb] : [])), { sim: picoSim, log: (l) => console.error(l), listDfu: realTargets });
+      simBoards = ts;
+      return ts;
+    }
+  }
   if (g.serial) ts = ts.filter((t) => t.serial === g.serial);
   if (!ts.length) throw new NoDeviceError(g.serial ? `no board with serial ${g.serial}. ${NO_BOARD_HINT}` : NO_BOARD_HINT);
   if (ts.length > 1 && !g.all) {
@@ -126,7 +149,7 @@ function loadFor(dev: DfuDevice, file: string, address?: number, flash?: { force
 
 const program = new Command("flash.ts")
   .description("qspiboot flasher: put firmware on WeAct STM32H750 and Raspberry Pi Pico boards over USB DFU")
-  .addOption(new Option("--sim [board]", "use a simulated board in this process instead of USB (h750 or rp2040; for flash: from the file's addresses when not given; for install: h750-rom, ST's ROM bootloader)"))
+  .addOption(new Option("--sim [board]", "use a simulated board in this process instead of USB (h750 or rp2040; for flash: from the file's addresses when not given; h750-rom: ST's ROM bootloader on a WeAct H750; pico-rom: an emulated Pico held in BOOTSEL, the RP2040 boot ROM)"))
   .addOption(new Option("--sim-count <n>", "with --sim: this many simulated boards").default(1).argParser(Number))
   .option("--sim-flash <file>", "with --sim: keep the simulated flash in this file between runs")
   .option("--socket <path>", "the simulated board served by sim/serve.ts on this Unix socket")
@@ -164,8 +187,12 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
     rows.push({ serial: t.serial, label: t.label, ...d.info, layout: d.layoutText(), stRom: isStRom(d) });
     await d.close();
   }
-  if (g.json) return console.log(JSON.stringify(rows, null, 2));
-  if (!rows.length) return console.log(NO_BOARD_HINT);
+  const picos = ts.length ? [] : await bootselPicos(g);
+  if (g.json) return console.log(JSON.stringify([...rows, ...picos.map((p) => ({ serial: p.serial, label: p.label, picoRom: true }))], null, 2));
+  for (const p of picos) {
+    console.log(`${p.serial}  ${p.label}: a Pico in BOOTSEL mode (the RP2040 boot ROM), not qspiboot: flash.ts flash switches it into qspiboot, flash.ts install puts qspiboot on it`);
+  }
+  if (!rows.length && !picos.length) return console.log(NO_BOARD_HINT);
   for (const r of rows) {
     if (r.stRom) { console.log(`${r.serial}  ${r.label}: ST's ROM bootloader, not qspiboot (flash.ts install puts qspiboot on it)`); continue; }
     console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${r.recordStatus ?? "?"}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
@@ -279,7 +306,7 @@ program.command("boot").description("leave DFU mode and run the application").ac
   }, (r) => (r.mode ? `the board is in ${r.mode === "app" ? "its application" : r.mode} mode` : "the board starts its application"));
 });
 
-program.command("install [file]").description("put qspiboot on a WeAct H750 through ST's ROM DFU bootloader (hold BOOT0 at reset); default build/h750/qspiboot.bin")
+program.command("install [file]").description("put qspiboot on a board through the chip's ROM: a WeAct H750 in ST's ROM DFU bootloader (hold BOOT0 at reset; default build/h750/qspiboot.bin) or a Pico in BOOTSEL mode (hold BOOTSEL while plugging in; default build/rp2040/qspiboot.bin)")
   .option("--no-leave", "stay in the ROM bootloader afterwards")
   .action(async (file: string | undefined, o: { leave: boolean }) => {
     const g = program.opts<Global>();

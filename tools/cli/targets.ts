@@ -18,7 +18,7 @@ export const UDEV_HINT = "permission denied opening the USB device. Install the 
   "sudo cp tools/udev/60-qspiboot.rules /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger (then replug the board)";
 export const NO_BOARD_HINT = "no board in DFU mode found. WeAct H750: hold K1 while resetting or plugging in. " +
   "Either board: have the application call qspiboot_reboot_to_bootloader() (hal/app/qspiboot.h); a board with no valid image " +
-  "stays in DFU mode. (A Pico plugged in with BOOTSEL held is in the RP2040 boot ROM's USB mode, not in qspiboot.)";
+  "stays in DFU mode. Pico: hold BOOTSEL while plugging it in, and the flasher switches it from the RP2040 boot ROM into qspiboot.";
 
 export interface Target {
   label: string;
@@ -26,6 +26,8 @@ export interface Target {
   open(): Promise<DfuDevice>;
   /** The simulated board, when there is one: for showing what it does after flashing. */
   sim?: { board: SimBoard; host: SimUsbHost };
+  /** An emulated board's flash after the command (for --sim-flash). */
+  flashData?: () => Uint8Array;
 }
 
 function isDfu(d: USBDevice): boolean {
