@@ -15,6 +15,7 @@ import { DfuDevice } from "../tools/dfu/client";
 import { PicobootDevice, PicobootError } from "../tools/picoboot/client";
 import { installPico, switchToQspiboot, checkPicoInstallable, RP2040_BOOT, hasQspiboot } from "../tools/picoboot/install";
 import { loadImage } from "../tools/image/load";
+import { SimPicoRom, switchFromBootsel, BOOTSEL_STILL_HELD } from "../tools/cli/pico-rom";
 import { crc32Mpeg2 } from "../tools/build/crc32-mpeg2";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -228,6 +229,27 @@ test("flash commands before EXIT_XIP reach nothing (the ROM never connected the 
   void crc32Mpeg2;
 });
 
+test("the flasher's switch, BOOTSEL still held through the reboot: the ROM comes back and the flasher says to let go", async () => {
+  const sim = new SimPicoRom();
+  sim.emu.program(0, firmware);
+  sim.emu.powerOn();
+  const fresh = new PicobootRom(sim.emu);
+  fresh.reset();
+  const usb = new SimUsbDevice(fresh);
+  let rom: PicobootRom | undefined;
+  const err = await switchFromBootsel([usb], {
+    log: () => {},
+    listDfu: async () => [],
+    // The person keeps BOOTSEL down: after the ROM's reboot, the ROM enumerates again.
+    listRoms: async () => (sim.emu.mode === "usb-boot" ? [(rom = new PicobootRom(sim.emu))] : []),
+    sleep: async (ms) => sim.emu.runFor(ms * 1000),
+  }).then(() => null, (e) => e);
+  assert.ok(err, "no board appeared");
+  assert.is(err.message, BOOTSEL_STILL_HELD);
+  assert.ok(rom, "the ROM was looked for and found again");
+  assert.is(sim.emu.usbBoot, "bootsel");
+});
+
 // ---- the command line ----
 
 const dir = mkdtempSync(join(tmpdir(), "qspiboot-pico-"));
@@ -256,6 +278,10 @@ test("flash.ts with a Pico in BOOTSEL mode: list says what it is, install puts q
   assert.is(f.code, 0, f.err);
   assert.match(f.err, /a Pico in BOOTSEL mode \(RP2040 boot ROM\): switching it to qspiboot's DFU mode; its flash is kept/);
   assert.match(f.out, /flashed 468 bytes/);
+  const info = cli(...sim, "info");
+  assert.is(info.code, 0, info.err);
+  assert.match(info.out, /boot reason\s+application asked/);
+  assert.match(info.out, /image\s+468 bytes at 0x10010000/);
   const after = readFileSync(img);
   const again = cli(...sim, "--json", "install");
   assert.is(again.code, 0, again.err);

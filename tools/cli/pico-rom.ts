@@ -88,7 +88,16 @@ async function simSwitched(sim: SimPicoRom): Promise<Target> {
   };
 }
 
-export interface SwitchOptions { sim?: SimPicoRom; log: (line: string) => void; listDfu: () => Promise<Target[]>; timeoutMs?: number; sleep?: (ms: number) => Promise<void> }
+export interface SwitchOptions {
+  sim?: SimPicoRom;
+  log: (line: string) => void;
+  /** The qspiboot boards attached now (real ones: tools/cli/targets.ts realTargets). */
+  listDfu: () => Promise<Target[]>;
+  /** The Picos in BOOTSEL mode attached now (default: picoRomDevices). */
+  listRoms?: () => Promise<unknown[]>;
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
 
 /**
  * No board in qspiboot's DFU mode, but Picos in BOOTSEL mode: switch each into qspiboot (the
@@ -107,13 +116,12 @@ export async function switchFromBootsel(roms: USBDevice[], o: SwitchOptions): Pr
     try { await switchOne(dev); } finally { await dev.close().catch(() => {}); }
   }
   const sleep = o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  const deadline = Date.now() + (o.timeoutMs ?? 5000);
-  for (;;) {
+  for (let waited = 0; ; waited += 200) {
     await sleep(200);
     const fresh = (await o.listDfu()).filter((t) => !before.has(t.serial));
     if (fresh.length >= roms.length) return fresh;
-    if (Date.now() > deadline) {
-      if ((await picoRomDevices()).length) throw new Error(BOOTSEL_STILL_HELD);
+    if (waited >= (o.timeoutMs ?? 5000)) {
+      if ((await (o.listRoms ?? picoRomDevices)()).length) throw new Error(BOOTSEL_STILL_HELD);
       if (fresh.length) return fresh;
       throw new Error("the Pico was switched out of BOOTSEL mode but qspiboot's DFU device did not appear within 5 s");
     }
