@@ -250,6 +250,24 @@ test("the flasher's switch, BOOTSEL still held through the reboot: the ROM comes
   assert.is(sim.emu.usbBoot, "bootsel");
 });
 
+test("the udev rules let users open every device the flasher talks to: qspiboot, ST's ROM, the RP2040 ROM", async () => {
+  const rules = readFileSync(join(ROOT, "tools", "udev", "60-qspiboot.rules"), "utf8");
+  const { ST_ROM } = await import("../tools/dfu/rom-install");
+  const { RP2040_ROM } = await import("../tools/picoboot/client");
+  const h4 = (v: number) => v.toString(16).padStart(4, "0");
+  const emu = new Rp2040Emu();
+  emu.program(0, firmware);
+  emu.powerOn();
+  const host = new Rp2040UsbHost(emu);
+  assert.ok(host.waitForDevice(500));
+  host.reset();
+  const qspiboot = new SimUsbDevice(host);
+  await qspiboot.open();
+  for (const d of [qspiboot, ST_ROM, RP2040_ROM]) {
+    assert.match(rules, new RegExp(`ATTRS\\{idVendor\\}=="${h4(d.vendorId)}", ATTRS\\{idProduct\\}=="${h4(d.productId)}", MODE="0660"`), `${h4(d.vendorId)}:${h4(d.productId)}`);
+  }
+});
+
 // ---- the command line ----
 
 const dir = mkdtempSync(join(tmpdir(), "qspiboot-pico-"));
