@@ -46,10 +46,10 @@ test("STM32CubeMX/CubeIDE: an application linked with link/recipes/cubemx-stm32h
     "VTOR from USER_VECT_TAB_ADDRESS, .data copied from QSPI, .bss cleared, constructors run");
 });
 
-function armGcc(cpu: string, script: string, files: string[], out: string) {
+function armGcc(cpu: string, script: string, files: string[], out: string, gcSections = true) {
   const cc = spawnSync("arm-none-eabi-gcc", [`-mcpu=${cpu}`, "-mthumb", "-Os", "-ffunction-sections", "-fdata-sections",
     "--specs=nano.specs", "--specs=nosys.specs", "-Wall", "-Wextra", "-Werror",
-    "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", "-Wl,-z,max-page-size=4096", "-T", script, ...files, "-o", out], { encoding: "utf8" });
+    ...(gcSections ? ["-Wl,--gc-sections"] : []), "-Wl,--no-warn-rwx-segments", "-Wl,-z,max-page-size=4096", "-T", script, ...files, "-o", out], { encoding: "utf8" });
   assert.is(cc.status, 0, cc.stderr);
 }
 
@@ -57,7 +57,12 @@ test("pico-sdk: an application linked with link/recipes/pico-sdk-qspiboot.ld boo
   const app = join(root, "test/apps/pico-sdk-rp2040");
   const script = join(root, "link/recipes/pico-sdk-qspiboot.ld");
   const elf = join(dir, "pico-sdk.elf");
-  armGcc("cortex-m0plus", script, ["crt0.S", "runtime.c", "main.c"].map((f) => join(app, f)), elf);
+  const sources = ["boot2.S", "crt0.S", "runtime.c", "main.c"].map((f) => join(app, f));
+  armGcc("cortex-m0plus", script, sources, elf);
+  // With PICO_NO_GC_SECTIONS the SDK's boot2 is not collected as garbage: the script drops it.
+  const boot2 = (segs: { data: Uint8Array }[]) => segs.some((s) => s.data.some((b, k) => b === 0xb2 && s.data.subarray(k, k + 256).every((x) => x === 0xb2)));
+  armGcc("cortex-m0plus", script, sources, join(dir, "pico-sdk-nogc.elf"), false);
+  assert.not.ok(boot2(loadImage(join(dir, "pico-sdk-nogc.elf")).segments), "no boot2 in the image without --gc-sections either");
   // pico_set_linker_script (pico_standard_link/CMakeLists.txt) looks for these two strings and
   // otherwise builds crt0 with PICO_CRT0_ALLOCATE_SPACERS=0, with a warning.
   const text = readFileSync(script, "utf8");
@@ -76,6 +81,7 @@ test("pico-sdk: an application linked with link/recipes/pico-sdk-qspiboot.ld boo
   const appStart = i.flashBase + i.appStart;
   assert.is(Math.min(...segments.map((s) => s.address)), appStart, "the image starts at the board's application start, no boot2 before it");
   assert.ok(segments.every((s) => s.address + s.data.length <= i.flashBase + i.appEnd), "everything loadable in the application region");
+  assert.not.ok(boot2(segments), "the SDK's boot2 is not in the image");
   assert.is(whyNotBootable(segments, { flashBase: i.flashBase, appStart, appEnd: i.flashBase + i.appEnd, ramStart: i.ramStart, ramEnd: i.ramEnd, boardId: i.boardId }), null,
     "the flasher's plausibility check accepts it");
   await dev.flash(segments, { leave: true });
