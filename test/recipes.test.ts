@@ -27,7 +27,7 @@ test("STM32CubeMX/CubeIDE: an application linked with link/recipes/cubemx-stm32h
   const elf = join(dir, "cubemx.elf");
   const cc = spawnSync("arm-none-eabi-gcc", ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=soft", "-Os", "--specs=nano.specs", "--specs=nosys.specs",
     "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", "-T", join(root, "link/recipes/cubemx-stm32h750-qspi.ld"),
-    join(app, "startup.S"), join(app, "system.c"), join(app, "main.c"), "-o", elf], { encoding: "utf8" });
+    join(app, "startup.S"), join(app, "system.c"), join(app, "clock.c"), join(app, "main.c"), "-o", elf], { encoding: "utf8" });
   assert.is(cc.status, 0, cc.stderr);
   const { segments } = loadImage(elf);
   assert.is(segments[0].address, 0x90000000, "the vector table at the start of QSPI");
@@ -42,8 +42,19 @@ test("STM32CubeMX/CubeIDE: an application linked with link/recipes/cubemx-stm32h
   const dev = await new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open();
   await dev.flash(segments, { leave: true });
   assert.ok(emu.runUntil(() => emu.uart.includes("\n"), 20_000_000), `it reports: ${JSON.stringify(emu.uart)}`);
-  assert.match(emu.uart, /cubemx-style: vtor 90000000 data 1234abcd bss 0 ctor 42/,
-    "VTOR from USER_VECT_TAB_ADDRESS, .data copied from QSPI, .bss cleared, constructors run");
+  assert.match(emu.uart, /cubemx-style: vtor 90000000 data 1234abcd bss 0 ctor 42 clock 0 /,
+    "VTOR from USER_VECT_TAB_ADDRESS, .data copied from QSPI, .bss cleared, constructors run, SystemClock_Config returned HAL_OK");
+  // SystemClock_Config after our hand-over (HSI, PLLs off, supply unwritten): 480 MHz at VOS0.
+  const { rcc, pwr, usart, acr } = emu.m;
+  assert.is(rcc.sysclk(), 480_000_000, "SYSCLK 480 MHz from PLL1");
+  assert.is(rcc.hclk(), 240_000_000, "HCLK 240 MHz");
+  assert.is(pwr.scale, 0, "VOS0 (scale 1 and the SYSCFG overdrive)");
+  assert.equal(rcc.violations, [], "never faster than the voltage scale allowed");
+  assert.is(acr.acr & 0xf, 4, "flash latency 4");
+  const baud = rcc.usart1KernelHz() / usart.brr;
+  assert.ok(Math.abs(baud - 115200) / 115200 < 0.01, `USART1 at ${Math.round(baud)} baud`);
+  const sck = rcc.qspiKernelHz() / (((emu.m.qspi.cr >>> 24) & 0xff) + 1);
+  assert.is(sck, 120_000_000, "QUADSPI SCK as qspiboot left it (HCLK3, PRESCALER 1): 120 MHz, within the W25Q64JV's 133 MHz");
 });
 
 function armGcc(cpu: string, script: string, files: string[], out: string, gcSections = true) {
