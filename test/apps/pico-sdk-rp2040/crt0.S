@@ -61,7 +61,10 @@ _reset_handler:
   cmp r0, #0
   beq 1f
   b _entry_point
-1:adr r4, data_cpy_table
+1:mov r6, sp            // not crt0's: what the stand-in reports of its entry
+  ldr r7, =0xe000ed08
+  ldr r7, [r7]
+  adr r4, data_cpy_table
 2:ldmia r4!, {r1-r3}
   cmp r1, #0
   beq 3f
@@ -74,6 +77,10 @@ _reset_handler:
 4:stm r1!, {r0}
 5:cmp r1, r2
   bne 4b
+  ldr r1, =entry_sp
+  str r6, [r1]
+  ldr r1, =entry_vtor
+  str r7, [r1]
   ldr r1, =runtime_init
   blx r1
   ldr r1, =main

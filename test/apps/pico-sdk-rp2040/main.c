@@ -29,6 +29,7 @@ uint32_t zeroed[4];                                                       // .bs
 uint32_t __attribute__((section(".scratch_x.v"))) in_scratch_x = 0x5c7a7c4u; // copied to SCRATCH_X
 uint32_t __attribute__((section(".scratch_y.v"))) in_scratch_y = 0x5c7a7c5u; // copied to SCRATCH_Y
 static uint32_t constructed;
+uint32_t entry_sp, entry_vtor; // SP and VTOR as _reset_handler found them (crt0.S)
 __attribute__((constructor)) static void ctor(void) { constructed = 42; }
 
 int main(void) {
@@ -42,8 +43,8 @@ int main(void) {
   GPIO0_CTRL = 2;                               // GP0: UART0 TX
   char line[200];
   snprintf(line, sizeof line,
-           "pico-sdk-style: vtor %08lx vec %08lx %08lx data %08lx bss %lu scratch %08lx %08lx ctor %lu pll-kept %lu fbdiv %lu clk_sys %lu\r\n",
-           (unsigned long)SCB_VTOR, (unsigned long)ram_vector_table[0], (unsigned long)ram_vector_table[1],
+           "pico-sdk-style: entry sp %08lx vtor %08lx, vtor %08lx vec %08lx %08lx data %08lx bss %lu scratch %08lx %08lx ctor %lu pll-kept %lu fbdiv %lu clk_sys %lu\r\n",
+           (unsigned long)entry_sp, (unsigned long)entry_vtor, (unsigned long)SCB_VTOR, (unsigned long)ram_vector_table[0], (unsigned long)ram_vector_table[1],
            (unsigned long)initialized, (unsigned long)(zeroed[0] | zeroed[1] | zeroed[2] | zeroed[3]),
            (unsigned long)in_scratch_x, (unsigned long)in_scratch_y, (unsigned long)constructed,
            (unsigned long)pll_kept, (unsigned long)PLL_SYS_FBDIV, (unsigned long)configured_freq[clk_sys]);
