@@ -137,6 +137,14 @@ test("pico-sdk: an application linked with link/recipes/pico-sdk-qspiboot.ld boo
   assert.is(emu.mcu.clkPeri, 125_000_000, "clk_peri = clk_sys");
   assert.ok(Math.abs(emu.mcu.uart[0].baudRate - 115200) / 115200 < 0.01, `UART0 at ${emu.mcu.uart[0].baudRate} baud`);
   assert.equal(emu.log, [], "no access to unmodelled registers");
+
+  // And from a cold start: power off and on, qspiboot boots it straight away.
+  emu.uart = "";
+  emu.powerOn();
+  assert.ok(emu.runUntil(() => emu.uart.includes("\n"), 50_000_000), `after a power cycle: ${JSON.stringify(emu.uart)}`);
+  assert.match(emu.uart, new RegExp(`entry sp ${entrySp} vtor ${entryVtor}, vtor 20000000 .* data 1234abcd bss 0 .* ctor 42 .* clk_sys 125000000`));
+  assert.is(emu.mcu.clkSys, 125_000_000);
+  assert.equal(emu.log, []);
 });
 
 test.run();
