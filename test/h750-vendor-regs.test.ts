@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEVIATIONS, VENDOR_ADDRESSES, VENDOR_SOURCES, reg, resetOf, vendorRegs, type VendorReg } from "../sim/h750/vendor";
-import { RccModel, PwrModel, FlashAcrModel } from "../sim/h750/rcc";
+import { RccModel, PwrModel, FlashAcrModel, SyscfgModel } from "../sim/h750/rcc";
 import { GpioModel } from "../sim/h750/gpio";
 import { QuadspiModel } from "../sim/h750/quadspi";
 import { CrcModel } from "../sim/h750/crc";
@@ -25,6 +25,9 @@ const hex = (n: number) => "0x" + (n >>> 0).toString(16).padStart(8, "0");
 interface Port { read(addr: number): number; write(addr: number, v: number): void }
 function models(): (name: string) => Port {
   const rcc = new RccModel(), pwr = new PwrModel(), acr = new FlashAcrModel(), gpio = new GpioModel();
+  const clockOn = new RccModel();
+  clockOn.write(0x0f4, 1 << 1); // SYSCFGEN: SYSCFG answers only with its clock on
+  const syscfg = new SyscfgModel(clockOn, pwr);
   const clock = { now: 0, micros: () => 0 } as unknown as SimClock;
   const qspi = new QuadspiModel(new NorFlash(CHIPS.W25Q64JV, clock), () => true);
   const crc = new CrcModel(), usart = new UsartModel(), otg = new OtgFsModel();
@@ -33,6 +36,7 @@ function models(): (name: string) => Port {
   const ports: Record<string, Port> = {
     RCC: at(reg("RCC_CR").address, (o) => rcc.read(o), (o, v) => rcc.write(o, v)),
     PWR: at(reg("PWR_CR1").address, (o) => pwr.read(o), (o, v) => pwr.write(o, v)),
+    SYSCFG: at(reg("SYSCFG_PWRCR").address & ~0x3ff, (o) => syscfg.read(o), (o, v) => syscfg.write(o, v)),
     FLASH: at(reg("FLASH_ACR").address, (o) => acr.read(o), (o, v) => acr.write(o, v)),
     QSPI: at(reg("QSPI_CR").address, (o) => qspi.read(o, 4), (o, v) => qspi.write(o, 4, v)),
     CRC: at(reg("CRC_DR").address, (o) => crc.read(o), (o, v) => crc.write(o, 4, v)),

@@ -9,7 +9,7 @@
 // Time: one cycle per instruction (Unicorn has no cycle model) at the SYSCLK the RCC model
 // computes; instructions are counted in chunks, so time moves in steps of `chunk` instructions.
 import { Unicorn, PROT, REG } from "./unicorn";
-import { RccModel, PwrModel, FlashAcrModel } from "./rcc";
+import { RccModel, PwrModel, FlashAcrModel, SyscfgModel } from "./rcc";
 import { GpioModel } from "./gpio";
 import { UsartModel } from "./usart";
 import { CrcModel } from "./crc";
@@ -37,7 +37,7 @@ export interface H750Options {
 }
 
 interface Models {
-  rcc: RccModel; pwr: PwrModel; acr: FlashAcrModel; gpio: GpioModel; usart: UsartModel;
+  rcc: RccModel; pwr: PwrModel; syscfg: SyscfgModel; acr: FlashAcrModel; gpio: GpioModel; usart: UsartModel;
   crc: CrcModel; scs: ScsModel; qspi: QuadspiModel; otg: OtgFsModel;
 }
 
@@ -81,6 +81,7 @@ export class H750Emu {
     const word = (f: (o: number) => number) => (o: number) => f(o & ~3);
     uc.mmio(AT("RCC_CR"), 0x400, word((o) => m().rcc.read(o)), (o, _s, v) => m().rcc.write(o & ~3, v));
     uc.mmio(AT("PWR_CR1"), 0x400, word((o) => m().pwr.read(o)), (o, _s, v) => m().pwr.write(o & ~3, v));
+    uc.mmio(AT("SYSCFG_PWRCR"), 0x400, word((o) => m().syscfg.read(o)), (o, _s, v) => m().syscfg.write(o & ~3, v));
     uc.mmio(AT("CRC_DR"), 0x400, (o, s) => m().crc.read(o & ~3) >>> (8 * (o & 3)) & (s === 4 ? 0xffffffff : (1 << (8 * s)) - 1),
       (o, s, v) => m().crc.write(o & ~3, s, v));
     uc.mmio(AT("GPIOA_MODER"), 0x1400, word((o) => m().gpio.read(o >> 10, o & 0x3ff)), (o, _s, v) => m().gpio.write(o >> 10, (o & 0x3ff) & ~3, v));
@@ -125,7 +126,8 @@ export class H750Emu {
 
   private newModels(): Models {
     const gpio = new GpioModel();
-    const rcc = new RccModel();
+    const pwr = new PwrModel();
+    const rcc = new RccModel(() => pwr.maxSysclkHz());
     const qspi = new QuadspiModel(this.nor, () =>
       rcc.enabled(0x0d4, 14) && gpio.pinAf(1, 2, 9) && gpio.pinAf(1, 6, 10) && gpio.pinAf(3, 11, 9) &&
       gpio.pinAf(3, 12, 9) && gpio.pinAf(3, 13, 9) && gpio.pinAf(4, 2, 9), () => rcc.qspiKernelHz());
@@ -138,7 +140,7 @@ export class H750Emu {
       }
     };
     return {
-      rcc, pwr: new PwrModel(), acr: new FlashAcrModel(), gpio, usart: new UsartModel(),
+      rcc, pwr, syscfg: new SyscfgModel(rcc, pwr), acr: new FlashAcrModel(), gpio, usart: new UsartModel(),
       crc: new CrcModel(), scs: new ScsModel(() => this.instructions), qspi, otg: new OtgFsModel(),
     };
   }

@@ -9,6 +9,14 @@
 //   after a VOS write; CR3.USB33RDY follows USB33DEN (the regulator is always in range here);
 //   CR1.DBP (6.8.1) unlocks writes to the backup domain (backup SRAM included).
 // - FLASH_ACR (4.9.1): LATENCY and WRHIGHFREQ read back as written.
+// - SYSCFG_PWRCR.ODEN (RM0433, SYSCFG chapter): the overdrive that turns VOS1 into VOS0 (RM0433,
+//   PWR "Voltage scaling": ODEN is set once VOS1 is selected in PWR_D3CR; D3CR.VOSRDY says when
+//   VOS0 is reached, here at once; ODEN set at another scale does not give VOS0 here).
+//   SYSCFG takes writes only with its clock on (RCC_APB4ENR.SYSCFGEN).
+// - The system clock's limit per voltage scale (the STM32H750xB datasheet's general operating
+//   conditions, revision V silicon): VOS3 200 MHz, VOS2 300, VOS1 400, VOS0 480. A switch to a
+//   faster SYSCLK than the scale allows is recorded in RccModel.violations (on silicon it may
+//   work or crash: the model does not guess which).
 // Reset values and read-only registers come from ST's SVD (sim/h750/vendor.ts).
 import { modelResetOf, reg, vendorRegs } from "./vendor";
 
@@ -30,7 +38,9 @@ export const HSE_HZ = 25_000_000;
 
 export class RccModel {
   regs = new Uint32Array(0x400 / 4);
-  constructor() {
+  /** SYSCLK switches beyond what the voltage scale allows (see above). */
+  violations: string[] = [];
+  constructor(private readonly maxSysclkHz: () => number = () => Infinity) {
     for (const [off, v] of RCC.resets) this.regs[off >> 2] = v;
   }
 
@@ -54,6 +64,8 @@ export class RccModel {
       const ready = sw === 0 ? cr & 4 : sw === 1 ? cr & (1 << 8) : sw === 2 ? cr & (1 << 17) : sw === 3 ? cr & (1 << 25) : 0;
       const sws = ready ? sw : (this.regs[4] >> 3) & 7;
       this.regs[4] = (value & ~(7 << 3)) | (sws << 3);
+      const hz = this.sysclk(), max = this.maxSysclkHz();
+      if (hz > max) this.violations.push(`SYSCLK ${hz / 1e6} MHz above the voltage scale's ${max / 1e6} MHz`);
       return;
     }
     // RM0433 8.7 (RCC_PLLCKSELR, RCC_PLLCFGR, RCC_PLLxDIVR): a PLL's settings can be written
@@ -84,6 +96,18 @@ export class RccModel {
     const div = (v: number) => (v & 8 ? [2, 4, 8, 16, 64, 128, 256, 512][v & 7] : 1);
     const d1 = this.regs[0x018 / 4];
     return this.sysclk() / div((d1 >> 8) & 15) / div(d1 & 15);
+  }
+
+  /** PCLK2 (rcc_pclk2, 8.7.7): HCLK through D2PPRE2 (0xx: /1, 100-111: /2 /4 /8 /16). */
+  pclk2(): number {
+    const p = (this.regs[0x01c / 4] >> 8) & 7;
+    return this.hclk() / (p & 4 ? 2 << (p & 3) : 1);
+  }
+
+  /** USART1 kernel clock (D2CCIP2R.USART16SEL, 8.7.21): only rcc_pclk2 (0) is modelled. */
+  usart1KernelHz(): number {
+    if ((this.regs[0x054 / 4] >> 3) & 7) throw new Error("RCC model: only PCLK2 is modelled as the USART1 kernel clock");
+    return this.pclk2();
   }
 
   /** QUADSPI kernel clock (D1CCIPR.QSPISEL, 8.7.17): only HCLK3 (0) is modelled. */
@@ -123,6 +147,36 @@ export class PwrModel {
   }
 
   get backupWritable(): boolean { return (this.regs[0] & (1 << 8)) !== 0; }
+
+  /** SYSCFG_PWRCR.ODEN changed (the overdrive): VOSRDY follows at once. */
+  overdrive(on: boolean): void {
+    this.oden = on;
+    this.regs[6] |= 1 << 13;
+  }
+  private oden = false;
+
+  /** The voltage scale in force: 0-3 (D3CR.VOS 11 = scale 1, 10 = 2, 01 = 3; scale 1 with ODEN = 0). */
+  get scale(): number {
+    const vos = (this.regs[6] >> 14) & 3;
+    return vos === 3 ? (this.oden ? 0 : 1) : vos === 2 ? 2 : 3;
+  }
+  maxSysclkHz(): number { return [480e6, 400e6, 300e6, 200e6][this.scale]; }
+}
+
+export class SyscfgModel {
+  pwrcr = modelResetOf("SYSCFG_PWRCR");
+  constructor(private readonly rcc: RccModel, private readonly pwr: PwrModel) {}
+  read(off: number): number {
+    if (!this.rcc.enabled(0x0f4, 1)) return 0;           // SYSCFGEN off
+    return off === 0x2c ? this.pwrcr : 0;
+  }
+  write(off: number, value: number): void {
+    if (!this.rcc.enabled(0x0f4, 1) || off !== 0x2c) return;
+    const was = this.pwrcr & 1;
+    // ODEN counts only from VOS1 (see above); the SVD gives the field 4 bits, RM0433 uses bit 0.
+    this.pwrcr = value & 0xf;
+    if ((this.pwrcr & 1) !== was) this.pwr.overdrive((this.pwrcr & 1) === 1 && ((this.pwr.regs[6] >> 14) & 3) === 3);
+  }
 }
 
 export class FlashAcrModel {

@@ -41,7 +41,8 @@ export interface UsbHooks {
 }
 
 /** `chipId`: SYSINFO CHIP_ID (rp2040js reports 0x10002927, revision 1 = B0/B1; B2 is 0x20002927). */
-export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number; chipId?: number }
+/** `ungatedResets`: RESETS blocks whose registers may be accessed while held in reset (sim/rp2040/resets.ts). */
+export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number; chipId?: number; ungatedResets?: string[] }
 
 /** A word for log lines: which reset this is and why. */
 export type ResetCause = "power" | "watchdog" | "harness";
@@ -73,6 +74,7 @@ export class Rp2040Emu {
   private watchdogFired = false;
   private scratch = new Uint32Array(8);
   private chipId: number | undefined;
+  private ungated: ReadonlySet<string>;
 
   constructor(opts: EmuOptions = {}) {
     const clock = this.clock;
@@ -84,6 +86,7 @@ export class Rp2040Emu {
     } as unknown as SimClock;
     this.nor = new NorFlash(CHIPS[opts.chip ?? "W25Q16JV"], simClock, opts.timing ?? "typical", opts.serial ?? 0);
     this.chipId = opts.chipId;
+    this.ungated = new Set(opts.ungatedResets ?? []);
     this.start("power");
   }
 
@@ -126,7 +129,7 @@ export class Rp2040Emu {
     this.installFlash(mcu);
     this.installUsb(mcu);
     installDmaSniffer(mcu);
-    const resets = this.resetsBlock = new Resets();
+    const resets = this.resetsBlock = new Resets(this.ungated);
     resets.install(mcu); // last: it gates the blocks installed above
     mcu.uart[0].onByte = (b: number) => { this.uart += String.fromCharCode(b); };
     const wd = (mcu as unknown as { peripherals: Record<number, { onWatchdogTrigger?: () => void; alarm: { enable: boolean } }> }).peripherals[0x40058];

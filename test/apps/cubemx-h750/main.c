@@ -1,6 +1,7 @@
 // A CubeMX-style application under qspiboot: its start-up code (startup.S, system.c) and
-// newlib's init arrays, linked with link/recipes/cubemx-stm32h750-qspi.ld. It reports on
-// USART1 (PA9, 115200 at the HSI's 64 MHz, which SystemInit leaves) what a user would check.
+// newlib's init arrays, linked with link/recipes/cubemx-stm32h750-qspi.ld, then CubeMX's
+// SystemClock_Config to 480 MHz (clock.c). It reports on USART1 (PA9, 115200 from PCLK2 as the
+// HAL's UART_DIV_SAMPLING16 computes the divider) what a user would check.
 #include <stdint.h>
 #include <stdio.h>
 #define REG(a) (*(volatile uint32_t*)(a))
@@ -23,18 +24,24 @@ uint32_t zeroed[4];                  // .bss
 static uint32_t constructed;
 __attribute__((constructor)) static void ctor(void) { constructed = 42; } // .init_array
 
+int SystemClock_Config(void);
+uint32_t pclk2_hz(void);
+
 int main(void) {
+  int status = SystemClock_Config();
+  uint32_t pclk2 = pclk2_hz();
   RCC_AHB4ENR |= 1u;
   RCC_APB2ENR |= 1u << 4;
   (void)RCC_APB2ENR;
   GPIOA_MODER = (GPIOA_MODER & ~(3u << 18)) | (2u << 18);
   GPIOA_AFRH = (GPIOA_AFRH & ~(15u << 4)) | (7u << 4);
-  USART1_BRR = 64000000u / 115200u;
+  USART1_BRR = (pclk2 + 115200u / 2u) / 115200u;
   USART1_CR1 = (1u << 0) | (1u << 3);
   char line[96];
-  snprintf(line, sizeof line, "cubemx-style: vtor %08lx data %08lx bss %lu ctor %lu\r\n",
+  snprintf(line, sizeof line, "cubemx-style: vtor %08lx data %08lx bss %lu ctor %lu clock %d pclk2 %lu\r\n",
            (unsigned long)SCB_VTOR, (unsigned long)initialized,
-           (unsigned long)(zeroed[0] | zeroed[1] | zeroed[2] | zeroed[3]), (unsigned long)constructed);
+           (unsigned long)(zeroed[0] | zeroed[1] | zeroed[2] | zeroed[3]), (unsigned long)constructed,
+           status, (unsigned long)pclk2);
   put(line);
   for (;;) {}
 }
