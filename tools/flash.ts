@@ -8,6 +8,8 @@ import { imageSize, type Segment } from "./image/segments";
 import { UF2_FAMILY } from "./image/uf2";
 import { writeDfuse } from "./image/dfuse";
 import { DfuDevice, DfuError, hex, type FlashReport } from "./dfu/client";
+import { friendly } from "./dfu/messages";
+import { familyOf, appBase } from "./dfu/board-image";
 import { realTargets, simTarget, socketTarget, setTrace, NO_BOARD_HINT, type Target } from "./cli/targets";
 import { EXIT, exitCodeOf, UsageError, NoDeviceError, MismatchError } from "./cli/exit-codes";
 import { ImageError } from "./image/segments";
@@ -84,24 +86,6 @@ function clockOf(targets: Target[]): () => number {
   return sim ? () => sim.board.clock.now / 1000 : () => performance.now();
 }
 
-function familyOf(dev: DfuDevice): number | undefined {
-  return dev.info?.boardId === 1 ? UF2_FAMILY.STM32H7 : dev.info?.boardId === 2 ? UF2_FAMILY.RP2040 : undefined;
-}
-
-function appBase(dev: DfuDevice): number {
-  return dev.layout.segments.find((s) => s.writable)!.start;
-}
-
-function friendly(e: Error): string {
-  if (e instanceof DfuError && e.status === 0x0a) {
-    return "the board found no valid application to record and start (errFIRMWARE): flash one; the board stays in DFU mode";
-  }
-  if (e.name === "NotFoundError" || /disconnected|LIBUSB_ERROR_NO_DEVICE/.test(e.message)) {
-    return "the board left DFU mode in the middle (unplugged or reset?). Its update record keeps a half-written image " +
-      "from running: put it back in DFU mode and flash again.";
-  }
-  return e.message;
-}
 
 /** Run `fn` on every selected board, in parallel, and report. */
 async function each<T>(g: Global, fn: (dev: DfuDevice, t: Target, report: (p: any) => void) => Promise<T>, summary: (r: T, t: Target) => string) {

@@ -1,0 +1,155 @@
+// The web page (tools/web/) in a real browser: Debian's chromium, driven by playwright-core.
+// The board is the simulated one (sim/): the page's navigator.usb is replaced by a WebUSB shim
+// whose transfers are carried to a SimUsbDevice in this process (simulated, so named: the
+// browser's own WebUSB stack is not exercised, everything above it is: the page, the bundled
+// DFU client and parsers, the DOM).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { serveWeb } from "../tools/web/serve";
+import { SimBoard } from "../sim/board";
+import { SimUsbHost } from "../sim/usb-host";
+import { SimUsbDevice } from "../tools/usb/sim-device";
+import type { BoardName } from "../sim/boards";
+
+const ROOT = join(import.meta.dirname, "..");
+const CHROMIUM = "/usr/bin/chromium";
+
+// In the page: a navigator.usb whose one device forwards every call to Node (window.__usb).
+const SHIM = `(() => {
+  const call = (m, ...a) => window.__usb(m, a);
+  const dv = (r) => r.data ? { status: r.status, data: new DataView(new Uint8Array(r.data).buffer) } : { status: r.status };
+  const bytes = (d) => d === undefined ? undefined : Array.from(d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  const device = (info) => ({
+    ...info, opened: false,
+    async open() { await call("open"); this.opened = true; },
+    async close() { await call("close"); this.opened = false; },
+    async selectConfiguration() {}, async claimInterface(n) { await call("claimInterface", n); }, async releaseInterface() {},
+    async selectAlternateInterface(n, a) { await call("selectAlternateInterface", n, a); },
+    async controlTransferIn(s, l) { return dv(await call("controlTransferIn", s, l)); },
+    async controlTransferOut(s, d) { return await call("controlTransferOut", s, bytes(d)); },
+    async reset() { await call("reset"); },
+  });
+  Object.defineProperty(navigator, "usb", { value: {
+    async requestDevice(o) {
+      const info = await window.__usb("request", [o]);
+      if (!info) throw new DOMException("No device selected.", "NotFoundError");
+      return device(info);
+    },
+    async getDevices() { return []; },
+  } });
+})();`;
+
+let shared: { browser: Browser; url: string; close(): Promise<void> } | undefined;
+async function browserAndPage(): Promise<{ browser: Browser; url: string }> {
+  if (!shared) {
+    assert.ok(existsSync(CHROMIUM), "Debian's chromium is installed by npm run setup");
+    const { server, url } = await serveWeb(0, join(ROOT, "build", "web-test"));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    shared = { browser, url, close: async () => { await browser.close(); server.close(); } };
+  }
+  return shared;
+}
+test.after(async () => { await shared?.close(); });
+
+interface Harness { browser: Browser; page: Page; board: SimBoard; stop(): Promise<void>; requested: unknown[] }
+
+async function open(boardName: BoardName | null): Promise<Harness> {
+  const { browser, url } = await browserAndPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  let board: SimBoard | undefined, usb: SimUsbDevice | undefined;
+  const requested: unknown[] = [];
+  if (boardName) {
+    board = await SimBoard.create({ board: boardName });
+    board.powerOn({ button: true });
+    const host = new SimUsbHost(board);
+    host.enumerate();
+    usb = new SimUsbDevice(host);
+    await usb.open();
+  }
+  await page.exposeFunction("__usb", async (method: string, args: any[]) => {
+    if (method === "request") {
+      requested.push(args[0]);
+      if (!usb) return null;
+      return { vendorId: usb.vendorId, productId: usb.productId, serialNumber: usb.serialNumber, productName: usb.productName, configuration: usb.configuration };
+    }
+    const d = usb as any;
+    if (method === "controlTransferIn") {
+      const r = await d.controlTransferIn(args[0], args[1]);
+      return { status: r.status, data: r.data ? Array.from(new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength)) : undefined };
+    }
+    if (method === "controlTransferOut") return d.controlTransferOut(args[0], args[1] ? Uint8Array.from(args[1]) : undefined);
+    await d[method](...args);
+    return null;
+  });
+  await page.addInitScript(SHIM);
+  await page.goto(url);
+  return { browser, page, board: board!, requested, stop: async () => { await context.close(); } };
+}
+
+test("the page connects to a board (WebUSB chooser filtered to qspiboot's IDs) and shows what the board says", async () => {
+  const h = await open("rp2040");
+  try {
+    await h.page.click("#connect");
+    await h.page.waitForSelector("#board:not([hidden])");
+    assert.equal(h.requested, [{ filters: [{ vendorId: 0x1209, productId: 0x0001 }] }]);
+    assert.is(await h.page.textContent("#b-board"), "Raspberry Pi Pico (RP2040)");
+    assert.match((await h.page.textContent("#b-flash"))!, /^2 MiB at 0x10000000 \(JEDEC ID 0x[0-9a-f]+\)$/);
+    assert.is(await h.page.textContent("#b-image"), "none");
+    assert.is(await h.page.textContent("#b-reason"), "no image");
+  } finally { await h.stop(); }
+});
+
+test("pick a file: the page says what goes where before anything is touched, flashes with progress, and the board runs it", async () => {
+  const h = await open("rp2040");
+  try {
+    await h.page.click("#connect");
+    await h.page.waitForSelector("#board:not([hidden])");
+    const writes = h.board.flash.stats.pagePrograms;
+    await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
+    await h.page.waitForFunction(() => document.getElementById("plan")!.textContent!.includes("bytes to"));
+    assert.match((await h.page.textContent("#plan"))!, /^example\.elf \(elf\): 468 bytes to 0x10010000-0x100101d4/);
+    assert.is(h.board.flash.stats.pagePrograms, writes, "nothing written yet");
+    await h.page.click("#flash");
+    await h.page.waitForFunction(() => /flashed|error/.test(document.getElementById("status")!.textContent!) , undefined, { timeout: 60_000 });
+    assert.match((await h.page.textContent("#status"))!, /^flashed: 1 of 1 sectors sent \(0 already right\), [\d.]+ s; the board starts the application$/);
+    assert.is(await h.page.getAttribute("#progress", "value"), "1");
+    h.board.step();
+    assert.is(h.board.mode, "app", "the simulated board left DFU mode into the application");
+  } finally { await h.stop(); }
+});
+
+test("a file the board would not boot is refused on the page with the CLI's words, and the flash button stays off", async () => {
+  const h = await open("h750");
+  try {
+    await h.page.click("#connect");
+    await h.page.waitForSelector("#board:not([hidden])");
+    const ops = h.board.flash.ops;
+    await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
+    await h.page.waitForFunction(() => document.getElementById("status")!.className === "error");
+    assert.match((await h.page.textContent("#status"))!, /0x10010000/);
+    assert.ok(await h.page.isDisabled("#flash"));
+    assert.is(h.board.flash.ops, ops, "nothing erased or written");
+  } finally { await h.stop(); }
+});
+
+test("no board chosen in the chooser: the page says so", async () => {
+  const h = await open(null);
+  try {
+    await h.page.click("#connect");
+    await h.page.waitForFunction(() => document.getElementById("status")!.textContent === "no board chosen");
+    assert.ok(await h.page.isHidden("#board"));
+  } finally { await h.stop(); }
+});
+
+test("the built page loads nothing from elsewhere: one bundled script, no CDN", () => {
+  const html = readFileSync(join(ROOT, "tools", "web", "index.html"), "utf8");
+  assert.not.match(html, /https?:\/\//);
+  const js = readFileSync(join(ROOT, "build", "web-test", "app.js"), "utf8");
+  assert.not.match(js, /import\(|require\("/);
+});
+
+test.run();

@@ -1,0 +1,14 @@
+// What a failed operation means for the person at the board, in their words: one text for the
+// CLI and the web page. Browser-safe.
+import { DfuError } from "./client";
+
+export function friendly(e: Error): string {
+  if (e instanceof DfuError && e.status === 0x0a) {
+    return "the board found no valid application to record and start (errFIRMWARE): flash one; the board stays in DFU mode";
+  }
+  if (e.name === "NotFoundError" || /disconnected|LIBUSB_ERROR_NO_DEVICE/.test(e.message)) {
+    return "the board left DFU mode in the middle (unplugged or reset?). Its update record keeps a half-written image " +
+      "from running: put it back in DFU mode and flash again.";
+  }
+  return e.message;
+}
