@@ -122,6 +122,49 @@ test("pick a file: the page says what goes where before anything is touched, fla
   } finally { await h.stop(); }
 });
 
+test("verify, read back, erase and start: each does what the CLI's command does, on the simulated board", async () => {
+  const h = await open("rp2040");
+  try {
+    await h.page.click("#connect");
+    await h.page.waitForSelector("#board:not([hidden])");
+    const status = async (re: RegExp) => {
+      await h.page.waitForFunction((src) => new RegExp(src).test(document.getElementById("status")!.textContent!), re.source, { timeout: 60_000 });
+      return (await h.page.textContent("#status"))!;
+    };
+    await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
+    await h.page.waitForFunction(() => !(document.getElementById("verify") as HTMLButtonElement).disabled);
+    await h.page.click("#verify");
+    assert.match(await status(/^verify: /), /^verify: 1 sector\(s\) differ, the first at 0x10010000$/);
+    // Flash without starting: write through the same client the page uses, then verify again.
+    await h.page.click("#flash");
+    await status(/^flashed/);
+    h.board.step();
+    assert.is(h.board.mode, "app");
+    h.board.powerOn({ button: true }); // back to DFU mode, as a person would bring it
+    const again = new SimUsbHost(h.board); again.enumerate();
+    await h.page.evaluate(() => location.reload());
+    await h.page.click("#connect");
+    await h.page.waitForSelector("#board:not([hidden])");
+    assert.match((await h.page.textContent("#b-image"))!, /^valid, \d+ bytes, CRC-32 0x[0-9a-f]{8}$/);
+    await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
+    await h.page.waitForFunction(() => !(document.getElementById("verify") as HTMLButtonElement).disabled);
+    await h.page.click("#verify");
+    assert.is(await status(/^verify: /), "verify: the board holds this file");
+    await h.page.click("#read");
+    assert.match(await status(/^read |^nothing/), /^read \d+ bytes from 0x10010000$/);
+    const download = h.page.waitForEvent("download");
+    await h.page.click("#download");
+    const saved = readFileSync(await (await download).path());
+    assert.equal(new Uint8Array(saved.subarray(0, 8)), h.board.flash.data.subarray(0x10000, 0x10008), "the saved file is the board's image");
+    h.page.once("dialog", (d) => d.accept());
+    await h.page.click("#erase");
+    assert.is(await status(/erased|error/), "application region erased");
+    assert.is(await h.page.textContent("#b-image"), "none: erased, or a download that did not finish (flash an image)");
+    await h.page.click("#boot");
+    assert.match(await status(/starts|board found no valid/), /the board found no valid application to record and start \(errFIRMWARE\)/);
+  } finally { await h.stop(); }
+});
+
 test("a file the board would not boot is refused on the page with the CLI's words, and the flash button stays off", async () => {
   const h = await open("h750");
   try {

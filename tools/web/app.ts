@@ -2,7 +2,7 @@
 // tools/image/), on the browser's WebUSB. Bundled by tools/web/build.ts.
 import { DfuDevice, hex, type Progress } from "../dfu/client";
 import type { USBDevice } from "../dfu/webusb";
-import { friendly } from "../dfu/messages";
+import { friendly, imageState } from "../dfu/messages";
 import { imageFor } from "../dfu/board-image";
 import { imageSize, type Segment } from "../image/segments";
 
@@ -13,6 +13,27 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 let dev: DfuDevice | null = null;
 let file: { name: string; bytes: Uint8Array } | null = null;
 let segments: Segment[] | null = null;
+
+const BOARD_BUTTONS = ["read", "erase", "boot"];
+
+function enable() {
+  $<HTMLButtonElement>("flash").disabled = $<HTMLButtonElement>("verify").disabled = !(dev && segments);
+  for (const id of BOARD_BUTTONS) $<HTMLButtonElement>(id).disabled = !dev;
+}
+
+/** One board operation at a time; its error in the CLI's words; the board's state shown after. */
+async function run(what: string, fn: (d: DfuDevice) => Promise<string>) {
+  if (!dev) return;
+  for (const id of ["flash", "verify", ...BOARD_BUTTONS]) $<HTMLButtonElement>(id).disabled = true;
+  status(`${what}...`);
+  try {
+    status(await fn(dev));
+  } catch (e: any) {
+    status(friendly(e), true);
+  } finally {
+    enable();
+  }
+}
 
 function status(text: string, error = false) {
   $("status").textContent = text;
@@ -26,7 +47,7 @@ function showBoard() {
   $("b-serial").textContent = dev!.usb.serialNumber ?? "";
   $("b-version").textContent = i.bootloaderVersion;
   $("b-flash").textContent = `${i.flashSize >> 20} MiB at 0x${hex(i.flashBase)} (JEDEC ID 0x${(i.jedecId >>> 0).toString(16)})`;
-  $("b-image").textContent = i.recordStatus === "valid" ? `valid, ${i.imageLength} bytes, CRC-32 0x${hex(i.imageCrc)}` : i.recordStatus;
+  $("b-image").textContent = imageState(i);
   $("b-reason").textContent = i.bootReason;
 }
 
@@ -34,7 +55,7 @@ function showBoard() {
  *  refused here with the CLI's words. */
 function plan() {
   segments = null;
-  $<HTMLButtonElement>("flash").disabled = true;
+  enable();
   if (!file) return;
   $("address-row").hidden = !/\.bin$/i.test(file.name);
   if (!dev) { $("plan").textContent = `${file.name}: connect a board to see where it goes`; return; }
@@ -46,7 +67,7 @@ function plan() {
     const first = segments[0].address, last = segments[segments.length - 1];
     $("plan").textContent = `${file.name} (${img.format}): ${imageSize(segments)} bytes to 0x${hex(first)}-0x${hex(last.address + last.data.length)}` +
       (img.warnings.length ? `. ${img.warnings.join("; ")}` : "");
-    $<HTMLButtonElement>("flash").disabled = false;
+    enable();
   } catch (e: any) {
     $("plan").textContent = "";
     status(friendly(e), true);
@@ -59,6 +80,7 @@ async function connect() {
     dev = await new DfuDevice(usb).open();
     showBoard();
     status("connected");
+    enable();
     plan();
   } catch (e: any) {
     if (e?.name === "NotFoundError" && !dev) return status("no board chosen");
@@ -70,7 +92,7 @@ async function flash() {
   if (!dev || !segments) return;
   const bar = $<HTMLProgressElement>("progress");
   bar.hidden = false;
-  $<HTMLButtonElement>("flash").disabled = true;
+  for (const id of ["flash", "verify", ...BOARD_BUTTONS]) $<HTMLButtonElement>(id).disabled = true;
   const t0 = performance.now();
   let phaseStart = t0, phase = "";
   const onProgress = (p: Progress) => {
@@ -83,14 +105,46 @@ async function flash() {
   };
   try {
     const r = await dev.flash(segments, { leave: true, progress: onProgress });
+    $("b-image").textContent = "written and started (connect again to see the board)";
     bar.value = 1;
     status(`flashed: ${r.sectorsSent} of ${r.sectorsTotal} sectors sent (${r.sectorsTotal - r.sectorsSent} already right), ` +
       `${((performance.now() - t0) / 1000).toFixed(1)} s; the board starts the application`);
   } catch (e: any) {
     status(friendly(e), true);
   } finally {
-    $<HTMLButtonElement>("flash").disabled = false;
+    enable();
   }
+}
+
+async function verify() {
+  await run("verifying", async (d) => {
+    const bad = await d.verify(segments!);
+    return bad.length ? `verify: ${bad.length} sector(s) differ, the first at 0x${hex(bad[0])}` : "verify: the board holds this file";
+  });
+}
+
+/** The recorded image, as a file to save. */
+async function readBack() {
+  await run("reading", async (d) => {
+    const i = await d.readInfo();
+    if (i.recordStatus !== "valid") return `nothing to read: the board has no recorded image (${i.recordStatus})`;
+    const data = await d.read(i.flashBase + i.appStart, i.imageLength);
+    const a = $<HTMLAnchorElement>("download");
+    a.href = URL.createObjectURL(new Blob([data], { type: "application/octet-stream" }));
+    a.download = `${(d.usb.serialNumber ?? "board").replace(/[^\w-]/g, "")}-0x${hex(i.flashBase + i.appStart)}.bin`;
+    a.textContent = `save ${a.download} (${data.length} bytes)`;
+    a.hidden = false;
+    return `read ${data.length} bytes from 0x${hex(i.flashBase + i.appStart)}`;
+  });
+}
+
+async function erase() {
+  if (!confirm("Erase the application region? The board stays in DFU mode until something is flashed.")) return;
+  await run("erasing", async (d) => { await d.eraseAll(); d.info = await d.readInfo(); showBoard(); return "application region erased"; });
+}
+
+async function boot() {
+  await run("starting", async (d) => { await d.leave(); return "the board starts its application"; });
 }
 
 function init() {
@@ -100,6 +154,10 @@ function init() {
   }
   $("connect").addEventListener("click", connect);
   $("flash").addEventListener("click", flash);
+  $("verify").addEventListener("click", verify);
+  $("read").addEventListener("click", readBack);
+  $("erase").addEventListener("click", erase);
+  $("boot").addEventListener("click", boot);
   $("address").addEventListener("change", plan);
   $<HTMLInputElement>("file").addEventListener("change", async (ev) => {
     const f = (ev.target as HTMLInputElement).files?.[0];
