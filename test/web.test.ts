@@ -32,14 +32,22 @@ const SHIM = `(() => {
     async controlTransferOut(s, d) { return await call("controlTransferOut", s, bytes(d)); },
     async reset() { await call("reset"); },
   });
-  Object.defineProperty(navigator, "usb", { value: {
-    async requestDevice(o) {
-      const info = await window.__usb("request", [o]);
-      if (!info) throw new DOMException("No device selected.", "NotFoundError");
-      return device(info);
-    },
-    async getDevices() { return []; },
-  } });
+  const usb = new EventTarget();
+  const permitted = [];
+  usb.requestDevice = async (o) => {
+    const info = await window.__usb("request", [o]);
+    if (!info) throw new DOMException("No device selected.", "NotFoundError");
+    const d = device(info);
+    permitted.push(d);
+    return d;
+  };
+  usb.getDevices = async () => permitted.slice();
+  // The test's hands on the bus: the board leaves (disconnect) or comes back (connect).
+  window.__plug = (info) => {
+    if (!info) { const d = permitted.pop(); const e = new Event("disconnect"); e.device = d; usb.dispatchEvent(e); return; }
+    const d = device(info); permitted.push(d); const e = new Event("connect"); e.device = d; usb.dispatchEvent(e);
+  };
+  Object.defineProperty(navigator, "usb", { value: usb });
 })();`;
 
 let shared: { browser: Browser; url: string; close(): Promise<void> } | undefined;
@@ -54,7 +62,7 @@ async function browserAndPage(): Promise<{ browser: Browser; url: string }> {
 }
 test.after(async () => { await shared?.close(); });
 
-interface Harness { browser: Browser; page: Page; board: SimBoard; stop(): Promise<void>; requested: unknown[] }
+interface Harness { browser: Browser; page: Page; board: SimBoard; stop(): Promise<void>; requested: unknown[]; info(): Promise<unknown> }
 
 async function open(boardName: BoardName | null): Promise<Harness> {
   const { browser, url } = await browserAndPage();
@@ -70,11 +78,15 @@ async function open(boardName: BoardName | null): Promise<Harness> {
     usb = new SimUsbDevice(host);
     await usb.open();
   }
+  const info = async () => {
+    await usb!.open();
+    return { vendorId: usb!.vendorId, productId: usb!.productId, serialNumber: usb!.serialNumber, productName: usb!.productName, configuration: usb!.configuration };
+  };
   await page.exposeFunction("__usb", async (method: string, args: any[]) => {
     if (method === "request") {
       requested.push(args[0]);
       if (!usb) return null;
-      return { vendorId: usb.vendorId, productId: usb.productId, serialNumber: usb.serialNumber, productName: usb.productName, configuration: usb.configuration };
+      return info();
     }
     const d = usb as any;
     if (method === "controlTransferIn") {
@@ -87,7 +99,7 @@ async function open(boardName: BoardName | null): Promise<Harness> {
   });
   await page.addInitScript(SHIM);
   await page.goto(url);
-  return { browser, page, board: board!, requested, stop: async () => { await context.close(); } };
+  return { browser, page, board: board!, requested, info, stop: async () => { await context.close(); } };
 }
 
 test("the page connects to a board (WebUSB chooser filtered to qspiboot's IDs) and shows what the board says", async () => {
@@ -162,6 +174,29 @@ test("verify, read back, erase and start: each does what the CLI's command does,
     assert.is(await h.page.textContent("#b-image"), "none: erased, or a download that did not finish (flash an image)");
     await h.page.click("#boot");
     assert.match(await status(/starts|board found no valid/), /the board found no valid application to record and start \(errFIRMWARE\)/);
+  } finally { await h.stop(); }
+});
+
+test("the page lets go of a board that leaves DFU mode and takes it up again when it comes back", async () => {
+  const h = await open("rp2040");
+  try {
+    await h.page.click("#connect");
+    await h.page.waitForSelector("#board:not([hidden])");
+    await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
+    await h.page.waitForFunction(() => !(document.getElementById("flash") as HTMLButtonElement).disabled);
+    await h.page.click("#flash");
+    await h.page.waitForFunction(() => /^flashed/.test(document.getElementById("status")!.textContent!), undefined, { timeout: 60_000 });
+    h.board.step();
+    await h.page.evaluate(() => (window as any).__plug(null));
+    await h.page.waitForFunction(() => /left DFU mode/.test(document.getElementById("status")!.textContent!));
+    assert.ok(await h.page.isDisabled("#flash"), "nothing to flash to");
+    h.board.powerOn({ button: true });
+    new SimUsbHost(h.board).enumerate();
+    const info = await h.info();
+    await h.page.evaluate((i) => (window as any).__plug(i), info);
+    await h.page.waitForFunction(() => /back in DFU mode: reconnected/.test(document.getElementById("status")!.textContent!));
+    assert.match((await h.page.textContent("#b-image"))!, /^valid, \d+ bytes/);
+    assert.not.ok(await h.page.isDisabled("#flash"), "the chosen file can go again");
   } finally { await h.stop(); }
 });
 

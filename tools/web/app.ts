@@ -74,14 +74,19 @@ function plan() {
   }
 }
 
+const isQspiboot = (d: { vendorId: number; productId: number }) => d.vendorId === QSPIBOOT.vendorId && d.productId === QSPIBOOT.productId;
+
+async function use(usb: USBDevice, how: string) {
+  dev = await new DfuDevice(usb).open();
+  showBoard();
+  status(how);
+  enable();
+  plan();
+}
+
 async function connect() {
   try {
-    const usb = await navigator.usb.requestDevice({ filters: [QSPIBOOT] }) as unknown as USBDevice;
-    dev = await new DfuDevice(usb).open();
-    showBoard();
-    status("connected");
-    enable();
-    plan();
+    await use(await navigator.usb.requestDevice({ filters: [QSPIBOOT] }) as unknown as USBDevice, "connected");
   } catch (e: any) {
     if (e?.name === "NotFoundError" && !dev) return status("no board chosen");
     status(friendly(e), true);
@@ -159,6 +164,23 @@ function init() {
   $("erase").addEventListener("click", erase);
   $("boot").addEventListener("click", boot);
   $("address").addEventListener("change", plan);
+  // A board this page may use that comes (back) into DFU mode is taken up by itself; one that
+  // leaves (it starts its application, or is unplugged) is let go.
+  const usbApi = (navigator as any).usb as EventTarget & { getDevices(): Promise<USBDevice[]> } | undefined;
+  usbApi?.addEventListener("connect", (ev: any) => {
+    if (!isQspiboot(ev.device) || dev?.usb === ev.device) return;
+    use(ev.device, `board ${ev.device.serialNumber ?? ""} back in DFU mode: reconnected`).catch((e) => status(friendly(e), true));
+  });
+  usbApi?.addEventListener("disconnect", (ev: any) => {
+    if (!dev || ev.device !== dev.usb) return;
+    dev = null;
+    enable();
+    status("the board left DFU mode (it runs its application, or was unplugged); it is taken up again when it comes back");
+  });
+  usbApi?.getDevices().then((ds) => {
+    const d = ds.find(isQspiboot);
+    if (d && !dev) return use(d, "connected (a board this page may use)");
+  }).catch((e) => status(friendly(e), true));
   $<HTMLInputElement>("file").addEventListener("change", async (ev) => {
     const f = (ev.target as HTMLInputElement).files?.[0];
     if (!f) return;
