@@ -33,10 +33,13 @@ const SHIM = `(() => {
     async reset() { await call("reset"); },
   });
   const usb = new EventTarget();
-  const permitted = [];
+  // A browser keeps the permission across reloads: so does the stand-in (sessionStorage).
+  const kept = sessionStorage.getItem("permitted");
+  const permitted = kept ? [device(JSON.parse(kept))] : [];
   usb.requestDevice = async (o) => {
     const info = await window.__usb("request", [o]);
     if (!info) throw new DOMException("No device selected.", "NotFoundError");
+    sessionStorage.setItem("permitted", JSON.stringify(info));
     const d = device(info);
     permitted.push(d);
     return d;
@@ -155,8 +158,8 @@ test("verify, read back, erase and start: each does what the CLI's command does,
     h.board.powerOn({ button: true }); // back to DFU mode, as a person would bring it
     const again = new SimUsbHost(h.board); again.enumerate();
     await h.page.evaluate(() => location.reload());
-    await h.page.click("#connect");
-    await h.page.waitForSelector("#board:not([hidden])");
+    // No chooser after a reload: the page takes up the board it was allowed to use.
+    await h.page.waitForFunction(() => /connected \(a board this page may use\)/.test(document.getElementById("status")!.textContent!));
     assert.match((await h.page.textContent("#b-image"))!, /^valid, \d+ bytes, CRC-32 0x[0-9a-f]{8}$/);
     await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
     await h.page.waitForFunction(() => !(document.getElementById("verify") as HTMLButtonElement).disabled);
