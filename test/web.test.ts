@@ -13,6 +13,10 @@ import { SimBoard } from "../sim/board";
 import { SimUsbHost } from "../sim/usb-host";
 import { SimUsbDevice } from "../tools/usb/sim-device";
 import type { BoardName } from "../sim/boards";
+import { StRomDfu } from "../sim/h750/st-rom-dfu";
+import { Rp2040Emu } from "../sim/rp2040/emulator";
+import { PicobootRom } from "../sim/rp2040/picoboot";
+import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 
 const ROOT = join(import.meta.dirname, "..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -31,6 +35,9 @@ const SHIM = `(() => {
     async controlTransferIn(s, l) { return dv(await call("controlTransferIn", s, l)); },
     async controlTransferOut(s, d) { return await call("controlTransferOut", s, bytes(d)); },
     async reset() { await call("reset"); },
+    async transferIn(ep, l) { return dv(await call("transferIn", ep, l)); },
+    async transferOut(ep, d) { return await call("transferOut", ep, bytes(d)); },
+    async clearHalt(dir, ep) { await call("clearHalt", dir, ep); },
   });
   const usb = new EventTarget();
   // A browser keeps the permission across reloads: so does the stand-in (sessionStorage).
@@ -67,11 +74,11 @@ test.after(async () => { await shared?.close(); });
 
 interface Harness { browser: Browser; page: Page; board: SimBoard; stop(): Promise<void>; requested: unknown[]; info(): Promise<unknown> }
 
-async function open(boardName: BoardName | null): Promise<Harness> {
+async function open(boardName: BoardName | null, rom?: SimUsbDevice): Promise<Harness> {
   const { browser, url } = await browserAndPage();
   const context = await browser.newContext();
   const page = await context.newPage();
-  let board: SimBoard | undefined, usb: SimUsbDevice | undefined;
+  let board: SimBoard | undefined, usb: SimUsbDevice | undefined = rom;
   const requested: unknown[] = [];
   if (boardName) {
     board = await SimBoard.create({ board: boardName });
@@ -97,6 +104,11 @@ async function open(boardName: BoardName | null): Promise<Harness> {
       return { status: r.status, data: r.data ? Array.from(new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength)) : undefined };
     }
     if (method === "controlTransferOut") return d.controlTransferOut(args[0], args[1] ? Uint8Array.from(args[1]) : undefined);
+    if (method === "transferIn") {
+      const r = await d.transferIn(args[0], args[1]);
+      return { status: r.status, data: r.data ? Array.from(new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength)) : undefined };
+    }
+    if (method === "transferOut") return d.transferOut(args[0], Uint8Array.from(args[1] ?? []));
     await d[method](...args);
     return null;
   });
@@ -223,6 +235,40 @@ test("no board chosen in the chooser: the page says so", async () => {
     await h.page.click("#connect");
     await h.page.waitForFunction(() => document.getElementById("status")!.textContent === "no board chosen");
     assert.ok(await h.page.isHidden("#board"));
+  } finally { await h.stop(); }
+});
+
+test("install from the page: a Pico in BOOTSEL mode gets qspiboot through PICOBOOT, and boots it", async () => {
+  const emu = new Rp2040Emu();
+  emu.bootsel = true;
+  emu.powerOn();
+  const rom = new PicobootRom(emu);
+  rom.reset();
+  const h = await open(null, new SimUsbDevice(rom));
+  try {
+    await h.page.click("#install");
+    await h.page.waitForFunction(() => /installed|error/.test(document.getElementById("status")!.textContent!) || document.getElementById("status")!.className === "error", undefined, { timeout: 120_000 });
+    assert.match((await h.page.textContent("#status"))!, /^installed \d+ bytes of qspiboot on the Pico \(verified\); it reboots into qspiboot/);
+    assert.equal(h.requested, [{ filters: [{ vendorId: 0x0483, productId: 0xdf11 }, { vendorId: 0x2e8a, productId: 0x0003 }] }]);
+    const bin = readFileSync(join(ROOT, "build", "rp2040", "qspiboot.bin"));
+    assert.equal(emu.nor.data.subarray(0, bin.length), new Uint8Array(bin));
+    const resets = emu.resets.length;
+    emu.bootsel = false;
+    assert.ok(emu.runUntil(() => emu.resets.length > resets, 50_000_000));
+    assert.ok(new Rp2040UsbHost(emu).waitForDevice(500), "the emulated Pico runs the qspiboot the page wrote");
+  } finally { await h.stop(); }
+});
+
+test("install from the page: a WeAct H750 in ST's ROM gets qspiboot at 0x08000000, and the ROM jumps to it", async () => {
+  const st = new StRomDfu();
+  const h = await open(null, new SimUsbDevice(st));
+  try {
+    await h.page.click("#install");
+    await h.page.waitForFunction(() => /installed/.test(document.getElementById("status")!.textContent!) || document.getElementById("status")!.className === "error", undefined, { timeout: 120_000 });
+    assert.match((await h.page.textContent("#status"))!, /^installed \d+ bytes of qspiboot on the H750 \(verified\)/);
+    const bin = readFileSync(join(ROOT, "build", "h750", "qspiboot.bin"));
+    assert.equal(st.flash.subarray(0, bin.length), new Uint8Array(bin));
+    assert.is(st.jumpedTo, 0x08000000);
   } finally { await h.stop(); }
 });
 

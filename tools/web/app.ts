@@ -5,6 +5,9 @@ import type { USBDevice } from "../dfu/webusb";
 import { friendly, imageState } from "../dfu/messages";
 import { imageFor } from "../dfu/board-image";
 import { imageSize, type Segment } from "../image/segments";
+import { installBootloader, ST_ROM } from "../dfu/rom-install";
+import { PicobootDevice, RP2040_ROM, isRp2040Rom } from "../picoboot/client";
+import { installPico } from "../picoboot/install";
 
 /** qspiboot's USB IDs (boot/descriptors.ts; tools/udev/60-qspiboot.rules). */
 const QSPIBOOT = { vendorId: 0x1209, productId: 0x0001 };
@@ -152,12 +155,46 @@ async function boot() {
   await run("starting", async (d) => { await d.leave(); return "the board starts its application"; });
 }
 
+/** qspiboot onto a board in its chip's ROM: ST's DFU bootloader or the RP2040 boot ROM's
+ *  PICOBOOT interface, with the bootloader built next to the page. */
+async function install() {
+  let usb: USBDevice;
+  try {
+    usb = await navigator.usb.requestDevice({ filters: [ST_ROM, RP2040_ROM] }) as unknown as USBDevice;
+  } catch (e: any) {
+    return status(e?.name === "NotFoundError" ? "no board chosen" : friendly(e), e?.name !== "NotFoundError");
+  }
+  const pico = isRp2040Rom(usb);
+  const name = `qspiboot-${pico ? "rp2040" : "h750"}.bin`;
+  const bar = $<HTMLProgressElement>("progress");
+  bar.hidden = false;
+  const progress = (p: Progress) => { bar.value = p.total ? p.done / p.total : 0; status(`install: ${p.phase} ${Math.floor(100 * bar.value)}%`); };
+  try {
+    const r = await fetch(name);
+    if (!r.ok) throw new Error(`${name} is not next to this page: build it (npm run build) and rebuild the page`);
+    const bin = new Uint8Array(await r.arrayBuffer());
+    if (pico) {
+      const d = await new PicobootDevice(usb).open();
+      const rep = await installPico(d, bin, { progress });
+      status(`installed ${rep.bytes} bytes of qspiboot on the Pico (verified); it reboots into qspiboot (let go of BOOTSEL)`);
+    } else {
+      const d = await new DfuDevice(usb).open();
+      const rep = await installBootloader(d, bin, { progress });
+      status(`installed ${rep.bytes} bytes of qspiboot on the H750 (verified); it starts qspiboot (let go of BOOT0)`);
+    }
+    bar.value = 1;
+  } catch (e: any) {
+    status(friendly(e), true);
+  }
+}
+
 function init() {
   if (!("usb" in navigator)) {
     $("support").textContent = "This browser has no WebUSB: use Chrome or Edge (or the command line, tools/flash.ts).";
     $<HTMLButtonElement>("connect").disabled = true;
   }
   $("connect").addEventListener("click", connect);
+  $("install").addEventListener("click", install);
   $("flash").addEventListener("click", flash);
   $("verify").addEventListener("click", verify);
   $("read").addEventListener("click", readBack);
