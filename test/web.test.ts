@@ -23,21 +23,21 @@ const CHROMIUM = "/usr/bin/chromium";
 
 // In the page: a navigator.usb whose one device forwards every call to Node (window.__usb).
 const SHIM = `(() => {
-  const call = (m, ...a) => window.__usb(m, a);
+  const call = function (m, ...a) { return window.__usb(m, a, this.index); };
   const dv = (r) => r.data ? { status: r.status, data: new DataView(new Uint8Array(r.data).buffer) } : { status: r.status };
   const bytes = (d) => d === undefined ? undefined : Array.from(d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   const device = (info) => ({
     ...info, opened: false,
-    async open() { await call("open"); this.opened = true; },
-    async close() { await call("close"); this.opened = false; },
-    async selectConfiguration() {}, async claimInterface(n) { await call("claimInterface", n); }, async releaseInterface() {},
-    async selectAlternateInterface(n, a) { await call("selectAlternateInterface", n, a); },
-    async controlTransferIn(s, l) { return dv(await call("controlTransferIn", s, l)); },
-    async controlTransferOut(s, d) { return await call("controlTransferOut", s, bytes(d)); },
-    async reset() { await call("reset"); },
-    async transferIn(ep, l) { return dv(await call("transferIn", ep, l)); },
-    async transferOut(ep, d) { return await call("transferOut", ep, bytes(d)); },
-    async clearHalt(dir, ep) { await call("clearHalt", dir, ep); },
+    async open() { await call.call(this, "open"); this.opened = true; },
+    async close() { await call.call(this, "close"); this.opened = false; },
+    async selectConfiguration() {}, async claimInterface(n) { await call.call(this, "claimInterface", n); }, async releaseInterface() {},
+    async selectAlternateInterface(n, a) { await call.call(this, "selectAlternateInterface", n, a); },
+    async controlTransferIn(s, l) { return dv(await call.call(this, "controlTransferIn", s, l)); },
+    async controlTransferOut(s, d) { return await call.call(this, "controlTransferOut", s, bytes(d)); },
+    async reset() { await call.call(this, "reset"); },
+    async transferIn(ep, l) { return dv(await call.call(this, "transferIn", ep, l)); },
+    async transferOut(ep, d) { return await call.call(this, "transferOut", ep, bytes(d)); },
+    async clearHalt(dir, ep) { await call.call(this, "clearHalt", dir, ep); },
   });
   const usb = new EventTarget();
   // A browser keeps the permission across reloads: so does the stand-in (sessionStorage).
@@ -72,33 +72,41 @@ async function browserAndPage(): Promise<{ browser: Browser; url: string }> {
 }
 test.after(async () => { await shared?.close(); });
 
-interface Harness { browser: Browser; page: Page; board: SimBoard; stop(): Promise<void>; requested: unknown[]; info(): Promise<unknown> }
+interface Harness { browser: Browser; page: Page; board: SimBoard; boards: SimBoard[]; stop(): Promise<void>; requested: unknown[]; info(): Promise<unknown> }
 
-async function open(boardName: BoardName | null, rom?: SimUsbDevice): Promise<Harness> {
+/** A page and the simulated boards it may find: `boardName` (or `more`: one per name) in DFU
+ *  mode, or `rom`, a ROM model's device. Each chooser call picks the next board. */
+async function open(boardName: BoardName | null, rom?: SimUsbDevice, more: BoardName[] = []): Promise<Harness> {
   const { browser, url } = await browserAndPage();
   const context = await browser.newContext();
   const page = await context.newPage();
-  let board: SimBoard | undefined, usb: SimUsbDevice | undefined = rom;
+  const devices: SimUsbDevice[] = rom ? [rom] : [];
+  const boards: SimBoard[] = [];
   const requested: unknown[] = [];
-  if (boardName) {
-    board = await SimBoard.create({ board: boardName });
+  for (const [i, name] of (boardName ? [boardName, ...more] : []).entries()) {
+    const board = await SimBoard.create({ board: name, serial: i });
     board.powerOn({ button: true });
     const host = new SimUsbHost(board);
     host.enumerate();
-    usb = new SimUsbDevice(host);
+    const usb = new SimUsbDevice(host);
     await usb.open();
+    boards.push(board);
+    devices.push(usb);
   }
-  const info = async () => {
-    await usb!.open();
-    return { vendorId: usb!.vendorId, productId: usb!.productId, serialNumber: usb!.serialNumber, productName: usb!.productName, configuration: usb!.configuration };
+  const infoOf = async (index: number) => {
+    const usb = devices[index];
+    await usb.open();
+    return { index, vendorId: usb.vendorId, productId: usb.productId, serialNumber: usb.serialNumber, productName: usb.productName, configuration: usb.configuration };
   };
-  await page.exposeFunction("__usb", async (method: string, args: any[]) => {
+  const info = () => infoOf(0);
+  let chosen = 0;
+  await page.exposeFunction("__usb", async (method: string, args: any[], index: number) => {
     if (method === "request") {
       requested.push(args[0]);
-      if (!usb) return null;
-      return info();
+      if (chosen >= devices.length) return null;
+      return infoOf(chosen++);
     }
-    const d = usb as any;
+    const d = devices[index ?? 0] as any;
     if (method === "controlTransferIn") {
       const r = await d.controlTransferIn(args[0], args[1]);
       return { status: r.status, data: r.data ? Array.from(new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength)) : undefined };
@@ -114,7 +122,7 @@ async function open(boardName: BoardName | null, rom?: SimUsbDevice): Promise<Ha
   });
   await page.addInitScript(SHIM);
   await page.goto(url);
-  return { browser, page, board: board!, requested, info, stop: async () => { await context.close(); } };
+  return { browser, page, board: boards[0], boards, requested, info, stop: async () => { await context.close(); } };
 }
 
 test("the page connects to a board (WebUSB chooser filtered to qspiboot's IDs) and shows what the board says", async () => {
@@ -135,11 +143,11 @@ test("pick a file: the page says what goes where before anything is touched, fla
   try {
     await h.page.click("#connect");
     await h.page.waitForSelector("#board:not([hidden])");
-    const writes = h.board.flash.stats.pagePrograms;
+    const writes = h.board.flash.modifyingOps();
     await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
     await h.page.waitForFunction(() => document.getElementById("plan")!.textContent!.includes("bytes to"));
     assert.match((await h.page.textContent("#plan"))!, /^example\.elf \(elf\): 468 bytes to 0x10010000-0x100101d4/);
-    assert.is(h.board.flash.stats.pagePrograms, writes, "nothing written yet");
+    assert.is(h.board.flash.modifyingOps(), writes, "nothing written yet");
     await h.page.click("#flash");
     await h.page.waitForFunction(() => /flashed|error/.test(document.getElementById("status")!.textContent!) , undefined, { timeout: 60_000 });
     assert.match((await h.page.textContent("#status"))!, /^flashed: 1 of 1 sectors sent \(0 already right\), [\d.]+ s; the board starts the application$/);
@@ -215,17 +223,43 @@ test("the page lets go of a board that leaves DFU mode and takes it up again whe
   } finally { await h.stop(); }
 });
 
+test("several boards: each connected board is listed, and Flash and start writes them all in parallel", async () => {
+  const h = await open("rp2040", undefined, ["rp2040", "h750"]);
+  try {
+    for (let i = 0; i < 3; i++) await h.page.click("#connect");
+    await h.page.waitForFunction(() => document.querySelectorAll("#boards tbody tr").length === 3);
+    assert.ok(await h.page.isVisible("#boards"));
+    await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
+    // The details are the last board's (the H750), which refuses the Pico file: connect order matters.
+    await h.page.waitForFunction(() => document.getElementById("status")!.className === "error");
+    assert.ok(await h.page.isDisabled("#flash"), "the last connected board would not boot it");
+    // Take the H750 away: the two Picos remain.
+    await h.page.evaluate(() => (window as any).__plug(null));
+    await h.page.waitForFunction(() => document.querySelectorAll("#boards tbody tr").length === 2);
+    await h.page.setInputFiles("#file", []);
+    await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
+    await h.page.waitForFunction(() => !(document.getElementById("flash") as HTMLButtonElement).disabled);
+    await h.page.click("#flash");
+    await h.page.waitForFunction(() => /boards flashed/.test(document.getElementById("status")!.textContent!), undefined, { timeout: 60_000 });
+    assert.match((await h.page.textContent("#status"))!, /^2 of 2 boards flashed in [\d.]+ s; they start the application$/);
+    const rows = await h.page.$$eval("#boards tbody tr", (trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[3].textContent));
+    assert.equal(rows, ["flashed: 1 of 1 sectors sent", "flashed: 1 of 1 sectors sent"]);
+    for (const b of h.boards.slice(0, 2)) { b.step(); assert.is(b.mode, "app"); }
+    assert.is(h.boards[2].flash.modifyingOps(), 0, "the H750 that was taken away got nothing");
+  } finally { await h.stop(); }
+});
+
 test("a file the board would not boot is refused on the page with the CLI's words, and the flash button stays off", async () => {
   const h = await open("h750");
   try {
     await h.page.click("#connect");
     await h.page.waitForSelector("#board:not([hidden])");
-    const ops = h.board.flash.ops;
+    const ops = h.board.flash.modifyingOps();
     await h.page.setInputFiles("#file", join(ROOT, "build", "rp2040", "example.elf"));
     await h.page.waitForFunction(() => document.getElementById("status")!.className === "error");
     assert.match((await h.page.textContent("#status"))!, /0x10010000/);
     assert.ok(await h.page.isDisabled("#flash"));
-    assert.is(h.board.flash.ops, ops, "nothing erased or written");
+    assert.is(h.board.flash.modifyingOps(), ops, "nothing erased or written");
   } finally { await h.stop(); }
 });
 

@@ -13,7 +13,10 @@ import { installPico } from "../picoboot/install";
 const QSPIBOOT = { vendorId: 0x1209, productId: 0x0001 };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+/** The board the details and single-board buttons are about (the last connected). */
 let dev: DfuDevice | null = null;
+/** Every connected board: "Flash and start" writes them all, in parallel. */
+const boards: DfuDevice[] = [];
 let file: { name: string; bytes: Uint8Array } | null = null;
 let segments: Segment[] | null = null;
 
@@ -41,6 +44,27 @@ async function run(what: string, fn: (d: DfuDevice) => Promise<string>) {
 function status(text: string, error = false) {
   $("status").textContent = text;
   $("status").className = error ? "error" : "";
+}
+
+function rowOf(d: DfuDevice): HTMLTableRowElement {
+  const id = `row-${boards.indexOf(d)}`;
+  return document.getElementById(id) as HTMLTableRowElement;
+}
+
+function renderBoards() {
+  const body = $("boards").querySelector("tbody")!;
+  body.textContent = "";
+  boards.forEach((d, i) => {
+    const tr = document.createElement("tr");
+    tr.id = `row-${i}`;
+    for (const text of [d.usb.serialNumber ?? "", d.info?.board ?? "?", d.info ? imageState(d.info) : "?", ""]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  });
+  $("boards").hidden = boards.length < 2;
 }
 
 function showBoard() {
@@ -81,6 +105,9 @@ const isQspiboot = (d: { vendorId: number; productId: number }) => d.vendorId ==
 
 async function use(usb: USBDevice, how: string) {
   dev = await new DfuDevice(usb).open();
+  const same = boards.findIndex((b) => b.usb === usb || (b.usb.serialNumber && b.usb.serialNumber === usb.serialNumber));
+  if (same >= 0) boards[same] = dev; else boards.push(dev);
+  renderBoards();
   showBoard();
   status(how);
   enable();
@@ -98,6 +125,7 @@ async function connect() {
 
 async function flash() {
   if (!dev || !segments) return;
+  if (boards.length > 1) return flashAll();
   const bar = $<HTMLProgressElement>("progress");
   bar.hidden = false;
   for (const id of ["flash", "verify", ...BOARD_BUTTONS]) $<HTMLButtonElement>(id).disabled = true;
@@ -122,6 +150,25 @@ async function flash() {
   } finally {
     enable();
   }
+}
+
+/** Several boards: each gets the file, in parallel; a row per board says how it went. */
+async function flashAll() {
+  for (const id of ["flash", "verify", ...BOARD_BUTTONS]) $<HTMLButtonElement>(id).disabled = true;
+  status(`flashing ${boards.length} boards`);
+  const t0 = performance.now();
+  const results = await Promise.allSettled(boards.map(async (d) => {
+    const cell = () => rowOf(d).cells[3];
+    d.checkImage(segments!); // a board of another kind refuses the file, the others go on
+    const r = await d.flash(segments!, { leave: true, progress: (p) => { cell().textContent = `${p.phase} ${p.total ? Math.floor((100 * p.done) / p.total) : 0}%`; } });
+    cell().textContent = `flashed: ${r.sectorsSent} of ${r.sectorsTotal} sectors sent`;
+    rowOf(d).cells[2].textContent = "written and started";
+  }));
+  results.forEach((r, i) => { if (r.status === "rejected") rowOf(boards[i]).cells[3].textContent = `error: ${friendly(r.reason)}`; });
+  const failed = results.filter((r) => r.status === "rejected").length;
+  status(`${boards.length - failed} of ${boards.length} boards flashed in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+    (failed ? `; ${failed} failed (see the list)` : "; they start the application"), failed > 0);
+  enable();
 }
 
 async function verify() {
@@ -209,9 +256,12 @@ function init() {
     use(ev.device, `board ${ev.device.serialNumber ?? ""} back in DFU mode: reconnected`).catch((e) => status(friendly(e), true));
   });
   usbApi?.addEventListener("disconnect", (ev: any) => {
+    const gone = boards.findIndex((b) => b.usb === ev.device);
+    if (gone >= 0) { boards.splice(gone, 1); renderBoards(); }
     if (!dev || ev.device !== dev.usb) return;
-    dev = null;
+    dev = boards[boards.length - 1] ?? null;
     enable();
+    if (dev) return status(`board ${ev.device.serialNumber ?? ""} left DFU mode`);
     status("the board left DFU mode (it runs its application, or was unplugged); it is taken up again when it comes back");
   });
   usbApi?.getDevices().then((ds) => {
