@@ -7,7 +7,8 @@ import { loadImage } from "./image/load";
 import { imageSize, type Segment } from "./image/segments";
 import { UF2_FAMILY } from "./image/uf2";
 import { writeDfuse } from "./image/dfuse";
-import { DfuDevice, DfuError, hex, type FlashReport } from "./dfu/client";
+import { DfuDevice, DfuError, hex, type FlashReport, type Progress } from "./dfu/client";
+import { interruptedState, onInterrupt, type Command as Cmd, type Where } from "./cli/interrupt";
 import { realTargets, simTarget, socketTarget, setTrace, NO_BOARD_HINT, type Target } from "./cli/targets";
 import { EXIT, exitCodeOf, UsageError, NoDeviceError, MismatchError } from "./cli/exit-codes";
 import { ImageError } from "./image/segments";
@@ -80,23 +81,45 @@ function friendly(e: Error): string {
   return e.message;
 }
 
-/** Run `fn` on every selected board, in parallel, and report. */
-async function each<T>(g: Global, fn: (dev: DfuDevice, t: Target, report: (p: any) => void) => Promise<T>, summary: (r: T, t: Target) => string) {
+type Outcome<T> = { serial: string; ok: true; result: T } | { serial: string; ok: false; error: string; exitCode: number };
+
+/** Run `fn` on every selected board, in parallel, and report. Ctrl-C stops the progress display,
+ *  says for each board still working what state it is left in, and exits with status 7. */
+async function each<T>(g: Global, command: Cmd, fn: (dev: DfuDevice, t: Target, report: (p: Progress) => void) => Promise<T>, summary: (r: T, t: Target) => string) {
   const targets = await selectTargets(g);
   const mode = g.json ? "json" : process.stdout.isTTY ? "tty" : "plain";
   const reporters = makeReporters(boardLabels(targets.map((t) => t.serial)), mode, clockOf(targets));
-  const results = await Promise.allSettled(targets.map(async (t, i) => {
-    const dev = await t.open();
-    try { refuseRom(dev); return await fn(dev, t, (p) => reporters[i].update(p)); } finally { reporters[i].stop(); await dev.close(); }
+  const out: (Outcome<T> | undefined)[] = targets.map(() => undefined);
+  const where: Where[] = targets.map(() => ({ phase: "open", written: 0 }));
+  const print = (all: Outcome<T>[]) => {
+    if (g.json) console.log(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
+    else all.forEach((o, i) => console.log((targets.length > 1 ? `${o.serial}: ` : "") + (o.ok ? summary(o.result, targets[i]) : `error: ${o.error}`)));
+    // Several boards: the exit status of the first that failed.
+    const failed = all.find((o) => !o.ok) as { exitCode: number } | undefined;
+    return failed?.exitCode;
+  };
+  const off = onInterrupt(() => {
+    reporters.forEach((r) => r.stop());
+    const all = out.map((o, i) => o ?? { serial: targets[i].serial, ok: false as const, error: interruptedState(command, where[i]), exitCode: EXIT.interrupted });
+    process.exit(print(all) ?? EXIT.interrupted);
+  });
+  await Promise.all(targets.map(async (t, i) => {
+    const report = (p: Progress) => {
+      where[i] = { phase: p.phase, written: p.phase === "write" ? p.done : where[i].written };
+      reporters[i].update(p);
+    };
+    try {
+      const dev = await t.open();
+      try { refuseRom(dev); out[i] = { serial: t.serial, ok: true, result: await fn(dev, t, report) }; } finally { await dev.close(); }
+    } catch (e) {
+      out[i] = { serial: t.serial, ok: false, error: friendly(e as Error), exitCode: exitCodeOf(e) };
+    } finally {
+      reporters[i].stop();
+    }
   }));
-  const out = results.map((r, i) => r.status === "fulfilled"
-    ? { serial: targets[i].serial, ok: true, result: r.value }
-    : { serial: targets[i].serial, ok: false, error: friendly(r.reason as Error), exitCode: exitCodeOf(r.reason) });
-  if (g.json) console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
-  else out.forEach((o, i) => console.log((targets.length > 1 ? `${o.serial}: ` : "") + (o.ok ? summary((o as any).result, targets[i]) : `error: ${(o as any).error}`)));
-  // Several boards: the exit status of the first that failed.
-  const failed = out.find((o) => !o.ok) as { exitCode: number } | undefined;
-  if (failed) process.exitCode = failed.exitCode;
+  off();
+  const code = print(out as Outcome<T>[]);
+  if (code !== undefined) process.exitCode = code;
 }
 
 /** The simulated board a file is meant for, from where its data goes (a .bin: the H750). */
@@ -174,7 +197,7 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
 
 program.command("info").description("everything the board says about itself").action(async () => {
   const g = program.opts<Global>();
-  await each(g, async (d) => ({ ...d.info, transferSize: d.transferSize, layout: d.layout }), (r: any) => {
+  await each(g, "info", async (d) => ({ ...d.info, transferSize: d.transferSize, layout: d.layout }), (r: any) => {
     // For a person: addresses (not flash offsets), sizes in units, and "none" for what is not there.
     const at = (off: number) => `0x${hex(r.flashBase + off)}`;
     const valid = r.recordStatus === "valid";
@@ -210,11 +233,11 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
     if (o.watch) {
       if (g.sim === "h750-rom") throw new UsageError("--watch flashes qspiboot boards: --sim h750 or rp2040");
       return runWatch({ load: (d) => loadFor(d, file, o.address, { force: !!o.force }), leave: o.leave, smart: o.smart, force: !!o.force,
-        log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount });
+        log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount, socket: g.socket, verbose: g.verbose });
     }
     // Parse and check the file against the first board before anything is erased anywhere.
     const t0 = performance.now();
-    await each<FlashReport & { seconds: number; started?: string }>(g, async (d, t, report) => {
+    await each<FlashReport & { seconds: number; started?: string }>(g, "flash", async (d, t, report) => {
       const segs = loadFor(d, file, o.address, { force: !!o.force });
       const start = t.sim ? t.sim.board.clock.now : performance.now() * 1000;
       const r = await d.flash(segs, { leave: o.leave, smart: o.smart, force: !!o.force, progress: report });
@@ -244,7 +267,7 @@ program.command("read <file>").description("read flash into a file")
   .action(async (file: string, o: { address?: number; length?: number }) => {
     const g = program.opts<Global>();
     if (g.all) throw new UsageError("read takes one board: use --serial");
-    await each(g, async (d, _t, report) => {
+    await each(g, "read", async (d, _t, report) => {
       const address = o.address ?? appBase(d);
       const length = o.length ?? (d.info?.recordStatus === "valid" ? d.info.imageLength : undefined);
       if (!length) throw new UsageError(`the board has no recorded image (record: ${d.info?.recordStatus ?? "unknown"}): give --length`);
@@ -258,7 +281,7 @@ program.command("verify <file>").description("compare the board's flash with a f
   .option("--address <addr>", "where a .bin goes", num)
   .action(async (file: string, o: { address?: number }) => {
     const g = program.opts<Global>();
-    await each(g, async (d) => {
+    await each(g, "verify", async (d) => {
       const bad = await d.verify(loadFor(d, file, o.address));
       if (bad.length) throw new MismatchError(`${bad.length} sector(s) differ: ${bad.slice(0, 8).map((a) => "0x" + hex(a)).join(", ")}${bad.length > 8 ? ", ..." : ""}`);
       return { differing: 0 };
@@ -267,12 +290,12 @@ program.command("verify <file>").description("compare the board's flash with a f
 
 program.command("erase").description("erase the application region (the bootloader keeps itself)").action(async () => {
   const g = program.opts<Global>();
-  await each(g, async (d) => { await d.eraseAll(); return {}; }, () => "application region erased");
+  await each(g, "erase", async (d) => { await d.eraseAll(); return {}; }, () => "application region erased");
 });
 
 program.command("boot").description("leave DFU mode and run the application").action(async () => {
   const g = program.opts<Global>();
-  await each(g, async (d, t) => {
+  await each(g, "boot", async (d, t) => {
     await d.leave();
     if (t.sim) t.sim.board.step();
     return { mode: t.sim?.board.mode };

@@ -1,14 +1,15 @@
 // `flash.ts flash FILE --watch`: the production line. Every qspiboot board that appears in DFU
 // mode (plugged in, or reset into the bootloader) is flashed once, in parallel with the others,
-// until stopped. Boards come from a DeviceSource: real USB (polled), or simulated boards a test
-// plugs in and pulls out (tools/cli/sim-source.ts).
+// until stopped. Boards come from a DeviceSource: real USB (tools/cli/usb-source.ts), the
+// simulator's socket (socket-source.ts), or simulated boards a test plugs in and pulls out
+// (sim-source.ts).
 import { appendFileSync } from "node:fs";
-import { performance } from "node:perf_hooks";
 import { DfuDevice, hex, isGone, toSectors, type Progress, type Segment } from "../dfu/client";
 import { imageSize } from "../image/segments";
-import { exitCodeOf } from "./exit-codes";
+import { EXIT, exitCodeOf } from "./exit-codes";
+import { interruptedState } from "./interrupt";
 import { refuseRom } from "./install";
-import { realTargets, type Target } from "./targets";
+import type { Target } from "./targets";
 
 /** Where boards come from, and the time they live in. */
 export interface DeviceSource {
@@ -18,15 +19,6 @@ export interface DeviceSource {
   wait(ms: number): Promise<void>;
   /** The source's clock, in milliseconds. */
   now(): number;
-}
-
-/** Real boards: the `usb` package's WebUSB device list, read again at every poll. */
-export function usbSource(): DeviceSource {
-  return {
-    scan: () => realTargets(),
-    wait: (ms) => new Promise((r) => setTimeout(r, ms)),
-    now: () => performance.now(),
-  };
 }
 
 export interface WatchResult {
@@ -84,6 +76,8 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
   // Serials flashed during their current appearance: forgotten when a scan no longer sees them.
   const handled = new Set<string>();
   const appearances = new Map<string, number>();
+  // How far each running flash got, for the report when it is interrupted.
+  const where = new Map<string, { phase: string; written: number }>();
   let stopped = false, aborted = false;
   void o.stop.then(() => { stopped = true; });
 
@@ -100,6 +94,7 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
     const progress = (p: Progress) => {
       phase = p.phase;
       if (p.phase === "write") { written = p.done; toWrite = p.total; }
+      where.set(t.serial, { phase, written });
       o.progress?.(t.serial, p);
     };
     try {
@@ -147,7 +142,8 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
       const n = (appearances.get(t.serial) ?? 0) + 1;
       appearances.set(t.serial, n);
       o.onStart?.(t.serial);
-      const p = job(t, n).finally(() => running.delete(t.serial));
+      where.set(t.serial, { phase: "open", written: 0 });
+      const p = job(t, n).finally(() => { running.delete(t.serial); where.delete(t.serial); });
       running.set(t.serial, p);
     }
     await Promise.race([o.source.wait(o.pollMs ?? 250), o.stop]);
@@ -158,10 +154,11 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
   if (how === "abort") {
     aborted = true;
     for (const serial of running.keys()) {
+      const at = where.get(serial) ?? { phase: "open", written: 0 };
       emit({
-        serial, appearance: appearances.get(serial) ?? 1, ok: false, bytes: 0, bytesSent: 0, sectorsSent: 0, sectorsTotal: 0, seconds: 0,
-        error: `${serial}: interrupted (stopped in the middle of flashing): its image is not recorded and will not start; flash it again`,
-        exitCode: 7, time: (o.date?.() ?? new Date()).toISOString(),
+        serial, appearance: appearances.get(serial) ?? 1, ok: false, bytes: 0, bytesSent: at.written, sectorsSent: 0, sectorsTotal: 0, seconds: 0,
+        error: `${serial}: ${interruptedState("flash", at)}`,
+        exitCode: EXIT.interrupted, time: (o.date?.() ?? new Date()).toISOString(),
       });
     }
   }

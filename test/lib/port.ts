@@ -1,0 +1,56 @@
+// A USB port for flasher tests over the simulator's socket: a Unix socket in front of whichever
+// sim/serve.ts is "plugged in" (none: connections are hung up at once, an empty port). It can
+// hold the host's traffic part way through a flash, so that a test can act (Ctrl-C) while a
+// transfer is certainly under way, and no timing decides the outcome.
+import { createServer, connect, type Server, type Socket } from "node:net";
+
+export class Port {
+  /** The socket of the served board now plugged in, if any. */
+  upstream?: string;
+  private server!: Server;
+  private armed?: { left: number; resolve: () => void };
+  private holding = false;
+  private held: { up: Socket; data: Buffer }[] = [];
+
+  private constructor(readonly path: string) {}
+
+  static async open(path: string): Promise<Port> {
+    const p = new Port(path);
+    p.server = createServer((client) => p.accept(client));
+    await new Promise<void>((r) => p.server.listen(path, r));
+    return p;
+  }
+
+  private accept(client: Socket) {
+    client.on("error", () => {});
+    if (!this.upstream) { client.destroy(); return; }
+    const up = connect(this.upstream);
+    up.on("error", () => client.destroy());
+    up.on("data", (d) => client.write(d));
+    up.on("close", () => client.destroy());
+    client.on("close", () => up.destroy());
+    client.on("data", (d) => {
+      if (this.armed && !this.holding) {
+        this.armed.left -= d.length;
+        if (this.armed.left <= 0) { this.holding = true; this.armed.resolve(); this.armed = undefined; }
+      }
+      if (this.holding) this.held.push({ up, data: d });
+      else up.write(d);
+    });
+  }
+
+  /** Resolves once the host has sent `bytes` more: that request and all after it are held. */
+  holdAfter(bytes: number): Promise<void> {
+    return new Promise((resolve) => (this.armed = { left: bytes, resolve }));
+  }
+
+  /** Let the held traffic through. */
+  release(): void {
+    this.holding = false;
+    for (const { up, data } of this.held.splice(0)) if (!up.destroyed) up.write(data);
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
