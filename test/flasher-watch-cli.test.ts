@@ -116,4 +116,17 @@ test("a second Ctrl-C: the board in the middle is reported interrupted, exit sta
   await port.close();
 });
 
+test("--sim boards on the command line: each flashed once, Ctrl-C with none running ends the watch with the summary, exit 0", async () => {
+  const log = join(dir, "sim.jsonl");
+  const cli = new Child(process.execPath, ["--import", "tsx", flashTs, "--sim", "h750", "--sim-count", "3", "flash", app, "--watch", "--log", log], { cwd: root });
+  await cli.waitFor("out", /^(\S+  ok .*\n){3}/);
+  cli.signal("SIGINT");
+  assert.is(await cli.exited, 0, cli.out + cli.err);
+  assert.match(cli.err, /^stopping: no new boards$/m);
+  assert.match(cli.err, /^watch stopped: 3 result\(s\), 3 ok, 0 failed$/m);
+  const serials = cli.out.trim().split("\n").map((l) => l.split("  ")[0]);
+  assert.is(new Set(serials).size, 3);
+  assert.equal(logOf(log).map((e) => e.serial), serials);
+});
+
 test.run();

@@ -8,9 +8,10 @@ export class Port {
   /** The socket of the served board now plugged in, if any. */
   upstream?: string;
   private server!: Server;
-  private armed?: { left: number; resolve: () => void };
+  private armed?: { sent: number; when: (chunk: Buffer, sent: number) => boolean; resolve: () => void };
   private holding = false;
   private held: { up: Socket; data: Buffer }[] = [];
+  private open = new Set<Socket>();
 
   private constructor(readonly path: string) {}
 
@@ -23,6 +24,8 @@ export class Port {
 
   private accept(client: Socket) {
     client.on("error", () => {});
+    this.open.add(client);
+    client.on("close", () => this.open.delete(client));
     if (!this.upstream) { client.destroy(); return; }
     const up = connect(this.upstream);
     up.on("error", () => client.destroy());
@@ -31,8 +34,8 @@ export class Port {
     client.on("close", () => up.destroy());
     client.on("data", (d) => {
       if (this.armed && !this.holding) {
-        this.armed.left -= d.length;
-        if (this.armed.left <= 0) { this.holding = true; this.armed.resolve(); this.armed = undefined; }
+        this.armed.sent += d.length;
+        if (this.armed.when(d, this.armed.sent)) { this.holding = true; this.armed.resolve(); this.armed = undefined; }
       }
       if (this.holding) this.held.push({ up, data: d });
       else up.write(d);
@@ -41,7 +44,19 @@ export class Port {
 
   /** Resolves once the host has sent `bytes` more: that request and all after it are held. */
   holdAfter(bytes: number): Promise<void> {
-    return new Promise((resolve) => (this.armed = { left: bytes, resolve }));
+    return this.holdWhen((_d, sent) => sent >= bytes);
+  }
+
+  /** Resolves at the first DFU GETSTATUS from now on (socket frame: op 1 CONTROL, bmRequestType
+   *  A1h, bRequest 3): the first request of any DFU operation after the device is opened. */
+  holdAtGetStatus(): Promise<void> {
+    return this.holdWhen((d) => d[0] === 1 && d[1] === 0xa1 && d[2] === 3);
+  }
+
+  /** Hold from the first chunk of the host's traffic for which `when` is true. */
+  holdWhen(when: (chunk: Buffer, sent: number) => boolean): Promise<void> {
+    this.release();
+    return new Promise((resolve) => (this.armed = { sent: 0, when, resolve }));
   }
 
   /** Let the held traffic through. */
@@ -51,6 +66,7 @@ export class Port {
   }
 
   close(): Promise<void> {
+    for (const c of this.open) c.destroy();
     return new Promise((r) => this.server.close(() => r()));
   }
 }

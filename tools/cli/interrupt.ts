@@ -22,8 +22,8 @@ export function interruptedState(command: Command, at: Where): string {
       return `interrupted while writing (${kib(at.written)} written): the board stays in DFU mode and its image is not recorded, ` +
         "so it will not start a half-written image; run flash again: only the sectors that differ are sent";
     case "erase":
-      return "interrupted: no image is recorded (the record goes before the erase begins) and part of the application region " +
-        "may still hold data; the board stays in DFU mode: run erase again";
+      return "interrupted: the board stays in DFU mode; if the erase had begun, no image is recorded any more (the record goes " +
+        "first) and part of the application region may still hold data: run erase again";
     case "verify":
     case "read":
     case "info":
