@@ -67,8 +67,8 @@ test("boards plugged in one after another: each flashed once, a line and a log e
   assert.is(cli.out.trim().split("\n").length, 3, "one line per board: " + cli.out);
   // The log: one JSON line per board, in the order they ended.
   const entries = logOf(log);
-  assert.equal(entries.map((e) => [e.serial, e.appearance, e.ok, e.sectorsSent, e.sectorsTotal, e.imageCrc]),
-    [a, b, c].map((s) => [s, 1, true, 25, 25, recorded(image)]));
+  assert.equal(entries.map((e) => [e.serial, e.appearance, e.ok, e.bytesSent, e.sectorsSent, e.sectorsTotal, e.imageCrc]),
+    [a, b, c].map((s) => [s, 1, true, 25 * 4096, 25, 25, recorded(image)]));
   for (const e of entries) assert.ok(!Number.isNaN(Date.parse(e.time)) && e.seconds >= 0 && e.bytes === SIZE, JSON.stringify(e));
   // Each board runs the image it was given.
   for (const srv of [boardA, boardB, boardC]) {
@@ -127,6 +127,21 @@ test("--sim boards on the command line: each flashed once, Ctrl-C with none runn
   const serials = cli.out.trim().split("\n").map((l) => l.split("  ")[0]);
   assert.is(new Set(serials).size, 3);
   assert.equal(logOf(log).map((e) => e.serial), serials);
+});
+
+test("--watch --json: one JSON document with every result when the watch stops; --log without --watch is a usage error", async () => {
+  const cli = new Child(process.execPath, ["--import", "tsx", flashTs, "--sim", "h750", "--sim-count", "2", "--json", "flash", app, "--watch"], { cwd: root });
+  // With --json the results wait for the end; stderr still says when each board starts. Ctrl-C
+  // once both have: they finish either way.
+  await cli.waitFor("err", /^(\S+  flashing\n){2}/m);
+  cli.signal("SIGINT");
+  assert.is(await cli.exited, 0, cli.out + cli.err);
+  const doc = JSON.parse(cli.out);
+  assert.is(doc.length, 2);
+  for (const r of doc) assert.ok(r.ok && r.imageCrc === recorded(image), JSON.stringify(r));
+  const usage = spawnSync(process.execPath, ["--import", "tsx", flashTs, "--sim", "h750", "flash", app, "--log", join(dir, "x.jsonl")], { cwd: root, encoding: "utf8" });
+  assert.is(usage.status, 2);
+  assert.match(usage.stderr, /--log goes with --watch/);
 });
 
 test.run();

@@ -110,6 +110,7 @@ test("16 boards coming and going: one result per appearance, unplugged ones resu
         assert.not.ok(res.ok, `${serial} #${res.appearance} was pulled out mid-flash`);
         assert.match(res.error!, new RegExp(`^${serial} went away in the middle \\(unplugged or reset\\)`));
         assert.match(line, /error/);
+        assert.is(res.exitCode, 7, "exit status 7: the board went away in the middle");
         continue;
       }
       assert.ok(res.ok, `${serial} #${res.appearance}: ${res.error}`);

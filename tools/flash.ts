@@ -171,8 +171,9 @@ const program = new Command("flash.ts")
 program.addHelpText("after", `
 Exit status: 0 done; 1 failed (transfer error, USB unavailable); 2 usage; 3 no board found (or no
 simulator at --socket); 4 the file cannot be read or would not boot; 5 the board refused a
-request; 6 verify found differences; 7 the board went away in the middle. With several boards,
-the status of the first that failed.`);
+request; 6 verify found differences; 7 the board went away in the middle, or Ctrl-C stopped the
+command (it says what state each board is left in). With several boards, the status of the first
+that failed.`);
 
 program.command("version").description("print the flasher's version").action(() => console.log(VERSION));
 

@@ -37,11 +37,12 @@ export async function runWatch(o: WatchCli): Promise<void> {
   };
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onInt);
-  if (!o.json) console.error(`watching for boards in DFU mode${o.serial ? ` with serial ${o.serial}` : ""}: each is flashed once when it appears (Ctrl-C stops)`);
+  // On stderr, --json or not: stdout is the results' (one document with --json).
+  console.error(`watching for boards in DFU mode${o.serial ? ` with serial ${o.serial}` : ""}: each is flashed once when it appears (Ctrl-C stops)`);
 
   const common = {
     load: o.load, leave: o.leave, smart: o.smart, force: o.force, log: o.log, stop: stopped, abort: aborted,
-    onStart: (serial: string) => { running++; if (!o.json) console.error(`${serial}  flashing`); },
+    onStart: (serial: string) => { running++; console.error(`${serial}  flashing`); },
     report: (line: string) => { running--; if (!o.json) console.log(line); },
   };
   let results: WatchResult[];
