@@ -70,6 +70,13 @@ function appBase(dev: DfuDevice): number {
   return dev.layout.segments.find((s) => s.writable)!.start;
 }
 
+/** The record's state in words: "updating" is what the board says after an erase too, and a
+ *  person reads it as "something is going on". */
+function recordWords(status: string | undefined): string {
+  return status === "updating" ? "none recorded (erased, or an update not finished: flash one)"
+    : status === "bad" ? "none recorded (the record is damaged: flash one)" : status ?? "?";
+}
+
 function friendly(e: Error): string {
   if (e instanceof DfuError && e.status === 0x0a) {
     return "the board found no valid application to record and start (errFIRMWARE): flash one; the board stays in DFU mode";
@@ -192,7 +199,7 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
   if (!rows.length) return console.log(NO_BOARD_HINT);
   for (const r of rows) {
     if (r.stRom) { console.log(`${r.serial}  ${r.label}: ST's ROM bootloader, not qspiboot (flash.ts install puts qspiboot on it)`); continue; }
-    console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${r.recordStatus ?? "?"}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
+    console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${recordWords(r.recordStatus)}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
   }
 });
 
@@ -207,7 +214,7 @@ program.command("info").description("everything the board says about itself").ac
       ["boot reason", r.bootReason],
       ["flash", `${r.flashSize >> 20} MiB at 0x${hex(r.flashBase)}, JEDEC ID 0x${(r.jedecId >>> 0).toString(16)}, ${r.sectorSize / 1024} KiB sectors`],
       ["application", `${at(r.appStart)}-${at(r.appEnd)} (${(r.appEnd - r.appStart) >> 10} KiB)`],
-      ["update record", `${at(r.recordOffset)}: ${r.recordStatus}`],
+      ["update record", `${at(r.recordOffset)}: ${r.recordStatus === "valid" || r.recordStatus === "none" ? r.recordStatus : recordWords(r.recordStatus)}`],
       ["image", valid ? `${r.imageLength} bytes at ${at(r.appStart)}, CRC-32 0x${hex(r.imageCrc)}, record #${r.sequence}` : "none"],
       ["RAM", r.ramStart !== undefined ? `0x${hex(r.ramStart)}-0x${hex(r.ramEnd)}` : "not reported (older bootloader)"],
       ["transfer size", `${r.transferSize} bytes`],
