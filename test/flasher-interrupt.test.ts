@@ -78,8 +78,21 @@ test("flash on a terminal: Ctrl-C stops the bars, shows the cursor again, the me
   assert.ok(hidden >= 0, "the bars hid the cursor");
   assert.ok(shown > hidden, "the cursor is shown again");
   assert.match(cli.out, new RegExp(`\\r?\\n${WRITING}\\r?\\n`));
+  assert.match(cli.out, /write\s+\|.*\| \d+% [\d.]+\/[\d.]+ KiB \d+ KiB\/s ETA [\d.]+s/, "the bar shows bytes, bytes/s and ETA");
   port.release();
   assert.is((await srv.info()).mode, "bootloader");
+});
+
+test("flash on a terminal, the board unplugged in the middle: the bars end, the cursor comes back, the error on a line of its own, exit 7", async () => {
+  await srv.powerCycle(true);
+  const held = port.holdAfter(SIZE / 2);
+  const cli = new Child("script", ["-qec", cmd("flash", app).join(" "), "/dev/null"], { cwd: root });
+  await held;
+  port.unplug();
+  assert.is(await cli.exited, 7, JSON.stringify(cli.out.slice(-3000)));
+  assert.ok(cli.out.lastIndexOf("\x1b[?25h") > cli.out.lastIndexOf("\x1b[?25l"), "the cursor is shown again");
+  assert.match(cli.out, /\r?\nerror: the simulator at \S+ closed the connection/);
+  port.upstream = srv.socket;
 });
 
 test("verify: Ctrl-C says nothing changed; the board's image is still recorded", async () => {

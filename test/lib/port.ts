@@ -65,6 +65,14 @@ export class Port {
     for (const { up, data } of this.held.splice(0)) if (!up.destroyed) up.write(data);
   }
 
+  /** Pull the cable: every connection goes now, and the port is empty. */
+  unplug(): void {
+    this.upstream = undefined;
+    this.holding = false;
+    this.held = [];
+    for (const c of this.open) c.destroy();
+  }
+
   close(): Promise<void> {
     for (const c of this.open) c.destroy();
     return new Promise((r) => this.server.close(() => r()));
