@@ -129,7 +129,7 @@ test("--sim boards on the command line: each flashed once, Ctrl-C with none runn
   assert.equal(logOf(log).map((e) => e.serial), serials);
 });
 
-test("--watch --json: one JSON document with every result when the watch stops; --log without --watch is a usage error", async () => {
+test("--watch --json: one JSON document with every result when the watch stops; --log or --install without --watch is a usage error", async () => {
   const cli = new Child(process.execPath, ["--import", "tsx", flashTs, "--sim", "h750", "--sim-count", "2", "--json", "flash", app, "--watch"], { cwd: root });
   // With --json the results wait for the end; stderr still says when each board starts. Ctrl-C
   // once both have: they finish either way.
@@ -142,6 +142,9 @@ test("--watch --json: one JSON document with every result when the watch stops; 
   const usage = spawnSync(process.execPath, ["--import", "tsx", flashTs, "--sim", "h750", "flash", app, "--log", join(dir, "x.jsonl")], { cwd: root, encoding: "utf8" });
   assert.is(usage.status, 2);
   assert.match(usage.stderr, /--log goes with --watch/);
+  const usage2 = spawnSync(process.execPath, ["--import", "tsx", flashTs, "--sim", "h750", "flash", app, "--install"], { cwd: root, encoding: "utf8" });
+  assert.is(usage2.status, 2);
+  assert.match(usage2.stderr, /--install goes with --watch/);
 });
 
 test.run();

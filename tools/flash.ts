@@ -14,7 +14,8 @@ import { EXIT, exitCodeOf, UsageError, NoDeviceError, MismatchError } from "./cl
 import { ImageError } from "./image/segments";
 import { basename } from "node:path";
 import { makeReporters, boardLabels } from "./cli/progress";
-import { runInstall, romSimTarget, refuseRom, isStRom } from "./cli/install";
+import { runInstall, romSimTarget, refuseRom, isStRom, loadBin, DEFAULT_BIN } from "./cli/install";
+import { checkInstallable } from "./dfu/rom-install";
 import { runWatch } from "./cli/watch-run";
 import type { BoardName } from "../sim/boards";
 
@@ -231,16 +232,20 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
   .option("--force", "write a file even if the board would not boot it (no vector table, linked for another address)")
   .option("--watch", "production line: flash every board as it appears in DFU mode, once per appearance, in parallel, until Ctrl-C; one line per board and result")
   .option("--log <file>", "with --watch: append one JSON line per board result (serial, result, bytes, seconds, image CRC, time)")
-  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean; watch?: boolean; log?: string }) => {
+  .option("--install [bin]", "with --watch: a WeAct H750 that appears in ST's ROM bootloader (BOOT0 held) gets qspiboot first (default build/h750/qspiboot.bin), starts it and is flashed when it comes back as a qspiboot board")
+  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean; watch?: boolean; log?: string; install?: string | true }) => {
     const g = program.opts<Global>();
     // The file first: a missing or broken file is the file's fault, whatever is plugged in.
     if (!existsSync(file)) throw new ImageError(basename(file), "no such file");
     if (o.address === undefined) { try { loadImage(file, { address: 0 }); } catch (e) { if (e instanceof ImageError) throw e; } }
     if (g.sim === true) g.sim = boardForFile(file);
     if (o.log && !o.watch) throw new UsageError("--log goes with --watch");
+    if (o.install && !o.watch) throw new UsageError("--install goes with --watch (for one board: flash.ts install)");
     if (o.watch) {
       if (g.sim === "h750-rom") throw new UsageError("--watch flashes qspiboot boards: --sim h750 or rp2040");
-      return runWatch({ load: (d) => loadFor(d, file, o.address, { force: !!o.force }), leave: o.leave, smart: o.smart, force: !!o.force,
+      let install: Uint8Array | undefined;
+      if (o.install) { install = loadBin(o.install === true ? DEFAULT_BIN : o.install); checkInstallable(install); }
+      return runWatch({ install, load: (d) => loadFor(d, file, o.address, { force: !!o.force }), leave: o.leave, smart: o.smart, force: !!o.force,
         log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount, socket: g.socket, verbose: g.verbose });
     }
     // Parse and check the file against the first board before anything is erased anywhere.

@@ -18,7 +18,7 @@ export const NO_ROM_HINT = "no STM32 in its ROM bootloader found (USB 0483:df11)
 
 export interface InstallOptions { file?: string; sim?: string; simFlash?: string; json?: boolean; leave: boolean; serial?: string }
 
-function loadBin(file: string): Uint8Array {
+export function loadBin(file: string): Uint8Array {
   if (!existsSync(file)) {
     throw new Error(/build[/\\]h750[/\\]qspiboot\.bin$/.test(file)
       ? `${file} does not exist: build it first with npm run build:h750`

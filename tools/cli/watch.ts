@@ -8,7 +8,8 @@ import { DfuDevice, hex, isGone, toSectors, type Progress, type Segment } from "
 import { imageSize } from "../image/segments";
 import { EXIT, exitCodeOf } from "./exit-codes";
 import { interruptedState } from "./interrupt";
-import { refuseRom } from "./install";
+import { refuseRom, isStRom } from "./install";
+import { installBootloader } from "../dfu/rom-install";
 import type { Target } from "./targets";
 
 /** Where boards come from, and the time they live in. */
@@ -34,6 +35,8 @@ export interface WatchResult {
   sectorsSent: number;
   sectorsTotal: number;
   seconds: number;
+  /** The board was in ST's ROM bootloader and got qspiboot itself (WatchOptions.install). */
+  installed?: boolean;
   /** The CRC-32 the board recorded for its image (INFO request after manifestation). */
   imageCrc?: number;
   time: string;
@@ -46,6 +49,10 @@ export interface WatchOptions {
   leave: boolean;
   smart: boolean;
   force: boolean;
+  /** qspiboot's own image (build/h750/qspiboot.bin): an H750 that appears in ST's ROM bootloader
+   *  gets it (flash.ts install), starts it, and comes back as a qspiboot board to be flashed.
+   *  Without it such a board gets an error line. */
+  install?: Uint8Array;
   /** Append one JSON line per result here. */
   log?: string;
   /** Resolves when the user asks to stop: no new boards are started, the running ones finish. */
@@ -64,6 +71,7 @@ export interface WatchOptions {
 }
 
 export function resultLine(r: WatchResult): string {
+  if (r.installed) return `${r.serial}  ok     installed qspiboot (${r.bytes} bytes, verified) in ST's ROM bootloader  ${r.seconds.toFixed(2)} s  it starts qspiboot`;
   const crc = r.imageCrc !== undefined ? `CRC 0x${hex(r.imageCrc)}` : "CRC -";
   return `${r.serial}  ${r.ok ? "ok   " : "error"}  ${r.bytesSent} bytes sent (${r.sectorsSent}/${r.sectorsTotal} sectors)  ` +
     `${r.seconds.toFixed(2)} s  ${crc}` + (r.ok ? "" : `  ${r.error}`);
@@ -99,6 +107,11 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
     };
     try {
       dev = await t.open();
+      if (o.install && isStRom(dev)) {
+        const rep = await installBootloader(dev, o.install, { leave: true, progress });
+        Object.assign(r, { installed: true, bytes: rep.bytes, bytesSent: rep.bytes, ok: true });
+        return;
+      }
       refuseRom(dev);
       const segs = o.load(dev);
       r.bytes = imageSize(segs);
@@ -124,10 +137,10 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
       r.exitCode = exitCodeOf(e);
     } finally {
       await dev?.close();
+      r.seconds = (o.source.now() - t0) / 1000;
+      r.time = (o.date?.() ?? new Date()).toISOString();
+      if (!aborted) emit(r);
     }
-    r.seconds = (o.source.now() - t0) / 1000;
-    r.time = (o.date?.() ?? new Date()).toISOString();
-    if (!aborted) emit(r);
   };
 
   while (!stopped) {
