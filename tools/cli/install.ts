@@ -5,7 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { USBDevice } from "../dfu/webusb";
-import { DfuDevice, hex } from "../dfu/client";
+import { DfuDevice, DfuError, hex } from "../dfu/client";
+import { NoDeviceError, UsageError } from "./exit-codes";
 import { installBootloader, checkInstallable, ST_ROM, H750_BOOT } from "../dfu/rom-install";
 import { makeReporters } from "./progress";
 import { UDEV_HINT, usbDevices, type Target } from "./targets";
@@ -20,9 +21,10 @@ export interface InstallOptions { file?: string; sim?: string; simFlash?: string
 
 export function loadBin(file: string): Uint8Array {
   if (!existsSync(file)) {
-    throw new Error(/build[/\\]h750[/\\]qspiboot\.bin$/.test(file)
+    // The file's fault, whatever is plugged in: exit status 4, as for flash.
+    throw Object.assign(new DfuError(/build[/\\]h750[/\\]qspiboot\.bin$/.test(file)
       ? `${file} does not exist: build it first with npm run build:h750`
-      : `${file}: no such file`);
+      : `${file}: no such file`), { fileProblem: true });
   }
   return new Uint8Array(readFileSync(file));
 }
@@ -38,14 +40,14 @@ export async function runInstall(o: InstallOptions): Promise<void> {
   let usb: USBDevice;
   let rom: StRomDfu | undefined;
   if (o.sim) {
-    if (o.sim !== "h750-rom") throw new Error(`--sim ${o.sim}: install runs against the ROM model, --sim h750-rom`);
+    if (o.sim !== "h750-rom") throw new UsageError(`--sim ${o.sim}: install runs against the ROM model, --sim h750-rom`);
     rom = new StRomDfu({ flash: o.simFlash && existsSync(o.simFlash) ? new Uint8Array(readFileSync(o.simFlash)) : undefined });
     usb = new SimUsbDevice(rom);
   } else {
     let found = await romDevices();
     if (o.serial) found = found.filter((d) => d.serialNumber === o.serial);
-    if (!found.length) throw new Error(NO_ROM_HINT);
-    if (found.length > 1) throw new Error(`${found.length} boards in the ROM bootloader: pick one with --serial (${found.map((d) => d.serialNumber).join(", ")})`);
+    if (!found.length) throw new NoDeviceError(NO_ROM_HINT);
+    if (found.length > 1) throw new UsageError(`${found.length} boards in the ROM bootloader: pick one with --serial (${found.map((d) => d.serialNumber).join(", ")})`);
     usb = found[0];
   }
   const sim = rom;
