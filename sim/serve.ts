@@ -18,8 +18,9 @@ const USAGE = `usage: npx tsx sim/serve.ts --board h750|rp2040 --socket PATH [--
   --flash    keep the flash contents in this file across runs
   --timing   flash chip timings: the datasheet's typical (default) or maximum, or instant
   --button   power on into DFU mode: K1 held (H750); on the Pico, which has no bootloader button,
-             the application's request for DFU mode (hal/app/qspiboot.h)`;
-let values: { board?: string; socket?: string; flash?: string; timing?: string; button?: boolean; help?: boolean };
+             the application's request for DFU mode (hal/app/qspiboot.h)
+  --serial   a number that varies the board's unique ID, hence its USB serial (several boards)`;
+let values: { board?: string; socket?: string; flash?: string; timing?: string; button?: boolean; serial?: string; help?: boolean };
 try {
   ({ values } = parseArgs({
     options: {
@@ -28,6 +29,7 @@ try {
       flash: { type: "string" },
       timing: { type: "string", default: "typical" },
       button: { type: "boolean", default: false },
+      serial: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   }));
@@ -39,8 +41,9 @@ if (values.help) { console.log(USAGE); process.exit(0); }
 if (!values.socket) { console.error(USAGE); process.exit(2); }
 if (!["typical", "instant", "maximum"].includes(values.timing!)) { console.error(`unknown timing ${values.timing}\n${USAGE}`); process.exit(2); }
 if (!["h750", "rp2040"].includes(values.board!)) { console.error(`unknown board ${values.board}`); process.exit(2); }
+if (values.serial !== undefined && !/^\d+$/.test(values.serial)) { console.error(`--serial takes a number, not ${values.serial}\n${USAGE}`); process.exit(2); }
 
-const board = await SimBoard.create({ board: values.board as BoardName, timing: values.timing as FlashTiming });
+const board = await SimBoard.create({ board: values.board as BoardName, timing: values.timing as FlashTiming, serial: values.serial === undefined ? undefined : Number(values.serial) });
 if (values.flash && existsSync(values.flash)) board.flash.data.set(readFileSync(values.flash).subarray(0, board.flash.data.length));
 board.powerOn({ button: values.button });
 const host = new SimUsbHost(board);

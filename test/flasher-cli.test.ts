@@ -129,6 +129,11 @@ test("erase and boot", () => {
   const boot = cli("--sim", "h750", "--sim-flash", img, "boot");
   assert.match(boot.out, /the board is in its application mode/);
   assert.match(cli("--sim", "h750", "--sim-flash", img, "erase").out, /application region erased/);
+  // Erased: no image, in words (the board's record says "updating", which reads as work going on).
+  const list = cli("--sim", "h750", "--sim-flash", img, "list").out;
+  assert.match(list, /image: none recorded \(erased, or an update not finished: flash one\)$/m);
+  assert.not.match(list, /updating/);
+  assert.match(cli("--sim", "h750", "--sim-flash", img, "info").out, /^image\s+none$/m);
   const bootBlank = cli("--sim", "h750", "--sim-flash", img, "boot");
   assert.is(bootBlank.code, 5, "exit status 5: the board refused");
   assert.match(bootBlank.out, /errFIRMWARE/);

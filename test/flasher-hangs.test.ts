@@ -34,6 +34,7 @@ test("flash --all on a terminal with three boards of one batch: the bars end and
   const lines = r.stdout.split(/\r?\n/).filter((l) => /flashed \d+ bytes/.test(l));
   assert.is(lines.length, 3, r.stdout.slice(-2000));
   assert.is(new Set(lines.map((l) => l.split(":")[0])).size, 3, "each board's result under its own serial");
+  assert.ok(r.stdout.lastIndexOf("\x1b[?25h") > r.stdout.lastIndexOf("\x1b[?25l"), "the bars gave the cursor back");
 });
 
 test("--socket list with the board running its application: says so and exits", async () => {

@@ -12,6 +12,11 @@ import { watch, type WatchResult } from "../tools/cli/watch";
 import { crc32 } from "../tools/dfu/crc32";
 import type { SimBoard } from "../sim/board";
 import { fakeApp, appBase } from "./lib/images";
+import { root } from "../tools/build-core";
+import { StRomDfu } from "../sim/h750/st-rom-dfu";
+import { SimUsbDevice } from "../tools/usb/sim-device";
+import { DfuDevice } from "../tools/dfu/client";
+import type { Target } from "../tools/cli/targets";
 
 const dir = mkdtempSync(join(tmpdir(), "qspiboot-watch-"));
 const SECTOR = 4096;
@@ -110,6 +115,7 @@ test("16 boards coming and going: one result per appearance, unplugged ones resu
         assert.not.ok(res.ok, `${serial} #${res.appearance} was pulled out mid-flash`);
         assert.match(res.error!, new RegExp(`^${serial} went away in the middle \\(unplugged or reset\\)`));
         assert.match(line, /error/);
+        assert.is(res.exitCode, 7, "exit status 7: the board went away in the middle");
         continue;
       }
       assert.ok(res.ok, `${serial} #${res.appearance}: ${res.error}`);
@@ -141,5 +147,65 @@ test("16 boards coming and going: one result per appearance, unplugged ones resu
   assert.equal(json.map((j) => [j.serial, j.ok, j.sectorsSent]), results.map((x) => [x.serial, x.ok, x.sectorsSent]));
   assert.ok(json.every((j) => !Number.isNaN(Date.parse(j.time))), "each with a timestamp");
 });
+
+test("an H750 in ST's ROM bootloader: --watch installs qspiboot, the board starts it and comes back as a qspiboot board, and is flashed", async () => {
+  const image = fakeApp("h750", 16 * 1024, 83);
+  const qspiboot = readFileSync(join(root, "build/h750/qspiboot.bin"));
+  const src = new SimSource();
+  const { world } = src;
+  const board = await src.add("h750", 0x200);
+  // The board with BOOT0 held: ST's ROM (its model) on the bus. When the ROM jumps to what it
+  // installed, the board is qspiboot with no image: in DFU mode by itself.
+  const rom = new StRomDfu();
+  const romTarget = await romSimTargetOf(rom);
+  let inRom = true;
+  const source = {
+    scan: async () => {
+      if (inRom && rom.jumpedTo !== undefined) { inRom = false; src.plug(board); }
+      return [...(inRom ? [romTarget] : []), ...(await src.scan())];
+    },
+    wait: (ms: number) => src.wait(ms), now: () => src.now(),
+  };
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  world.schedule(5e6, () => stop());
+  const lines: string[] = [];
+  const run = (install?: Uint8Array) => world.run(watch({
+    source, load: () => [{ address: appBase("h750"), data: image }], leave: true, smart: true, force: false, stop: stopped, install,
+    pollMs: 100, report: (l) => lines.push(l),
+  }));
+  const results = await run(new Uint8Array(qspiboot));
+  assert.is(results.length, 2, lines.join("\n"));
+  assert.ok(results[0].installed && results[0].ok && results[0].serial === romTarget.serial, lines[0]);
+  assert.match(lines[0], /installed qspiboot \(\d+ bytes, verified\) in ST's ROM bootloader/);
+  assert.equal(rom.flash.subarray(0, qspiboot.length), new Uint8Array(qspiboot), "qspiboot in the internal flash");
+  assert.is(rom.jumpedTo, 0x08000000);
+  assert.ok(results[1].ok && results[1].serial === src.serialOf(board), lines[1]);
+  assert.is(board.mode, "app");
+
+  // Without qspiboot's image to install: the ROM board gets an error line saying what it is.
+  const src2 = new SimSource();
+  const rom2 = new StRomDfu();
+  const t2 = await romSimTargetOf(rom2);
+  let stop2!: () => void;
+  const stopped2 = new Promise<void>((r) => (stop2 = r));
+  src2.world.schedule(1e6, () => stop2());
+  const lines2: string[] = [];
+  const r2 = await src2.world.run(watch({
+    source: { scan: async () => [t2], wait: (ms) => src2.wait(ms), now: () => src2.now() },
+    load: () => [{ address: appBase("h750"), data: image }], leave: true, smart: true, force: false, stop: stopped2,
+    pollMs: 100, report: (l) => lines2.push(l),
+  }));
+  assert.is(r2.length, 1);
+  assert.match(lines2[0], /error .*in ST's ROM bootloader .*`flash\.ts install` puts qspiboot on it/);
+  assert.is(rom2.jumpedTo, undefined);
+});
+
+/** The ROM model as a watch target (what tools/cli/install.ts romSimTarget makes, for a given model). */
+async function romSimTargetOf(rom: StRomDfu): Promise<Target> {
+  const usb = new SimUsbDevice(rom);
+  await usb.open();
+  return { label: "ST ROM model", serial: usb.serialNumber ?? "", open: () => new DfuDevice(usb, { sleep: async (ms) => rom.sleep(ms), now: () => rom.nowMs }).open() };
+}
 
 test.run();

@@ -279,19 +279,19 @@ test("flash.ts --sim h750-rom install: progress, verify, leave; --sim-flash keep
   assert.ok(j.ok && j.result.verified && !j.result.started);
 });
 
-test("flash.ts install: clear errors for a missing build, a file too large, no ROM device", () => {
+test("flash.ts install: clear errors and the documented exit statuses for a missing build (4), a file too large (4), no ROM device (3)", () => {
   const missing = join(dir, "build", "h750", "qspiboot.bin");
   mkdirSync(join(dir, "build", "h750"), { recursive: true });
   const m = cli("--sim", "h750-rom", "install", missing);
-  assert.is(m.code, 1);
+  assert.is(m.code, 4, "exit status 4: the file");
   assert.match(m.err, /qspiboot\.bin does not exist: build it first with npm run build:h750/);
   const big = join(dir, "big.bin");
   writeFileSync(big, new Uint8Array(140_000));
   const b = cli("--sim", "h750-rom", "install", big);
-  assert.is(b.code, 1);
+  assert.is(b.code, 4, "exit status 4: the file");
   assert.match(b.err, /140000 bytes, larger than the H750's internal flash/);
   const none = cli("install"); // no USB devices here
-  assert.is(none.code, 1);
+  assert.is(none.code, 3, "exit status 3: no board found");
   assert.match(none.err, /no board in its ROM bootloader found \(STM32: USB 0483:df11; RP2040: 2e8a:0003\)\. On the WeAct H750: hold the BOOT0 button while plugging the board in/);
   assert.match(none.err, /On a Pico: hold BOOTSEL while plugging it in/);
 });

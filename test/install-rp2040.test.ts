@@ -320,7 +320,7 @@ test("flash.ts install on a Pico: clear errors for a file that is not qspiboot f
   assert.is(a.code, 4);
   assert.match(a.err, /not a qspiboot build/);
   const m = cli("--sim", "pico-rom", "install", join(dir, "build", "rp2040", "qspiboot.bin"));
-  assert.is(m.code, 1);
+  assert.is(m.code, 4, "exit status 4: the file");
   assert.match(m.err, /qspiboot\.bin does not exist: build it first with npm run build:rp2040/);
 });
 

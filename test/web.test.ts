@@ -194,7 +194,7 @@ test("verify, read back, erase and start: each does what the CLI's command does,
     h.page.once("dialog", (d) => d.accept());
     await h.page.click("#erase");
     assert.is(await status(/erased|error/), "application region erased");
-    assert.is(await h.page.textContent("#b-image"), "none: erased, or a download that did not finish (flash an image)");
+    assert.is(await h.page.textContent("#b-image"), "none recorded (erased, or an update not finished: flash one)");
     await h.page.click("#boot");
     assert.match(await status(/starts|board found no valid/), /the board found no valid application to record and start \(errFIRMWARE\)/);
   } finally { await h.stop(); }

@@ -7,15 +7,17 @@ import { loadImage } from "./image/load";
 import { imageSize, type Segment } from "./image/segments";
 import { UF2_FAMILY } from "./image/uf2";
 import { writeDfuse } from "./image/dfuse";
-import { DfuDevice, DfuError, hex, type FlashReport } from "./dfu/client";
-import { friendly } from "./dfu/messages";
+import { DfuDevice, DfuError, hex, type FlashReport, type Progress } from "./dfu/client";
+import { friendly, recordWords } from "./dfu/messages";
 import { familyOf, appBase } from "./dfu/board-image";
+import { interruptedState, onInterrupt, type Command as Cmd, type Where } from "./cli/interrupt";
 import { realTargets, simTarget, socketTarget, setTrace, NO_BOARD_HINT, type Target } from "./cli/targets";
 import { EXIT, exitCodeOf, UsageError, NoDeviceError, MismatchError } from "./cli/exit-codes";
 import { ImageError } from "./image/segments";
 import { basename } from "node:path";
 import { makeReporters, boardLabels } from "./cli/progress";
-import { runInstall, romSimTarget, refuseRom, isStRom } from "./cli/install";
+import { runInstall, romSimTarget, refuseRom, isStRom, loadBin, DEFAULT_BIN } from "./cli/install";
+import { checkInstallable } from "./dfu/rom-install";
 import { runWatch } from "./cli/watch-run";
 import { SimPicoRom, picoRomDevices, switchFromBootsel } from "./cli/pico-rom";
 import type { BoardName } from "../sim/boards";
@@ -87,23 +89,45 @@ function clockOf(targets: Target[]): () => number {
 }
 
 
-/** Run `fn` on every selected board, in parallel, and report. */
-async function each<T>(g: Global, fn: (dev: DfuDevice, t: Target, report: (p: any) => void) => Promise<T>, summary: (r: T, t: Target) => string) {
+type Outcome<T> = { serial: string; ok: true; result: T } | { serial: string; ok: false; error: string; exitCode: number };
+
+/** Run `fn` on every selected board, in parallel, and report. Ctrl-C stops the progress display,
+ *  says for each board still working what state it is left in, and exits with status 7. */
+async function each<T>(g: Global, command: Cmd, fn: (dev: DfuDevice, t: Target, report: (p: Progress) => void) => Promise<T>, summary: (r: T, t: Target) => string) {
   const targets = await selectTargets(g);
   const mode = g.json ? "json" : process.stdout.isTTY ? "tty" : "plain";
   const reporters = makeReporters(boardLabels(targets.map((t) => t.serial)), mode, clockOf(targets));
-  const results = await Promise.allSettled(targets.map(async (t, i) => {
-    const dev = await t.open();
-    try { refuseRom(dev); return await fn(dev, t, (p) => reporters[i].update(p)); } finally { reporters[i].stop(); await dev.close(); }
+  const out: (Outcome<T> | undefined)[] = targets.map(() => undefined);
+  const where: Where[] = targets.map(() => ({ phase: "open", written: 0 }));
+  const print = (all: Outcome<T>[]) => {
+    if (g.json) console.log(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
+    else all.forEach((o, i) => console.log((targets.length > 1 ? `${o.serial}: ` : "") + (o.ok ? summary(o.result, targets[i]) : `error: ${o.error}`)));
+    // Several boards: the exit status of the first that failed.
+    const failed = all.find((o) => !o.ok) as { exitCode: number } | undefined;
+    return failed?.exitCode;
+  };
+  const off = onInterrupt(() => {
+    reporters.forEach((r) => r.stop());
+    const all = out.map((o, i) => o ?? { serial: targets[i].serial, ok: false as const, error: interruptedState(command, where[i]), exitCode: EXIT.interrupted });
+    process.exit(print(all) ?? EXIT.interrupted);
+  });
+  await Promise.all(targets.map(async (t, i) => {
+    const report = (p: Progress) => {
+      where[i] = { phase: p.phase, written: p.phase === "write" ? p.done : where[i].written };
+      reporters[i].update(p);
+    };
+    try {
+      const dev = await t.open();
+      try { refuseRom(dev); out[i] = { serial: t.serial, ok: true, result: await fn(dev, t, report) }; } finally { await dev.close(); }
+    } catch (e) {
+      out[i] = { serial: t.serial, ok: false, error: friendly(e as Error), exitCode: exitCodeOf(e) };
+    } finally {
+      reporters[i].stop();
+    }
   }));
-  const out = results.map((r, i) => r.status === "fulfilled"
-    ? { serial: targets[i].serial, ok: true, result: r.value }
-    : { serial: targets[i].serial, ok: false, error: friendly(r.reason as Error), exitCode: exitCodeOf(r.reason) });
-  if (g.json) console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
-  else out.forEach((o, i) => console.log((targets.length > 1 ? `${o.serial}: ` : "") + (o.ok ? summary((o as any).result, targets[i]) : `error: ${(o as any).error}`)));
-  // Several boards: the exit status of the first that failed.
-  const failed = out.find((o) => !o.ok) as { exitCode: number } | undefined;
-  if (failed) process.exitCode = failed.exitCode;
+  off();
+  const code = print(out as Outcome<T>[]);
+  if (code !== undefined) process.exitCode = code;
 }
 
 /** The simulated board a file is meant for, from where its data goes (a .bin: the H750). */
@@ -155,8 +179,9 @@ const program = new Command("flash.ts")
 program.addHelpText("after", `
 Exit status: 0 done; 1 failed (transfer error, USB unavailable); 2 usage; 3 no board found (or no
 simulator at --socket); 4 the file cannot be read or would not boot; 5 the board refused a
-request; 6 verify found differences; 7 the board went away in the middle. With several boards,
-the status of the first that failed.`);
+request; 6 verify found differences; 7 the board went away in the middle, or Ctrl-C stopped the
+command (it says what state each board is left in). With several boards, the status of the first
+that failed.`);
 
 program.command("version").description("print the flasher's version").action(() => console.log(VERSION));
 
@@ -179,13 +204,13 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
   if (!rows.length && !picos.length) return console.log(NO_BOARD_HINT);
   for (const r of rows) {
     if (r.stRom) { console.log(`${r.serial}  ${r.label}: ST's ROM bootloader, not qspiboot (flash.ts install puts qspiboot on it)`); continue; }
-    console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${r.recordStatus ?? "?"}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
+    console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${recordWords(r.recordStatus)}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
   }
 });
 
 program.command("info").description("everything the board says about itself").action(async () => {
   const g = program.opts<Global>();
-  await each(g, async (d) => ({ ...d.info, transferSize: d.transferSize, layout: d.layout }), (r: any) => {
+  await each(g, "info", async (d) => ({ ...d.info, transferSize: d.transferSize, layout: d.layout }), (r: any) => {
     // For a person: addresses (not flash offsets), sizes in units, and "none" for what is not there.
     const at = (off: number) => `0x${hex(r.flashBase + off)}`;
     const valid = r.recordStatus === "valid";
@@ -194,7 +219,7 @@ program.command("info").description("everything the board says about itself").ac
       ["boot reason", r.bootReason],
       ["flash", `${r.flashSize >> 20} MiB at 0x${hex(r.flashBase)}, JEDEC ID 0x${(r.jedecId >>> 0).toString(16)}, ${r.sectorSize / 1024} KiB sectors`],
       ["application", `${at(r.appStart)}-${at(r.appEnd)} (${(r.appEnd - r.appStart) >> 10} KiB)`],
-      ["update record", `${at(r.recordOffset)}: ${r.recordStatus}`],
+      ["update record", `${at(r.recordOffset)}: ${r.recordStatus === "valid" || r.recordStatus === "none" ? r.recordStatus : recordWords(r.recordStatus)}`],
       ["image", valid ? `${r.imageLength} bytes at ${at(r.appStart)}, CRC-32 0x${hex(r.imageCrc)}, record #${r.sequence}` : "none"],
       ["RAM", r.ramStart !== undefined ? `0x${hex(r.ramStart)}-0x${hex(r.ramEnd)}` : "not reported (older bootloader)"],
       ["transfer size", `${r.transferSize} bytes`],
@@ -211,21 +236,25 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
   .option("--force", "write a file even if the board would not boot it (no vector table, linked for another address)")
   .option("--watch", "production line: flash every board as it appears in DFU mode, once per appearance, in parallel, until Ctrl-C; one line per board and result")
   .option("--log <file>", "with --watch: append one JSON line per board result (serial, result, bytes, seconds, image CRC, time)")
-  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean; watch?: boolean; log?: string }) => {
+  .option("--install [bin]", "with --watch: a WeAct H750 that appears in ST's ROM bootloader (BOOT0 held) gets qspiboot first (default build/h750/qspiboot.bin), starts it and is flashed when it comes back as a qspiboot board")
+  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean; watch?: boolean; log?: string; install?: string | true }) => {
     const g = program.opts<Global>();
     // The file first: a missing or broken file is the file's fault, whatever is plugged in.
     if (!existsSync(file)) throw new ImageError(basename(file), "no such file");
     if (o.address === undefined) { try { loadImage(file, { address: 0 }); } catch (e) { if (e instanceof ImageError) throw e; } }
     if (g.sim === true) g.sim = boardForFile(file);
     if (o.log && !o.watch) throw new UsageError("--log goes with --watch");
+    if (o.install && !o.watch) throw new UsageError("--install goes with --watch (for one board: flash.ts install)");
     if (o.watch) {
       if (g.sim === "h750-rom") throw new UsageError("--watch flashes qspiboot boards: --sim h750 or rp2040");
-      return runWatch({ load: (d) => loadFor(d, file, o.address, { force: !!o.force }), leave: o.leave, smart: o.smart, force: !!o.force,
-        log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount });
+      let install: Uint8Array | undefined;
+      if (o.install) { install = loadBin(o.install === true ? DEFAULT_BIN : o.install); checkInstallable(install); }
+      return runWatch({ install, load: (d) => loadFor(d, file, o.address, { force: !!o.force }), leave: o.leave, smart: o.smart, force: !!o.force,
+        log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount, socket: g.socket, verbose: g.verbose });
     }
     // Parse and check the file against the first board before anything is erased anywhere.
     const t0 = performance.now();
-    await each<FlashReport & { seconds: number; started?: string }>(g, async (d, t, report) => {
+    await each<FlashReport & { seconds: number; started?: string }>(g, "flash", async (d, t, report) => {
       const segs = loadFor(d, file, o.address, { force: !!o.force });
       const start = t.sim ? t.sim.board.clock.now : performance.now() * 1000;
       const r = await d.flash(segs, { leave: o.leave, smart: o.smart, force: !!o.force, progress: report });
@@ -255,7 +284,7 @@ program.command("read <file>").description("read flash into a file")
   .action(async (file: string, o: { address?: number; length?: number }) => {
     const g = program.opts<Global>();
     if (g.all) throw new UsageError("read takes one board: use --serial");
-    await each(g, async (d, _t, report) => {
+    await each(g, "read", async (d, _t, report) => {
       const address = o.address ?? appBase(d);
       const length = o.length ?? (d.info?.recordStatus === "valid" ? d.info.imageLength : undefined);
       if (!length) throw new UsageError(`the board has no recorded image (record: ${d.info?.recordStatus ?? "unknown"}): give --length`);
@@ -269,7 +298,7 @@ program.command("verify <file>").description("compare the board's flash with a f
   .option("--address <addr>", "where a .bin goes", num)
   .action(async (file: string, o: { address?: number }) => {
     const g = program.opts<Global>();
-    await each(g, async (d) => {
+    await each(g, "verify", async (d) => {
       const bad = await d.verify(loadFor(d, file, o.address));
       if (bad.length) throw new MismatchError(`${bad.length} sector(s) differ: ${bad.slice(0, 8).map((a) => "0x" + hex(a)).join(", ")}${bad.length > 8 ? ", ..." : ""}`);
       return { differing: 0 };
@@ -278,12 +307,12 @@ program.command("verify <file>").description("compare the board's flash with a f
 
 program.command("erase").description("erase the application region (the bootloader keeps itself)").action(async () => {
   const g = program.opts<Global>();
-  await each(g, async (d) => { await d.eraseAll(); return {}; }, () => "application region erased");
+  await each(g, "erase", async (d) => { await d.eraseAll(); return {}; }, () => "application region erased");
 });
 
 program.command("boot").description("leave DFU mode and run the application").action(async () => {
   const g = program.opts<Global>();
-  await each(g, async (d, t) => {
+  await each(g, "boot", async (d, t) => {
     await d.leave();
     if (t.sim) t.sim.board.step();
     return { mode: t.sim?.board.mode };

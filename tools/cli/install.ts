@@ -7,7 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { USBDevice } from "../dfu/webusb";
-import { DfuDevice, hex } from "../dfu/client";
+import { DfuDevice, DfuError, hex } from "../dfu/client";
+import { NoDeviceError, UsageError } from "./exit-codes";
 import { installBootloader, checkInstallable, ST_ROM, H750_BOOT } from "../dfu/rom-install";
 import { makeReporters } from "./progress";
 import { UDEV_HINT, usbDevices, type Target } from "./targets";
@@ -25,10 +26,11 @@ export const NO_ROM_HINT = "no board in its ROM bootloader found (STM32: USB 048
 
 export interface InstallOptions { file?: string; sim?: string; simFlash?: string; json?: boolean; leave: boolean; serial?: string }
 
-function loadBin(file: string): Uint8Array {
+export function loadBin(file: string): Uint8Array {
   if (!existsSync(file)) {
+    // The file's fault, whatever is plugged in: exit status 4, as for flash.
     const board = file.match(/build[/\\](h750|rp2040)[/\\]qspiboot\.bin$/)?.[1];
-    throw new Error(board ? `${file} does not exist: build it first with npm run build:${board}` : `${file}: no such file`);
+    throw Object.assign(new DfuError(board ? `${file} does not exist: build it first with npm run build:${board}` : `${file}: no such file`), { fileProblem: true });
   }
   return new Uint8Array(readFileSync(file));
 }
@@ -45,8 +47,8 @@ export async function runInstall(o: InstallOptions): Promise<void> {
   if (!o.sim) {
     const { st, pico } = await attachedRoms(o.serial);
     const n = st.length + pico.length;
-    if (!n) throw new Error(NO_ROM_HINT);
-    if (n > 1) throw new Error(`${n} boards in their ROM bootloaders: pick one with --serial (${[...st, ...pico].map((d) => d.serialNumber).join(", ")})`);
+    if (!n) throw new NoDeviceError(NO_ROM_HINT);
+    if (n > 1) throw new UsageError(`${n} boards in their ROM bootloaders: pick one with --serial (${[...st, ...pico].map((d) => d.serialNumber).join(", ")})`);
     if (pico.length) return runPicoInstall(o, pico[0]);
   }
   const file = o.file ?? DEFAULT_BIN;
@@ -55,7 +57,7 @@ export async function runInstall(o: InstallOptions): Promise<void> {
   let usb: USBDevice;
   let rom: StRomDfu | undefined;
   if (o.sim) {
-    if (o.sim !== "h750-rom") throw new Error(`--sim ${o.sim}: install runs against a ROM model, --sim h750-rom or --sim pico-rom`);
+    if (o.sim !== "h750-rom") throw new UsageError(`--sim ${o.sim}: install runs against a ROM model, --sim h750-rom or --sim pico-rom`);
     rom = new StRomDfu({ flash: o.simFlash && existsSync(o.simFlash) ? new Uint8Array(readFileSync(o.simFlash)) : undefined });
     usb = new SimUsbDevice(rom);
   } else {

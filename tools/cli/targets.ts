@@ -12,7 +12,8 @@ import { traced } from "./trace";
 // --verbose: where every control transfer of every board is logged (tools/cli/trace.ts).
 let traceLog: ((line: string) => void) | undefined;
 export function setTrace(log: ((line: string) => void) | undefined): void { traceLog = log; }
-const wrap = (d: USBDevice): USBDevice => (traceLog ? traced(d, traceLog) : d);
+export const withTrace = (d: USBDevice): USBDevice => (traceLog ? traced(d, traceLog) : d);
+const wrap = withTrace;
 
 export const UDEV_HINT = "permission denied opening the USB device. Install the udev rules: " +
   "sudo cp tools/udev/60-qspiboot.rules /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger (then replug the board)";

@@ -5,13 +5,19 @@ import type { DfuDevice, Segment } from "../dfu/client";
 import type { BoardName } from "../../sim/boards";
 import { EXIT } from "./exit-codes";
 import { SimSource } from "./sim-source";
-import { usbSource, watch, type DeviceSource, type WatchResult } from "./watch";
+import { watch, type DeviceSource, type WatchResult } from "./watch";
+import { usbSource } from "./usb-source";
+import { socketSource } from "./socket-source";
 
 export interface WatchCli {
   load(dev: DfuDevice): Segment[];
+  /** qspiboot's image, for boards in ST's ROM bootloader (watch.ts WatchOptions.install). */
+  install?: Uint8Array;
   leave: boolean; smart: boolean; force: boolean;
-  log?: string; json?: boolean; serial?: string;
+  log?: string; json?: boolean; serial?: string; verbose?: boolean;
   sim?: BoardName; simCount: number;
+  /** The simulator's USB socket (sim/serve.ts), watched as one USB port. */
+  socket?: string;
 }
 
 /** Only the board with this serial, when one is given. */
@@ -33,11 +39,12 @@ export async function runWatch(o: WatchCli): Promise<void> {
   };
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onInt);
-  if (!o.json) console.error(`watching for boards in DFU mode${o.serial ? ` with serial ${o.serial}` : ""}: each is flashed once when it appears (Ctrl-C stops)`);
+  // On stderr, --json or not: stdout is the results' (one document with --json).
+  console.error(`watching for boards in DFU mode${o.serial ? ` with serial ${o.serial}` : ""}: each is flashed once when it appears (Ctrl-C stops)`);
 
   const common = {
-    load: o.load, leave: o.leave, smart: o.smart, force: o.force, log: o.log, stop: stopped, abort: aborted,
-    onStart: () => { running++; },
+    load: o.load, install: o.install, leave: o.leave, smart: o.smart, force: o.force, log: o.log, stop: stopped, abort: aborted,
+    onStart: (serial: string) => { running++; console.error(`${serial}  flashing`); },
     report: (line: string) => { running--; if (!o.json) console.log(line); },
   };
   let results: WatchResult[];
@@ -48,8 +55,12 @@ export async function runWatch(o: WatchCli): Promise<void> {
     // simulated watch does not spin while it waits for Ctrl-C.
     const paced: DeviceSource = { scan: () => src.scan(), now: () => src.now(), wait: (ms) => new Promise((r) => setTimeout(r, ms)).then(() => src.wait(ms)) };
     results = await src.world.run(watch({ ...common, source: only(paced, o.serial), pollMs: 100 }), { idleMs: 20 });
+  } else if (o.socket) {
+    results = await watch({ ...common, source: only(socketSource(o.socket), o.serial) });
   } else {
-    results = await watch({ ...common, source: only(usbSource(), o.serial) });
+    const usb = await usbSource();
+    if (o.verbose) console.error(`usb: ${usb.mode === "events" ? "hot-plug events, and a look every 2 s" : "no hot-plug events here: polling every 250 ms"}`);
+    try { results = await watch({ ...common, source: only(usb, o.serial) }); } finally { await usb.close(); }
   }
   process.off("SIGINT", onInt);
   process.off("SIGTERM", onInt);
@@ -58,5 +69,8 @@ export async function runWatch(o: WatchCli): Promise<void> {
   else console.error(`watch stopped: ${results.length} result(s), ${ok} ok, ${results.length - ok} failed`);
   const failed = results.find((r) => !r.ok);
   if (failed) process.exitCode = failed.exitCode ?? EXIT.failed;
+  // Stopped now: the transfers still under way (a board that does not answer) must not keep
+  // the process alive.
+  if (interrupts > 1) process.exit(process.exitCode);
 }
 

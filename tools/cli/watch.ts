@@ -1,14 +1,16 @@
 // `flash.ts flash FILE --watch`: the production line. Every qspiboot board that appears in DFU
 // mode (plugged in, or reset into the bootloader) is flashed once, in parallel with the others,
-// until stopped. Boards come from a DeviceSource: real USB (polled), or simulated boards a test
-// plugs in and pulls out (tools/cli/sim-source.ts).
+// until stopped. Boards come from a DeviceSource: real USB (tools/cli/usb-source.ts), the
+// simulator's socket (socket-source.ts), or simulated boards a test plugs in and pulls out
+// (sim-source.ts).
 import { appendFileSync } from "node:fs";
-import { performance } from "node:perf_hooks";
 import { DfuDevice, hex, isGone, toSectors, type Progress, type Segment } from "../dfu/client";
 import { imageSize } from "../image/segments";
-import { exitCodeOf } from "./exit-codes";
-import { refuseRom } from "./install";
-import { realTargets, type Target } from "./targets";
+import { EXIT, exitCodeOf } from "./exit-codes";
+import { interruptedState } from "./interrupt";
+import { refuseRom, isStRom } from "./install";
+import { installBootloader } from "../dfu/rom-install";
+import type { Target } from "./targets";
 
 /** Where boards come from, and the time they live in. */
 export interface DeviceSource {
@@ -18,15 +20,6 @@ export interface DeviceSource {
   wait(ms: number): Promise<void>;
   /** The source's clock, in milliseconds. */
   now(): number;
-}
-
-/** Real boards: the `usb` package's WebUSB device list, read again at every poll. */
-export function usbSource(): DeviceSource {
-  return {
-    scan: () => realTargets(),
-    wait: (ms) => new Promise((r) => setTimeout(r, ms)),
-    now: () => performance.now(),
-  };
 }
 
 export interface WatchResult {
@@ -42,6 +35,8 @@ export interface WatchResult {
   sectorsSent: number;
   sectorsTotal: number;
   seconds: number;
+  /** The board was in ST's ROM bootloader and got qspiboot itself (WatchOptions.install). */
+  installed?: boolean;
   /** The CRC-32 the board recorded for its image (INFO request after manifestation). */
   imageCrc?: number;
   time: string;
@@ -54,6 +49,10 @@ export interface WatchOptions {
   leave: boolean;
   smart: boolean;
   force: boolean;
+  /** qspiboot's own image (build/h750/qspiboot.bin): an H750 that appears in ST's ROM bootloader
+   *  gets it (flash.ts install), starts it, and comes back as a qspiboot board to be flashed.
+   *  Without it such a board gets an error line. */
+  install?: Uint8Array;
   /** Append one JSON line per result here. */
   log?: string;
   /** Resolves when the user asks to stop: no new boards are started, the running ones finish. */
@@ -72,6 +71,7 @@ export interface WatchOptions {
 }
 
 export function resultLine(r: WatchResult): string {
+  if (r.installed) return `${r.serial}  ok     installed qspiboot (${r.bytes} bytes, verified) in ST's ROM bootloader  ${r.seconds.toFixed(2)} s  it starts qspiboot`;
   const crc = r.imageCrc !== undefined ? `CRC 0x${hex(r.imageCrc)}` : "CRC -";
   return `${r.serial}  ${r.ok ? "ok   " : "error"}  ${r.bytesSent} bytes sent (${r.sectorsSent}/${r.sectorsTotal} sectors)  ` +
     `${r.seconds.toFixed(2)} s  ${crc}` + (r.ok ? "" : `  ${r.error}`);
@@ -84,6 +84,8 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
   // Serials flashed during their current appearance: forgotten when a scan no longer sees them.
   const handled = new Set<string>();
   const appearances = new Map<string, number>();
+  // How far each running flash got, for the report when it is interrupted.
+  const where = new Map<string, { phase: string; written: number }>();
   let stopped = false, aborted = false;
   void o.stop.then(() => { stopped = true; });
 
@@ -100,10 +102,16 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
     const progress = (p: Progress) => {
       phase = p.phase;
       if (p.phase === "write") { written = p.done; toWrite = p.total; }
+      where.set(t.serial, { phase, written });
       o.progress?.(t.serial, p);
     };
     try {
       dev = await t.open();
+      if (o.install && isStRom(dev)) {
+        const rep = await installBootloader(dev, o.install, { leave: true, progress });
+        Object.assign(r, { installed: true, bytes: rep.bytes, bytesSent: rep.bytes, ok: true });
+        return;
+      }
       refuseRom(dev);
       const segs = o.load(dev);
       r.bytes = imageSize(segs);
@@ -129,10 +137,10 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
       r.exitCode = exitCodeOf(e);
     } finally {
       await dev?.close();
+      r.seconds = (o.source.now() - t0) / 1000;
+      r.time = (o.date?.() ?? new Date()).toISOString();
+      if (!aborted) emit(r);
     }
-    r.seconds = (o.source.now() - t0) / 1000;
-    r.time = (o.date?.() ?? new Date()).toISOString();
-    if (!aborted) emit(r);
   };
 
   while (!stopped) {
@@ -147,7 +155,8 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
       const n = (appearances.get(t.serial) ?? 0) + 1;
       appearances.set(t.serial, n);
       o.onStart?.(t.serial);
-      const p = job(t, n).finally(() => running.delete(t.serial));
+      where.set(t.serial, { phase: "open", written: 0 });
+      const p = job(t, n).finally(() => { running.delete(t.serial); where.delete(t.serial); });
       running.set(t.serial, p);
     }
     await Promise.race([o.source.wait(o.pollMs ?? 250), o.stop]);
@@ -158,10 +167,11 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
   if (how === "abort") {
     aborted = true;
     for (const serial of running.keys()) {
+      const at = where.get(serial) ?? { phase: "open", written: 0 };
       emit({
-        serial, appearance: appearances.get(serial) ?? 1, ok: false, bytes: 0, bytesSent: 0, sectorsSent: 0, sectorsTotal: 0, seconds: 0,
-        error: `${serial}: interrupted (stopped in the middle of flashing): its image is not recorded and will not start; flash it again`,
-        exitCode: 7, time: (o.date?.() ?? new Date()).toISOString(),
+        serial, appearance: appearances.get(serial) ?? 1, ok: false, bytes: 0, bytesSent: at.written, sectorsSent: 0, sectorsTotal: 0, seconds: 0,
+        error: `${serial}: ${interruptedState("flash", at)}`,
+        exitCode: EXIT.interrupted, time: (o.date?.() ?? new Date()).toISOString(),
       });
     }
   }

@@ -302,8 +302,10 @@ export class DfuDevice {
       if (all) eraseBefore.set(s, base + first * sector);
     }
     const erasedBlocks = eraseBefore.size;
-    // Runs of consecutive sectors go out as blocks 2, 3, 4 ... after one set-address.
+    // Runs of consecutive sectors go out as blocks 2, 3, 4 ... after one set-address. From here
+    // on the board may change its flash (a caller interrupted now must say so).
     let sent = 0;
+    if (todo.length) opts.progress?.({ phase: "write", done: 0, total: todo.length * sector });
     for (let i = 0; i < todo.length;) {
       let j = i;
       while (j + 1 < todo.length && todo[j + 1] === todo[j] + 1 && (j + 1 - i) * sector / this.transferSize < 60000) j++;

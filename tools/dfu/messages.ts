@@ -13,13 +13,14 @@ export function friendly(e: Error): string {
   return e.message;
 }
 
-/** The board's image state for a person: "updating" is what an erase or an unfinished download
- *  leaves (the record says "do not run"), which to a user means there is no image to run. */
+/** The record's state in words: "updating" is what the board says after an erase too, and a
+ *  person reads it as "something is going on". */
+export function recordWords(status: string | undefined): string {
+  return status === "updating" ? "none recorded (erased, or an update not finished: flash one)"
+    : status === "bad" ? "none recorded (the record is damaged: flash one)" : status ?? "?";
+}
+
+/** The board's image as the web page shows it. */
 export function imageState(i: BoardInfo): string {
-  switch (i.recordStatus) {
-    case "valid": return `valid, ${i.imageLength} bytes, CRC-32 0x${hex(i.imageCrc)}`;
-    case "none": return "none";
-    case "updating": return "none: erased, or a download that did not finish (flash an image)";
-    default: return "bad record: flash an image";
-  }
+  return i.recordStatus === "valid" ? `valid, ${i.imageLength} bytes, CRC-32 0x${hex(i.imageCrc)}` : recordWords(i.recordStatus);
 }

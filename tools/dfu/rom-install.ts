@@ -21,10 +21,11 @@ export class VerifyError extends DfuError {
 
 /** Refuse what cannot go in before anything is erased. */
 export function checkInstallable(bin: Uint8Array): void {
-  if (!bin.length) throw new DfuError("the bootloader file is empty");
+  // The file's fault (exit status 4), found before any board is looked for.
+  if (!bin.length) throw Object.assign(new DfuError("the bootloader file is empty"), { fileProblem: true });
   if (bin.length > H750_BOOT.size) {
-    throw new DfuError(`the bootloader file is ${bin.length} bytes, larger than the H750's internal flash ` +
-      `(${H750_BOOT.size} bytes at 0x${hex(H750_BOOT.address)}): it is not a qspiboot build for this board`);
+    throw Object.assign(new DfuError(`the bootloader file is ${bin.length} bytes, larger than the H750's internal flash ` +
+      `(${H750_BOOT.size} bytes at 0x${hex(H750_BOOT.address)}): it is not a qspiboot build for this board`), { fileProblem: true });
   }
 }
 
