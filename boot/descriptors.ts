@@ -1,9 +1,9 @@
 // This device's descriptors: one configuration with the DFU-mode interface, strings, and a BOS
 // with the WebUSB and Microsoft OS 2.0 platform capabilities (so Windows binds WinUSB and
 // browsers may open the device without any driver install).
-import { usbVid, usbPid, bcdDevice, boardNamePtr } from "./board";
+import { usbVid, usbPid, bcdDevice, boardNamePtr, webScheme, webUrlPtr, WEB_URL_MAX } from "./board";
 import { chip_uid } from "./hal";
-import { ctrlData, CTRL_STALL, wIndex, wLength, bRequest, bmRequestType } from "./usb/control";
+import { ctrlData, CTRL_STALL, wIndex, wLength, wValue, bRequest, bmRequestType } from "./usb/control";
 import { stringDescriptor, hexAscii } from "./usb/strings";
 import { layoutString } from "./dfu/layout";
 import { TRANSFER_SIZE } from "./dfu/dfu";
@@ -36,7 +36,8 @@ const BOS_LEN: i32 = 57;
 const MSOS20_SET_LEN: i32 = 162;
 const bos = memory.data<u8>([
   5, 0x0f, 57, 0, 2,
-  // WebUSB: UUID {3408B638-09A9-47A0-8BFD-A0768815B665}, version 1.0, vendor code, no landing page
+  // WebUSB: UUID {3408B638-09A9-47A0-8BFD-A0768815B665}, version 1.0, vendor code, iLandingPage
+  // (0: none; 1 when the build gives a URL, set at init)
   24, 0x10, 0x05, 0,
   0x38, 0xb6, 0x08, 0x34, 0xa9, 0x09, 0xa0, 0x47, 0x8b, 0xfd, 0xa0, 0x76, 0x88, 0x15, 0xb6, 0x65,
   0x00, 0x01, 0x01, 0,
@@ -115,11 +116,31 @@ export function getDescriptor(type: u32, index: u32): i32 {
   return CTRL_STALL; // device qualifier (6) too: a full-speed-only device has none
 }
 
-// Vendor requests for descriptors: MS OS 2.0 set (wIndex 7) and WebUSB (no landing page: stall).
+const WEBUSB_GET_URL: u32 = 2; // WebUSB 1.0 table 3 (wIndex); the URL descriptor is type 3
+const BOS_LANDING_PAGE: usize = 5 + 23; // the WebUSB capability's iLandingPage byte
+
+function webUrlLength(): i32 {
+  let n = 0;
+  while (n < WEB_URL_MAX && load<u8>(webUrlPtr() + n) != 0) n++;
+  return n;
+}
+
+// Vendor requests for descriptors: MS OS 2.0 set (wIndex 7) and WebUSB GET_URL for the landing
+// page (URL descriptor 1, WebUSB 1.0 4.3.1; none built in: stall).
 export function getVendorDescriptor(): i32 {
-  if (bmRequestType() == 0xc0 && bRequest() == VENDOR_MSOS20 && wIndex() == MSOS20_DESCRIPTOR_INDEX) {
+  if (bmRequestType() != 0xc0) return CTRL_STALL;
+  if (bRequest() == VENDOR_MSOS20 && wIndex() == MSOS20_DESCRIPTOR_INDEX) {
     ctrlData(scratch);
     return msos20Set();
+  }
+  const n = webUrlLength();
+  if (bRequest() == VENDOR_WEBUSB && wIndex() == WEBUSB_GET_URL && wValue() == 1 && n > 0) {
+    store<u8>(scratch, <u8>(3 + n));
+    store<u8>(scratch, 3, 1);
+    store<u8>(scratch, webScheme(), 2);
+    memory.copy(scratch + 3, webUrlPtr(), n);
+    ctrlData(scratch);
+    return 3 + n;
   }
   return CTRL_STALL;
 }
@@ -134,6 +155,7 @@ export function descriptorsInit(): void {
   store<u16>(device + 12, bcdDevice());
   store<u16>(config + 18 + 5, <u16>TRANSFER_SIZE);
   store<u16>(config + 18 + 7, BCD_DFU);
+  if (webUrlLength() > 0) store<u8>(bos + BOS_LANDING_PAGE, 1);
   // Serial number: the MCU's unique ID where it has one, else the flash chip's (4Bh).
   let n = chip_uid(scratch);
   if (n <= 0) n = flashUniqueId(scratch);

@@ -58,6 +58,12 @@ export function makeHalImports(ctx: HalContext) {
       dv.setUint16(out + 30, 0, true);
       m.fill(0, out + 32, out + 48);
       for (let i = 0; i < Math.min(16, facts.name.length); i++) m[out + 32 + i] = facts.name.charCodeAt(i) & 0x7f;
+      m.fill(0, out + 48, out + 112);
+      const web = facts.webUrl ? /^(https?):\/\/(.*)$/.exec(facts.webUrl) : null;
+      if (web) {
+        m[out + 48] = web[1] === "https" ? 1 : 0;
+        for (let i = 0; i < Math.min(62, web[2].length); i++) m[out + 49 + i] = web[2].charCodeAt(i) & 0x7f;
+      }
     },
     usb_init() { tick(); usb.init(); },
     usb_poll(setup: number) { tick(); return usb.poll(mem(), setup); },

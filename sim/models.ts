@@ -17,6 +17,7 @@ export interface BoardFacts {
   uid: Uint8Array;          // MCU unique ID; empty when the MCU has none (the RP2040)
   bootCrc?: boolean;        // BoardInfo flag: check the image CRC on every boot
   doubleTapMs?: number;     // BoardInfo: double-tap-reset window (0/undefined: off)
+  webUrl?: string;          // BoardInfo: the WebUSB landing page, "https://..." or "http://..." (none: undefined)
 }
 
 /** The device side of USB endpoint 0 as the core sees it through the HAL. */

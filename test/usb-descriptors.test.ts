@@ -137,6 +137,26 @@ test("BOS: WebUSB and MS OS 2.0 platform capabilities; the descriptor set via th
   assert.is(host.control({ bmRequestType: 0xc0, bRequest: 0x77, wValue: 0, wIndex: 0, wLength: 8 }).status, "stall");
 });
 
+test("WebUSB landing page: a build with a URL announces it in the BOS and answers GET_URL (WebUSB 1.0 4.3.1); without one the BOS says none", async () => {
+  const landing = (bos: Uint8Array) => bos[5 + 23];
+  const plain = await fresh("rp2040");
+  assert.is(landing(getDescriptor(plain.host, 15, 0, 57).data), 0, "no landing page by default");
+  for (const [url, scheme, rest] of [["https://example.org/qspiboot/", 1, "example.org/qspiboot/"], ["http://localhost:8040/", 0, "localhost:8040/"]] as const) {
+    const b = await SimBoard.create({ board: "rp2040" });
+    b.facts.webUrl = url;
+    b.powerOn();
+    const host = new SimUsbHost(b);
+    assert.is(host.enumerate(), "ok");
+    const bos = getDescriptor(host, 15, 0, 57).data;
+    assert.is(landing(bos), 1, "iLandingPage 1");
+    const r = host.control({ bmRequestType: 0xc0, bRequest: bos[5 + 22], wValue: 1, wIndex: 2, wLength: 255 });
+    assert.is(r.status, "ok");
+    assert.equal([r.data[0], r.data[1], r.data[2]], [3 + rest.length, 3, scheme]);
+    assert.is(String.fromCharCode(...r.data.subarray(3)), rest);
+    assert.is(host.control({ bmRequestType: 0xc0, bRequest: bos[5 + 22], wValue: 2, wIndex: 2, wLength: 255 }).status, "stall", "only URL 1");
+  }
+});
+
 test("standard requests: qualifier stalls on full speed, status, configuration, interface, features", async () => {
   const { host } = await fresh();
   assert.is(getDescriptor(host, 6, 0, 10).status, "stall", "device qualifier");

@@ -11,6 +11,15 @@
 #define BOARD_LEGACY_RECORD 0 // the record used to be in the chip's last sector
 #endif
 
+// The WebUSB landing page (`npm run build -- --web-url URL`): scheme 1 https://, 0 http://.
+#ifndef BOARD_WEB_URL
+#define BOARD_WEB_URL ""
+#endif
+#ifndef BOARD_WEB_SCHEME
+#define BOARD_WEB_SCHEME 1
+#endif
+_Static_assert(sizeof(BOARD_WEB_URL) <= 63, "the landing page URL is at most 62 characters");
+
 #ifndef BOARD_FLAGS
 #define BOARD_FLAGS 0 // BoardInfo flags (boot/board.ts); bit 0: check the image CRC on every boot
 #endif
@@ -19,6 +28,7 @@ void Z_halZ_board_info(struct Z_hal_instance_t* h, u32 out) {
   static const struct board_info info = {
     BOARD_FLASH_BASE, BOARD_BOOT_RESERVED, BOARD_RAM_START, BOARD_RAM_END,
     BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, BOARD_FLAGS | (BOARD_LEGACY_RECORD << 1), BOARD_RECORD_OFFSET, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
+    BOARD_WEB_SCHEME, BOARD_WEB_URL,
   };
   uint8_t* p = hal_mem(h, out, sizeof info);
   if (p) memcpy(p, &info, sizeof info);

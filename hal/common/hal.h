@@ -30,8 +30,10 @@ struct board_info {
   uint32_t record_offset;
   uint16_t double_tap_ms, reserved;
   char name[16];
+  uint8_t web_scheme;
+  char web_url[63];
 };
-_Static_assert(sizeof(struct board_info) == 48, "BoardInfo is 48 bytes");
+_Static_assert(sizeof(struct board_info) == 112, "BoardInfo is 112 bytes");
 
 // usb_poll's event codes (boot/hal.ts EV_*); EV_OUT carries the packet length in bits 8 and up.
 enum { EV_NONE = 0, EV_RESET = 1, EV_SETUP = 2, EV_OUT = 3, EV_IN = 4 };
