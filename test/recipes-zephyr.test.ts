@@ -134,6 +134,7 @@ test("Zephyr h750: the stand-in linked with the recipe runs under qspiboot: VTOR
   const baud = rcc.usart1KernelHz() / usart.brr;
   assert.ok(Math.abs(baud - 115200) / 115200 < 0.01, `USART1 at ${Math.round(baud)} baud`);
   const sck = rcc.qspiKernelHz() / (((run.emu.m.qspi.cr >>> 24) & 0xff) + 1);
+  assert.is(sck, rcc.hclk() / 2, "QUADSPI as qspiboot left it: HCLK3 / 2");
   assert.ok(sck <= 133e6, `QUADSPI SCK ${sck / 1e6} MHz within the W25Q64JV's 133 MHz`);
 });
 
