@@ -8,7 +8,9 @@ import { imageSize, type Segment } from "./image/segments";
 import { UF2_FAMILY } from "./image/uf2";
 import { writeDfuse } from "./image/dfuse";
 import { DfuDevice, DfuError, hex, type FlashReport } from "./dfu/client";
-import { realTargets, simTarget, socketTarget, setTrace, NO_BOARD_HINT, type Target } from "./cli/targets";
+import { realTargets, realTarget, realBus, simTarget, socketTarget, setTrace, NO_BOARD_HINT, type Target } from "./cli/targets";
+import { detachOne, findDetachable, detachableRow, type DetachWay } from "./cli/detach";
+import { usbDevices } from "./cli/targets";
 import { EXIT, exitCodeOf, UsageError, NoDeviceError, MismatchError } from "./cli/exit-codes";
 import { ImageError } from "./image/segments";
 import { basename } from "node:path";
@@ -17,7 +19,7 @@ import { runInstall, romSimTarget, refuseRom, isStRom } from "./cli/install";
 import { runWatch } from "./cli/watch-run";
 import type { BoardName } from "../sim/boards";
 
-interface Global { socket?: string; sim?: BoardName | "h750-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
+interface Global { detach?: DetachWay | true; socket?: string; sim?: BoardName | "h750-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -49,6 +51,13 @@ async function findTargets(g: Global): Promise<Target[]> {
 async function selectTargets(g: Global): Promise<Target[]> {
   let ts = await findTargets(g);
   if (g.serial) ts = ts.filter((t) => t.serial === g.serial);
+  // No board in DFU mode: a running application that can be detached into qspiboot is used.
+  if (!ts.length && !g.sim && !g.socket) {
+    const way = g.detach === true ? undefined : g.detach;
+    if (way !== undefined && way !== "dfu" && way !== "cdc") throw new UsageError(`--detach ${way}: dfu or cdc`);
+    const d = await detachOne(realBus, { serial: g.serial, any: !!g.detach, way, say: (l) => console.error(l) });
+    if (d) ts = [realTarget(d)];
+  }
   if (!ts.length) throw new NoDeviceError(g.serial ? `no board with serial ${g.serial}. ${NO_BOARD_HINT}` : NO_BOARD_HINT);
   if (ts.length > 1 && !g.all) {
     throw new UsageError(`${ts.length} boards found: pick one with --serial, or use --all:\n` + ts.map((t) => `  ${t.serial}  ${t.label}`).join("\n"));
@@ -131,6 +140,7 @@ const program = new Command("flash.ts")
   .option("--sim-flash <file>", "with --sim: keep the simulated flash in this file between runs")
   .option("--socket <path>", "the simulated board served by sim/serve.ts on this Unix socket")
   .option("--serial <serial>", "the board with this serial number")
+  .addOption(new Option("--detach [way]", "with no board in DFU mode: detach any running application with a DFU runtime interface or a CDC port, not only those with qspiboot's VID:PID 1209:0001 (way: dfu or cdc)"))
   .option("--all", "every attached board, in parallel")
   .option("--json", "machine-readable output: one JSON document on stdout, errors included")
   .option("-v, --verbose", "show every USB control transfer (DFU requests) with its answer and time, on stderr")
@@ -164,8 +174,11 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
     rows.push({ serial: t.serial, label: t.label, ...d.info, layout: d.layoutText(), stRom: isStRom(d) });
     await d.close();
   }
-  if (g.json) return console.log(JSON.stringify(rows, null, 2));
-  if (!rows.length) return console.log(NO_BOARD_HINT);
+  // Running applications that `flash` would detach (real USB only).
+  const apps = g.sim || g.socket ? [] : findDetachable(await usbDevices(), !!g.detach).map(detachableRow);
+  if (g.json) return console.log(JSON.stringify([...rows, ...apps], null, 2));
+  for (const a of apps) console.log(`${a.serial || "(no serial)"}  ${a.label}: running application; flash detaches it (${a.detach.join(" or ")})`);
+  if (!rows.length && !apps.length) return console.log(NO_BOARD_HINT);
   for (const r of rows) {
     if (r.stRom) { console.log(`${r.serial}  ${r.label}: ST's ROM bootloader, not qspiboot (flash.ts install puts qspiboot on it)`); continue; }
     console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${r.recordStatus ?? "?"}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
