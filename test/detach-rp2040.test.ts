@@ -27,7 +27,7 @@ async function picoRunningUsbApp() {
   emu.program(0, firmware);
   emu.powerOn();
   const host = new Rp2040UsbHost(emu);
-  const bus = new EmuBus(host);
+  const bus = EmuBus.rp2040(host);
   assert.ok(host.waitForDevice(200));
   const [dfu] = await bus.devices();
   await (await bus.dfu(dfu)).flash(usbApp, { leave: true });

@@ -8,6 +8,7 @@ import koffi from "koffi";
 
 const UC_ARCH_ARM = 1, UC_MODE_THUMB = 16;
 const UC_CTL_CPU_MODEL_WRITE = 0x44000007, UC_CPU_ARM_CORTEX_M7 = 10;
+const UC_CTL_TB_FLUSH_WRITE = 0x4000000a; // UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0), unicorn.h's uc_ctl_flush_tlb
 export const PROT = { READ: 1, WRITE: 2, EXEC: 4, ALL: 7 } as const;
 export const REG = { R0: 66, SP: 12, LR: 10, PC: 11, MSP: 115 } as const;
 const UC_HOOK_CODE = 4;
@@ -56,6 +57,16 @@ export class Unicorn {
     this.check(this.L.open(UC_ARCH_ARM, UC_MODE_THUMB, out), "uc_open");
     this.uc = out[0];
     this.check(this.L.ctl(this.uc, UC_CTL_CPU_MODEL_WRITE, "int", UC_CPU_ARM_CORTEX_M7), "select the Cortex-M7 model");
+  }
+
+  private flushPending = false;
+  /** Drop every translated block: uc_mem_write does not invalidate code already translated from
+   *  the bytes it replaces (seen in 2.0.1: the previous application's code ran again from QSPI).
+   *  From inside a callback the flush would pull code from under the running block (a crash), so
+   *  the emulation stops after this instruction and the flush happens before it goes on. */
+  flushCode(): void {
+    this.flushPending = true;
+    this.L.stop(this.uc);
   }
 
   private check(err: number, what: string): void {
@@ -128,6 +139,10 @@ export class Unicorn {
   run(count: number): void {
     const pc = this.reg(REG.PC);
     const err = this.L.start(this.uc, pc | 1, 0xffffffff, 0, count);
+    if (this.flushPending) {
+      this.flushPending = false;
+      this.check(this.L.ctl(this.uc, UC_CTL_TB_FLUSH_WRITE), "flush translated code");
+    }
     const p = this.pending;
     this.pending = null;
     if (p) throw p;
