@@ -11,7 +11,7 @@ import { Rp2040Emu } from "../sim/rp2040/emulator";
 import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 import { SimUsbDevice } from "../tools/usb/sim-device";
 import { loadImage } from "../tools/image/load";
-import { detachOne, findDetachable, QSPIBOOT_USB_ID, type DetachWay } from "../tools/cli/detach";
+import { detachOne, findDetachable, sendDetach, QSPIBOOT_USB_ID, type DetachWay } from "../tools/cli/detach";
 import type { USBDevice } from "../tools/dfu/webusb";
 import { exitCodeOf, EXIT } from "../tools/cli/exit-codes";
 import { EmuBus } from "./lib/emu-bus";
@@ -131,6 +131,37 @@ test("which devices are detached: qspiboot's VID:PID by default, any with --deta
     assert.is(exitCodeOf(e), EXIT.usage);
   }
   assert.is(await detachOne({ ...bus, devices: async () => [foreign] }), undefined, "a foreign CDC port is left alone without --detach");
+});
+
+/** A running application that answers descriptors and records what the flasher sends it. */
+function fakeApp(opts: { attributes: number; stallDetach?: boolean }) {
+  const cfg = Uint8Array.from([9, 2, 27, 0, 1, 1, 0, 0x80, 50, 9, 4, 0, 0, 0, 0xfe, 1, 1, 0, 9, 0x21, opts.attributes, 0xf4, 0x01, 0x40, 0, 0x10, 0x01]);
+  const sent: string[] = [];
+  const usb = {
+    ...listed(0x1209, 0x0001, "F", [[0xfe, 1, 1]]),
+    async open() { sent.push("open"); }, async close() {}, async claimInterface(n: number) { sent.push(`claim ${n}`); },
+    async controlTransferIn(_s: unknown, len: number) { return { status: "ok", data: new DataView(cfg.buffer, 0, Math.min(len, cfg.length)) }; },
+    async controlTransferOut(s: { request: number; value: number }) { sent.push(`out ${s.request} ${s.value}`); return { status: opts.stallDetach ? "stall" : "ok", bytesWritten: 0 }; },
+    async reset() { sent.push("reset"); },
+  } as unknown as USBDevice;
+  return { usb, sent };
+}
+
+test("DFU_DETACH carries the functional descriptor's wDetachTimeOut; without WillDetach the flasher resets the bus (DFU 1.1 5.1); a stall is a refusal", async () => {
+  const will = fakeApp({ attributes: 0x08 });
+  await sendDetach(findDetachable([will.usb])[0]);
+  assert.equal(will.sent, ["open", "claim 0", "out 0 500"], "wValue 500 ms, no reset");
+  const wont = fakeApp({ attributes: 0x00 });
+  const r = await sendDetach(findDetachable([wont.usb])[0]);
+  assert.equal(wont.sent, ["open", "claim 0", "out 0 500", "reset"]);
+  assert.is(r.waitMs, 5500, "waits wDetachTimeOut + 5 s");
+  const stalls = fakeApp({ attributes: 0x08, stallDetach: true });
+  try {
+    await sendDetach(findDetachable([stalls.usb])[0]);
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /refused DFU_DETACH \(stall\)/);
+  }
 });
 
 test.run();

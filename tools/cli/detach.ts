@@ -119,7 +119,8 @@ export async function sendDetach(app: Detachable, way: DetachWay = app.ways[0]):
   } catch (e) {
     // A device that reboots before the host has seen the end of the request looks like this:
     // whether it left for the bootloader, the wait below tells.
-    if (!isGone(e) && !/LIBUSB_ERROR_IO|LIBUSB_ERROR_PIPE|transfer/i.test((e as Error).message)) throw e;
+    // A stall is a refusal and stays an error.
+    if (!isGone(e) && !/LIBUSB_ERROR_IO|LIBUSB_ERROR_TIMEOUT|timed out/i.test((e as Error).message)) throw e;
     lostDuring = true;
   } finally {
     await usb.close().catch(() => undefined);
