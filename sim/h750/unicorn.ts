@@ -8,7 +8,7 @@ import koffi from "koffi";
 
 const UC_ARCH_ARM = 1, UC_MODE_THUMB = 16;
 const UC_CTL_CPU_MODEL_WRITE = 0x44000007, UC_CPU_ARM_CORTEX_M7 = 10;
-const UC_CTL_TB_FLUSH_WRITE = 0x4000000a; // UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0), unicorn.h's uc_ctl_flush_tlb
+const UC_CTL_TB_REMOVE_CACHE_WRITE = 0x48000009; // UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), unicorn.h's uc_ctl_remove_cache
 export const PROT = { READ: 1, WRITE: 2, EXEC: 4, ALL: 7 } as const;
 export const REG = { R0: 66, SP: 12, LR: 10, PC: 11, MSP: 115 } as const;
 const UC_HOOK_CODE = 4;
@@ -59,14 +59,12 @@ export class Unicorn {
     this.check(this.L.ctl(this.uc, UC_CTL_CPU_MODEL_WRITE, "int", UC_CPU_ARM_CORTEX_M7), "select the Cortex-M7 model");
   }
 
-  private flushPending = false;
-  /** Drop every translated block: uc_mem_write does not invalidate code already translated from
-   *  the bytes it replaces (seen in 2.0.1: the previous application's code ran again from QSPI).
-   *  From inside a callback the flush would pull code from under the running block (a crash), so
-   *  the emulation stops after this instruction and the flush happens before it goes on. */
-  flushCode(): void {
-    this.flushPending = true;
-    this.L.stop(this.uc);
+  /** Drop the code translated from [begin, end): uc_mem_write does not invalidate code already
+   *  translated from the bytes it replaces (seen in 2.0.1: after a re-flash the previous
+   *  application's code ran again from QSPI). Safe inside a callback as long as the code running
+   *  is outside the range (a whole-cache flush there segfaulted). */
+  removeCode(begin: number, end: number): void {
+    this.check(this.L.ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, "uint64_t", begin, "uint64_t", end), "remove translated code");
   }
 
   private check(err: number, what: string): void {
@@ -139,10 +137,6 @@ export class Unicorn {
   run(count: number): void {
     const pc = this.reg(REG.PC);
     const err = this.L.start(this.uc, pc | 1, 0xffffffff, 0, count);
-    if (this.flushPending) {
-      this.flushPending = false;
-      this.check(this.L.ctl(this.uc, UC_CTL_TB_FLUSH_WRITE), "flush translated code");
-    }
     const p = this.pending;
     this.pending = null;
     if (p) throw p;
