@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { cpus } from "node:os";
 import { checkTools } from "../tools/require-tools";
 import { buildCore } from "../tools/build-core";
-import { buildBoard, buildExample } from "../tools/build";
+import { buildBoard, buildExample, exampleVariants } from "../tools/build";
 import { hasTool } from "../tools/require-tools";
 
 const root = join(import.meta.dirname, "..");
@@ -54,7 +54,7 @@ async function main() {
   // Build the core and the firmware once, before test files run in parallel and would each try to.
   await buildCore();
   if (hasTool("arm-none-eabi-gcc") && hasTool("wasm2c")) {
-    for (const board of ["h750", "rp2040"]) { await buildBoard(board); buildExample(board, { quiet: true }); }
+    for (const board of ["h750", "rp2040"]) { await buildBoard(board); for (const variant of exampleVariants(board)) buildExample(board, { quiet: true, variant }); }
   }
   let files = findTests(join(root, "test"));
   if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));

@@ -141,24 +141,32 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
   return { board: board.name, elf, bin: join(out, "qspiboot.bin"), rebuilt, sizes };
 }
 
-/** The example application for a board: build/<board>/example.{elf,bin,hex,uf2}. */
-export function buildExample(name: string, opts: { quiet?: boolean } = {}): { elf: string; bin: string } {
+/** The example applications a board has: "example" (UART), and "example-usb" (a USB device
+ *  that the host can detach into qspiboot, hal/app/qspiboot-usb.h) where its source exists. */
+export function exampleVariants(name: string): string[] {
+  const chip = BOARDS[name].halDir === "stm32h750" ? "h750" : "rp2040";
+  return ["example", ...(existsSync(join(root, "hal/app", `example-usb-${chip}.c`)) ? ["example-usb"] : [])];
+}
+
+/** An example application for a board: build/<board>/<variant>.{elf,bin,hex,uf2}. */
+export function buildExample(name: string, opts: { quiet?: boolean; variant?: string } = {}): { elf: string; bin: string } {
   const board = BOARDS[name];
+  const variant = opts.variant ?? "example";
   const out = join(root, "build", board.name);
   mkdirSync(out, { recursive: true });
-  const src = join(root, "hal/app", `example-${board.halDir === "stm32h750" ? "h750" : "rp2040"}.c`);
+  const src = join(root, "hal/app", `${variant}-${board.halDir === "stm32h750" ? "h750" : "rp2040"}.c`);
   const ld = join(root, "link", board.example.linkerScript);
-  const elf = join(out, "example.elf"), bin = join(out, "example.bin");
+  const elf = join(out, `${variant}.elf`), bin = join(out, `${variant}.bin`);
   const args = [...board.cpuFlags, ...COMMON_FLAGS, ...HAL_WARNINGS, `-D${board.example.define}`, "-I", join(root, "hal/app"),
-    "-nostartfiles", "-nostdlib", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", "-T", relative(root, ld), relative(root, src), "-o", relative(root, elf)];
-  const key = hash(readFileSync(src), readFileSync(join(root, "hal/app/qspiboot.h")), readFileSync(ld), args.join(" "));
+    "-nostartfiles", "-nostdlib", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", "-T", relative(root, ld), relative(root, src), "-lgcc", "-o", relative(root, elf)];
+  const key = hash(readFileSync(src), headersHash([join(root, "hal/app")]), readFileSync(ld), args.join(" "));
   const rebuilt = cached(elf, key, () => {
     run("arm-none-eabi-gcc", args);
     run("arm-none-eabi-objcopy", ["-O", "binary", relative(root, elf), relative(root, bin)]);
-    run("arm-none-eabi-objcopy", ["-O", "ihex", relative(root, elf), relative(root, join(out, "example.hex"))]);
-    writeUf2File(bin, board.example.base, board.example.uf2Family, join(out, "example.uf2"));
+    run("arm-none-eabi-objcopy", ["-O", "ihex", relative(root, elf), relative(root, join(out, `${variant}.hex`))]);
+    writeUf2File(bin, board.example.base, board.example.uf2Family, join(out, `${variant}.uf2`));
   });
-  if (!opts.quiet) console.log(`${board.name}: build/${board.name}/example.{elf,bin,hex,uf2} (${readFileSync(bin).length} bytes at 0x${board.example.base.toString(16)})${rebuilt ? "" : " (up to date)"}`);
+  if (!opts.quiet) console.log(`${board.name}: build/${board.name}/${variant}.{elf,bin,hex,uf2} (${readFileSync(bin).length} bytes at 0x${board.example.base.toString(16)})${rebuilt ? "" : " (up to date)"}`);
   return { elf, bin };
 }
 
@@ -167,7 +175,7 @@ async function main() {
   if (what === "core") { await translateCore(); console.log(relative(root, coreWasm)); return; }
   checkTools(["wasm2c", "arm-none-eabi-gcc", "arm-none-eabi-objcopy"]);
   const names = what === "all" ? Object.keys(BOARDS) : [what];
-  for (const n of names) { await buildBoard(n); buildExample(n); }
+  for (const n of names) { await buildBoard(n); for (const variant of exampleVariants(n)) buildExample(n, { variant }); }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

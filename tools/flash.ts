@@ -11,7 +11,9 @@ import { DfuDevice, DfuError, hex, type FlashReport, type Progress } from "./dfu
 import { friendly, recordWords } from "./dfu/messages";
 import { familyOf, appBase } from "./dfu/board-image";
 import { interruptedState, onInterrupt, type Command as Cmd, type Where } from "./cli/interrupt";
-import { realTargets, simTarget, socketTarget, setTrace, NO_BOARD_HINT, type Target } from "./cli/targets";
+import { realTargets, realTarget, realBus, simTarget, socketTarget, setTrace, NO_BOARD_HINT, type Target } from "./cli/targets";
+import { detachOne, findDetachable, detachableRow, type DetachWay } from "./cli/detach";
+import { usbDevices } from "./cli/targets";
 import { EXIT, exitCodeOf, UsageError, NoDeviceError, MismatchError } from "./cli/exit-codes";
 import { ImageError } from "./image/segments";
 import { basename } from "node:path";
@@ -22,7 +24,7 @@ import { runWatch } from "./cli/watch-run";
 import { SimPicoRom, picoRomDevices, switchFromBootsel } from "./cli/pico-rom";
 import type { BoardName } from "../sim/boards";
 
-interface Global { socket?: string; sim?: BoardName | "h750-rom" | "pico-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
+interface Global { detach?: DetachWay | true; socket?: string; sim?: BoardName | "h750-rom" | "pico-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -76,6 +78,13 @@ async function selectTargets(g: Global): Promise<Target[]> {
     }
   }
   if (g.serial) ts = ts.filter((t) => t.serial === g.serial);
+  // No board in DFU mode: a running application that can be detached into qspiboot is used.
+  if (!ts.length && !g.sim && !g.socket) {
+    const way = g.detach === true ? undefined : g.detach;
+    if (way !== undefined && way !== "dfu" && way !== "cdc") throw new UsageError(`--detach ${way}: dfu or cdc`);
+    const d = await detachOne(realBus, { serial: g.serial, any: !!g.detach, way, say: (l) => console.error(l) });
+    if (d) ts = [realTarget(d)];
+  }
   if (!ts.length) throw new NoDeviceError(g.serial ? `no board with serial ${g.serial}. ${NO_BOARD_HINT}` : NO_BOARD_HINT);
   if (ts.length > 1 && !g.all) {
     throw new UsageError(`${ts.length} boards found: pick one with --serial, or use --all:\n` + ts.map((t) => `  ${t.serial}  ${t.label}`).join("\n"));
@@ -162,6 +171,7 @@ const program = new Command("flash.ts")
   .option("--sim-flash <file>", "with --sim: keep the simulated flash in this file between runs")
   .option("--socket <path>", "the simulated board served by sim/serve.ts on this Unix socket")
   .option("--serial <serial>", "the board with this serial number")
+  .addOption(new Option("--detach [way]", "with no board in DFU mode: detach any running application with a DFU runtime interface or a CDC port, not only those with qspiboot's VID:PID 1209:0001 (way: dfu or cdc)"))
   .option("--all", "every attached board, in parallel")
   .option("--json", "machine-readable output: one JSON document on stdout, errors included")
   .option("-v, --verbose", "show every USB control transfer (DFU requests) with its answer and time, on stderr")
@@ -197,11 +207,14 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
     await d.close();
   }
   const picos = ts.length ? [] : await bootselPicos(g);
-  if (g.json) return console.log(JSON.stringify([...rows, ...picos.map((p) => ({ serial: p.serial, label: p.label, picoRom: true }))], null, 2));
+  // Running applications that `flash` would detach (real USB only).
+  const apps = g.sim || g.socket ? [] : findDetachable(await usbDevices(), !!g.detach).map(detachableRow);
+  if (g.json) return console.log(JSON.stringify([...rows, ...picos.map((p) => ({ serial: p.serial, label: p.label, picoRom: true })), ...apps], null, 2));
   for (const p of picos) {
     console.log(`${p.serial}  ${p.label}: a Pico in BOOTSEL mode (the RP2040 boot ROM), not qspiboot: flash.ts flash switches it into qspiboot, flash.ts install puts qspiboot on it`);
   }
-  if (!rows.length && !picos.length) return console.log(NO_BOARD_HINT);
+  for (const a of apps) console.log(`${a.serial || "(no serial)"}  ${a.label}: running application; flash detaches it (${a.detach.join(" or ")})`);
+  if (!rows.length && !picos.length && !apps.length) return console.log(NO_BOARD_HINT);
   for (const r of rows) {
     if (r.stRom) { console.log(`${r.serial}  ${r.label}: ST's ROM bootloader, not qspiboot (flash.ts install puts qspiboot on it)`); continue; }
     console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${recordWords(r.recordStatus)}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);

@@ -134,6 +134,7 @@ export class H750Emu {
     qspi.onMapped = (data) => {
       if (data) {
         this.uc.write(QSPI_WINDOW, data.subarray(0, this.windowSize));
+        this.uc.removeCode(QSPI_WINDOW, QSPI_WINDOW + this.windowSize); // no code translated from the old contents may run
         this.uc.protect(QSPI_WINDOW, this.windowSize, PROT.READ | PROT.EXEC);
       } else {
         this.uc.protect(QSPI_WINDOW, this.windowSize, 0);

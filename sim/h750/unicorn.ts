@@ -8,6 +8,7 @@ import koffi from "koffi";
 
 const UC_ARCH_ARM = 1, UC_MODE_THUMB = 16;
 const UC_CTL_CPU_MODEL_WRITE = 0x44000007, UC_CPU_ARM_CORTEX_M7 = 10;
+const UC_CTL_TB_REMOVE_CACHE_WRITE = 0x48000009; // UC_CTL_WRITE(UC_CTL_TB_REMOVE_CACHE, 2), unicorn.h's uc_ctl_remove_cache
 export const PROT = { READ: 1, WRITE: 2, EXEC: 4, ALL: 7 } as const;
 export const REG = { R0: 66, SP: 12, LR: 10, PC: 11, MSP: 115 } as const;
 const UC_HOOK_CODE = 4;
@@ -56,6 +57,14 @@ export class Unicorn {
     this.check(this.L.open(UC_ARCH_ARM, UC_MODE_THUMB, out), "uc_open");
     this.uc = out[0];
     this.check(this.L.ctl(this.uc, UC_CTL_CPU_MODEL_WRITE, "int", UC_CPU_ARM_CORTEX_M7), "select the Cortex-M7 model");
+  }
+
+  /** Drop the code translated from [begin, end): uc_mem_write does not invalidate code already
+   *  translated from the bytes it replaces (seen in 2.0.1: after a re-flash the previous
+   *  application's code ran again from QSPI). Safe inside a callback as long as the code running
+   *  is outside the range (a whole-cache flush there segfaulted). */
+  removeCode(begin: number, end: number): void {
+    this.check(this.L.ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_WRITE, "uint64_t", begin, "uint64_t", end), "remove translated code");
   }
 
   private check(err: number, what: string): void {

@@ -16,6 +16,7 @@
 // - RESETS (sim/rp2040/resets.ts): every block in reset at power-on, the ROM releasing what
 //   it releases, and an error when code touches a block still held in reset;
 // - USBPHY_DIRECT and USBPHY_DIRECT_OVERRIDE as storage (the RP2040-E5 workaround writes them);
+//   an IN buffer's BUFF_STATUS bit set when the host takes the packet, not when it is armed;
 // - `chipId`: another SYSINFO CHIP_ID (a B2 chip).
 // Time: rp2040js's SimulationClock, advanced by the cycles each instruction takes (plus XIP
 // cache-miss stalls) at the current clk_sys; clk_sys starts at the ROSC's ~6.5 MHz.
@@ -223,7 +224,15 @@ export class Rp2040Emu {
     u.readUint32 = (o: number) => phy.read(o) ?? uRead(o);
     u.writeUint32 = (o: number, v: number) => { if (!phy.write(o, v)) uWrite(o, v); };
     u.onUSBEnabled = () => this.usb?.enabled();
-    u.onEndpointWrite = (ep: number, data: Uint8Array) => this.usb?.endpointWrite(ep, data);
+    // rp2040js sets an IN buffer's BUFF_STATUS bit as soon as the firmware hands the buffer over;
+    // the chip sets it when the host has taken the packet (RP2040 datasheet 4.1.2.5: the buffer
+    // is done when the transaction completes). A device that acts on a completed status stage
+    // (reboots after DFU_DETACH) would act before the host has its packet: the bit is raised
+    // here when the packet reaches the host instead.
+    const ready = (u as unknown as { indicateBufferReady(ep: number, out: boolean): void });
+    const indicate = ready.indicateBufferReady.bind(u);
+    ready.indicateBufferReady = (ep: number, out: boolean) => { if (out) indicate(ep, out); };
+    u.onEndpointWrite = (ep: number, data: Uint8Array) => { this.usb?.endpointWrite(ep, data); indicate(ep, false); };
     u.onEndpointRead = (ep: number, len: number) => this.usb?.endpointRead(ep, len);
     const updated = u.DPRAMUpdated.bind(u);
     u.DPRAMUpdated = (offset: number, value: number) => {

@@ -19,6 +19,7 @@ const FUNC_XIP = 0;
 export const PAD_OD = 1 << 7, PAD_PUE = 1 << 3, PAD_PDE = 1 << 2;
 
 export type QspiPin = "SCLK" | "SS" | "SD0" | "SD1" | "SD2" | "SD3";
+const PINS: QspiPin[] = ["SCLK", "SS", "SD0", "SD1", "SD2", "SD3"];
 
 export class QspiPins {
   readonly io = new RegFile("IO_QSPI");
@@ -28,8 +29,12 @@ export class QspiPins {
 
   reset(): void { this.io.reset(); this.pads.reset(); }
 
-  ctrl(pin: QspiPin): number { return this.io.get(`GPIO_QSPI_${pin}_CTRL`); }
-  pad(pin: QspiPin): number { return this.pads.get(`GPIO_QSPI_${pin}`); }
+  // The names built once: every XIP read asks for them, and a fresh string per call was most of
+  // the emulator's time in an application running from flash.
+  private static readonly CTRL = Object.fromEntries(PINS.map((p) => [p, `GPIO_QSPI_${p}_CTRL`])) as Record<QspiPin, string>;
+  private static readonly PAD = Object.fromEntries(PINS.map((p) => [p, `GPIO_QSPI_${p}`])) as Record<QspiPin, string>;
+  ctrl(pin: QspiPin): number { return this.io.get(QspiPins.CTRL[pin]); }
+  pad(pin: QspiPin): number { return this.pads.get(QspiPins.PAD[pin]); }
   private xip(pin: QspiPin): boolean { return (this.ctrl(pin) & 0x1f) === FUNC_XIP; }
 
   /** SCK and the data lines a transfer on `lines` lines needs reach the flash. */

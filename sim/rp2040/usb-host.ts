@@ -22,6 +22,8 @@ export class Rp2040UsbHost implements ControlHost, UsbHooks {
    *  pending together, as on a fast host. */
   backToBack = false;
   transfers = 0;
+  /** Times firmware has enabled the controller: each is a new device on the bus for the host. */
+  connects = 0;
   pidErrors: string[] = [];
   private on = false;
   private onSince = -1; // which reset (emu.resets.length) the firmware enabled USB after
@@ -36,7 +38,7 @@ export class Rp2040UsbHost implements ControlHost, UsbHooks {
   }
 
   // ---- device side (hooks) ----
-  enabled(): void { this.on = true; this.onSince = this.emu.resets.length; }
+  enabled(): void { this.on = true; this.onSince = this.emu.resets.length; this.connects++; }
   endpointWrite(ep: number, data: Uint8Array): void { if (ep === 0) this.inPackets.push(data); }
   endpointRead(ep: number, len: number): void { if (ep === 0) this.outArmed = len; }
   bufferControl(offset: number, value: number): void {

@@ -8,6 +8,7 @@ import { SimUsbDevice } from "../usb/sim-device";
 import { SocketUsbDevice } from "../usb/socket-device";
 import type { BoardName } from "../../sim/boards";
 import { traced } from "./trace";
+import type { UsbBus } from "./detach";
 
 // --verbose: where every control transfer of every board is logged (tools/cli/trace.ts).
 let traceLog: ((line: string) => void) | undefined;
@@ -18,7 +19,8 @@ const wrap = withTrace;
 export const UDEV_HINT = "permission denied opening the USB device. Install the udev rules: " +
   "sudo cp tools/udev/60-qspiboot.rules /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger (then replug the board)";
 export const NO_BOARD_HINT = "no board in DFU mode found. WeAct H750: hold K1 while resetting or plugging in. " +
-  "Either board: have the application call qspiboot_reboot_to_bootloader() (hal/app/qspiboot.h); a board with no valid image " +
+  "Either board: have the application call qspiboot_reboot_to_bootloader() (hal/app/qspiboot.h), or give it a DFU runtime " +
+  "interface or a CDC port (hal/app/qspiboot-usb.h) and the flasher detaches it; a board with no valid image " +
   "stays in DFU mode. Pico: hold BOOTSEL while plugging it in, and the flasher switches it from the RP2040 boot ROM into qspiboot.";
 
 export interface Target {
@@ -54,8 +56,12 @@ export async function usbDevices(): Promise<USBDevice[]> {
 }
 
 export async function realTargets(): Promise<Target[]> {
-  const devices = await usbDevices();
-  return devices.filter(isDfu).map((d) => ({
+  return (await usbDevices()).filter(isDfu).map(realTarget);
+}
+
+/** A real board in DFU mode as a flasher target. */
+export function realTarget(d: USBDevice): Target {
+  return {
     label: `${d.productName ?? "DFU device"} (${hex4(d.vendorId)}:${hex4(d.productId)})`,
     serial: d.serialNumber ?? "",
     open: async () => {
@@ -64,8 +70,15 @@ export async function realTargets(): Promise<Target[]> {
         throw e;
       }
     },
-  }));
+  };
 }
+
+/** The real USB bus, for detaching a running application (tools/cli/detach.ts). */
+export const realBus: UsbBus = {
+  devices: usbDevices,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  now: () => performance.now(),
+};
 
 /** A simulated board in this process, in DFU mode, its flash as given (blank by default). */
 export async function simTarget(board: BoardName, opts: { serial?: number; flash?: Uint8Array } = {}): Promise<Target> {
