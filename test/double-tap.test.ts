@@ -15,6 +15,8 @@ import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice } from "../tools/dfu/client";
 import { loadImage } from "../tools/image/load";
 import { buildBoard, buildWithOption, DOUBLE_TAP_DEFAULT_MS } from "../tools/build";
+import { H750Emu } from "../sim/h750/emulator";
+import { H750UsbHost } from "../sim/h750/usb-host";
 
 const example = loadImage(join(import.meta.dirname, "..", "build", "rp2040", "example.elf")).segments;
 const ENTRY = (new DataView(example[0].data.buffer, example[0].data.byteOffset).getUint32(4, true) & ~1) >>> 0;
@@ -116,6 +118,31 @@ test(`--double-tap (${DOUBLE_TAP_DEFAULT_MS} ms): a single press costs the windo
   const cost = withTap - without;
   assert.ok(Math.abs(cost - DOUBLE_TAP_DEFAULT_MS * 1000) < 5000, `boot ${ms(without)} -> ${ms(withTap)}: +${ms(cost)}`);
   console.log(`  double tap ${DOUBLE_TAP_DEFAULT_MS} ms: boot ${ms(without)} -> ${ms(withTap)}, +${opt.optionCost!.flash} B flash, +${opt.optionCost!.ram} B RAM`);
+});
+
+// The WeAct H750's NRST button: a system reset (RM0433 8.4), which leaves the backup domain and
+// so backup SRAM, where the H750 HAL keeps every flag, alone; the emulator's reset() is that.
+test("WeAct H750 (--double-tap): NRST twice within the window stays in DFU mode, once boots after the window", async () => {
+  const h750 = await buildWithOption("h750", WINDOW, { quiet: true });
+  const img = loadImage(join(import.meta.dirname, "..", "build", "h750", "example.elf")).segments;
+  const emu = new H750Emu();
+  emu.loadFirmware(readFileSync(h750.bin));
+  const host = new H750UsbHost(emu);
+  const open = async () => {
+    assert.ok(host.waitForDevice(300), "the DFU device connects");
+    assert.is(host.reset(), "ok");
+    return new DfuDevice(new SimUsbDevice(host), { sleep: async (t) => host.sleep(t) }).open();
+  };
+  await (await open()).flash(img, { leave: true });
+  assert.ok(emu.runUntil(() => emu.inApplication, 50_000_000), "the application starts");
+  emu.reset();
+  const t0 = emu.nowUs;
+  assert.ok(emu.runUntil(() => emu.inApplication, 50_000_000));
+  assert.ok(emu.nowUs - t0 >= WINDOW * 1000, `one press: the application after the window (${ms(emu.nowUs - t0)})`);
+  emu.reset();
+  emu.runForUs(30_000);
+  emu.reset();
+  assert.is((await open()).info!.bootReason, "double reset");
 });
 
 test.run();
