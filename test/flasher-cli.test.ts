@@ -41,6 +41,7 @@ test("--sim-flash keeps the board between runs: list, info, verify, read, unchan
   assert.is(cli("--sim", "h750", "--sim-flash", img, "flash", app).code, 0);
   const list = cli("--sim", "h750", "--sim-flash", img, "list");
   assert.match(list.out, /WeAct STM32H750\s+bootloader 1\.00\s+flash 8 MiB\s+image: valid \(73728 bytes/);
+  assert.match(list.out, /image: valid \(73728 bytes, CRC [0-9a-f]{8}\)  in DFU mode: \w[\w ]*$/m, "why the board is in DFU mode");
   const info = cli("--sim", "h750", "--sim-flash", img, "info");
   assert.match(info.out, /update record\s+0x907ff000: valid/);
   assert.match(info.out, /image\s+73728 bytes at 0x90000000, CRC-32 0x[0-9a-f]{8}/);

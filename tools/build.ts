@@ -85,7 +85,11 @@ function headersHash(dirs: string[]): string {
   return h.digest("hex");
 }
 
-export interface BuildResult { board: string; elf: string; bin: string; rebuilt: boolean; sizes: ReturnType<typeof sizeTable> }
+export interface BuildResult {
+  board: string; elf: string; bin: string; rebuilt: boolean; sizes: ReturnType<typeof sizeTable>;
+  /** With an optional feature: what it adds over the default build. */
+  optionCost?: { flash: number; ram: number };
+}
 
 /** `defines`: extra -D options for a variant (e.g. "BOARD_FLAGS=1"); give it its own outDir. */
 export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string; defines?: string[] } = {}): Promise<BuildResult> {
@@ -170,12 +174,47 @@ export function buildExample(name: string, opts: { quiet?: boolean; variant?: st
   return { elf, bin };
 }
 
+/** The double-tap window a build uses by default when the option is given without a value (ms). */
+export const DOUBLE_TAP_DEFAULT_MS = 500;
+
+/** Optional features: each builds into its own directory, and its size table gets a row with
+ *  what the option costs over the default build of the same board. */
+export function optionVariant(name: string, doubleTapMs: number) {
+  const dir = doubleTapMs === DOUBLE_TAP_DEFAULT_MS ? `${name}-double-tap` : `${name}-double-tap-${doubleTapMs}`;
+  return { outDir: join(root, "build", dir), defines: [`BOARD_DOUBLE_TAP_MS=${doubleTapMs}`] };
+}
+
+export async function buildWithOption(name: string, doubleTapMs: number, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
+  const base = await buildBoard(name, { quiet: true });
+  const v = optionVariant(name, doubleTapMs);
+  const r = await buildBoard(name, { quiet: true, ...v });
+  const total = (t: BuildResult["sizes"]) => Object.values(t).reduce((a, x) => ({ flash: a.flash + x.flash, ram: a.ram + x.ram }), { flash: 0, ram: 0 });
+  const a = total(base.sizes), b = total(r.sizes);
+  const row = `option: double tap ${doubleTapMs} ms`;
+  if (!opts.quiet) {
+    printSizeTable(BOARDS[name], r.sizes, r.rebuilt, relative(root, v.outDir));
+    console.log(`  ${row.padEnd(20)}${String(b.flash - a.flash).padStart(8)}${String(b.ram - a.ram).padStart(8)}   (over the default build's ${a.flash})`);
+  }
+  return { ...r, optionCost: { flash: b.flash - a.flash, ram: b.ram - a.ram } };
+}
+
 async function main() {
-  const what = process.argv[2] ?? "all";
+  const args = process.argv.slice(2);
+  const what = args.find((a) => !a.startsWith("--")) ?? "all";
+  const tap = args.find((a) => a === "--double-tap" || a.startsWith("--double-tap="));
+  const unknown = args.filter((a) => a.startsWith("--") && a !== tap);
+  if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS]`);
+  const tapMs = tap ? (tap.includes("=") ? Number(tap.split("=")[1]) : DOUBLE_TAP_DEFAULT_MS) : 0;
+  if (tap && !(Number.isInteger(tapMs) && tapMs > 0 && tapMs < 65536)) throw new Error(`--double-tap: a window in ms, 1-65535`);
   if (what === "core") { await translateCore(); console.log(relative(root, coreWasm)); return; }
   checkTools(["wasm2c", "arm-none-eabi-gcc", "arm-none-eabi-objcopy"]);
   const names = what === "all" ? Object.keys(BOARDS) : [what];
-  for (const n of names) { await buildBoard(n); for (const variant of exampleVariants(n)) buildExample(n, { variant }); }
+  for (const n of names) {
+    if (!BOARDS[n]) throw new Error(`unknown board ${n}: ${Object.keys(BOARDS).join(", ")}`);
+    if (tap) await buildWithOption(n, tapMs);
+    else await buildBoard(n);
+    for (const variant of exampleVariants(n)) buildExample(n, { variant });
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -217,7 +217,7 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
   if (!rows.length && !picos.length && !apps.length) return console.log(NO_BOARD_HINT);
   for (const r of rows) {
     if (r.stRom) { console.log(`${r.serial}  ${r.label}: ST's ROM bootloader, not qspiboot (flash.ts install puts qspiboot on it)`); continue; }
-    console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${recordWords(r.recordStatus)}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}`);
+    console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${recordWords(r.recordStatus)}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}  in DFU mode: ${r.bootReason ?? "?"}`);
   }
 });
 

@@ -66,8 +66,26 @@ u32 Z_halZ_crc32_phys(struct Z_hal_instance_t* h, u32 crc, u32 addr, u32 len) {
   return crc_dma(crc, (const void*)addr, len);
 }
 
+#if BOARD_DOUBLE_TAP_MS
+// The double-tap token must survive RUN, which is a chip-level reset (datasheet 2.11.5): that
+// clears the watchdog scratch registers (4.8: they persist through soft resets only) but not
+// SRAM, whose contents the RP2040 keeps across RUN (no power gating on its RAMs; pico-sdk's
+// pico_bootsel_via_double_reset keeps its token in uninitialised RAM for that reason). So every
+// flag the bootloader sets is kept in both places. .noinit is NOLOAD after .bss (link/rp2040.ld):
+// startup neither copies nor clears it, and it is far below the boot ROM's stack and boot2 copy
+// at the top of SRAM (0x20041F00).
+#include "../common/flags.h"
+static struct noinit_flag sram_flag __attribute__((section(".noinit")));
+u32 Z_halZ_flag_get(struct Z_hal_instance_t* h) {
+  (void)h;
+  uint32_t v = flag_read();
+  return v ? v : noinit_flag_get(&sram_flag);
+}
+void Z_halZ_flag_set(struct Z_hal_instance_t* h, u32 v) { (void)h; flag_write(v); noinit_flag_set(&sram_flag, v); }
+#else
 u32 Z_halZ_flag_get(struct Z_hal_instance_t* h) { (void)h; return flag_read(); }
 void Z_halZ_flag_set(struct Z_hal_instance_t* h, u32 v) { (void)h; flag_write(v); }
+#endif
 
 // No bootloader button on the Pico: BOOTSEL held at reset makes the boot ROM enter its own USB
 // boot and never run boot2 (pico-bootrom-rp2040 bootrom_main.c main(): the CSn strap is

@@ -9,6 +9,12 @@
 // - resets: a watchdog trigger or reboot() restarts the chip with a fresh rp2040js instance
 //   (every block back to its reset state), keeping the flash, the watchdog scratch registers
 //   and simulated time; powerOn() also loses the scratch registers and the chip's volatile state;
+//   runReset() is the RUN pin pulled low and released: a chip-level reset (RP2040 datasheet
+//   2.11.5 "External Reset"), which also resets the watchdog and so its scratch registers (4.8:
+//   they persist through soft resets only), while SRAM keeps its contents (the RP2040 does not
+//   power-gate its RAMs: pico-sdk's pico_bootsel_via_double_reset.c relies on it, and its
+//   maintainers say so in raspberrypi/pico-sdk#2203); powerOn() leaves SRAM as rp2040js starts
+//   it (zeros; real SRAM powers up with arbitrary contents);
 // - IO_QSPI and PADS_QSPI (sim/rp2040/qspi-pins.ts), XIP_CTRL as storage with its flush, from
 //   pico-sdk's register data (vendor-regs.json); the BOOTSEL button on the QSPI_SS pad, read
 //   through the SIO GPIO_HI_IN register;
@@ -46,7 +52,7 @@ export interface UsbHooks {
 export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number; chipId?: number; ungatedResets?: string[] }
 
 /** A word for log lines: which reset this is and why. */
-export type ResetCause = "power" | "watchdog" | "harness";
+export type ResetCause = "power" | "watchdog" | "harness" | "run";
 
 export class Rp2040Emu {
   // rp2040js does not export its SimulationClock: the first instance's clock is kept and
@@ -104,6 +110,13 @@ export class Rp2040Emu {
   /** A reset that keeps the watchdog scratch registers (the harness's stand-in for AIRCR). */
   reboot(): void { this.start("harness"); }
 
+  /** The RUN pin pulled low and released (Pico's RUN button, or RUN shorted to ground): the
+   *  scratch registers go, SRAM and the flash chip's state stay. */
+  runReset(): void {
+    this.scratch.fill(0);
+    this.start("run");
+  }
+
   private start(cause: ResetCause): void {
     this.resets.push(cause);
     const old = this.mcu;
@@ -112,10 +125,12 @@ export class Rp2040Emu {
       old.usbCtrl.onUSBEnabled = undefined;
       old.usbCtrl.onEndpointWrite = undefined;
       old.usbCtrl.onEndpointRead = undefined;
-      for (let i = 0; i < 8; i++) this.scratch[i] = old.readUint32(0x4005800c + 4 * i);
+      // Only a soft reset keeps them (was: every reset, so a power cycle kept them too).
+      if (cause === "watchdog" || cause === "harness") for (let i = 0; i < 8; i++) this.scratch[i] = old.readUint32(0x4005800c + 4 * i);
     }
     const mcu = new RP2040(this.clock);
     this.mcu = mcu;
+    if (old && cause === "run") mcu.sram.set(old.sram);
     mcu.logger = {
       debug() {}, info() {},
       warn: (c: string, m: string) => { this.log.push(`${c}: ${m}`); },

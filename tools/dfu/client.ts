@@ -39,7 +39,7 @@ export interface Progress { phase: "check" | "erase" | "write" | "read" | "verif
 export interface FlashReport { sectorsTotal: number; sectorsSent: number; bytesSent: number; erasedBlocks: number }
 
 const BOARD_NAMES: Record<number, string> = { 1: "WeAct STM32H750", 2: "Raspberry Pi Pico (RP2040)" };
-const REASONS = ["none", "application asked", "button held", "no flash chip", "no image", "update interrupted", "bad image", "core trapped"];
+const REASONS = ["none", "application asked", "button held", "no flash chip", "no image", "update interrupted", "bad image", "core trapped", "double reset"];
 
 export interface DfuOptions {
   /** Sleep used for bwPollTimeout: real time by default, simulated time for the simulator. */
