@@ -174,6 +174,14 @@ export function buildExample(name: string, opts: { quiet?: boolean; variant?: st
   return { elf, bin };
 }
 
+/** `--web-url URL`: the WebUSB landing page a browser is pointed at when the board is plugged in
+ *  (hal/common/board-info.c; boot/descriptors.ts GET_URL). */
+export function webUrlDefines(url: string): string[] {
+  const m = /^(https?):\/\/([\x21-\x7e]{1,62})$/.exec(url);
+  if (!m || /["\\]/.test(m[2])) throw new Error(`--web-url ${url}: an http:// or https:// URL of at most 62 characters after the scheme`);
+  return [`BOARD_WEB_SCHEME=${m[1] === "https" ? 1 : 0}`, `BOARD_WEB_URL="${m[2]}"`];
+}
+
 /** The double-tap window a build uses by default when the option is given without a value (ms). */
 export const DOUBLE_TAP_DEFAULT_MS = 500;
 
@@ -202,8 +210,11 @@ async function main() {
   const args = process.argv.slice(2);
   const what = args.find((a) => !a.startsWith("--")) ?? "all";
   const tap = args.find((a) => a === "--double-tap" || a.startsWith("--double-tap="));
-  const unknown = args.filter((a) => a.startsWith("--") && a !== tap);
-  if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS]`);
+  const web = args.find((a) => a.startsWith("--web-url="));
+  const unknown = args.filter((a) => a.startsWith("--") && a !== tap && a !== web);
+  if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS] and --web-url=URL`);
+  const webDefines = web ? webUrlDefines(web.slice("--web-url=".length)) : [];
+  if (web && tap) throw new Error("--web-url and --double-tap: build them one at a time");
   const tapMs = tap ? (tap.includes("=") ? Number(tap.split("=")[1]) : DOUBLE_TAP_DEFAULT_MS) : 0;
   if (tap && !(Number.isInteger(tapMs) && tapMs > 0 && tapMs < 65536)) throw new Error(`--double-tap: a window in ms, 1-65535`);
   if (what === "core") { await translateCore(); console.log(relative(root, coreWasm)); return; }
@@ -212,7 +223,7 @@ async function main() {
   for (const n of names) {
     if (!BOARDS[n]) throw new Error(`unknown board ${n}: ${Object.keys(BOARDS).join(", ")}`);
     if (tap) await buildWithOption(n, tapMs);
-    else await buildBoard(n);
+    else await buildBoard(n, { defines: webDefines });
     for (const variant of exampleVariants(n)) buildExample(n, { variant });
   }
 }
