@@ -86,23 +86,29 @@ test("install on a blank Pico: boot2 + qspiboot written and verified, the ROM re
   assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "and it runs an application flashed through it");
 });
 
+/** The flash of a Pico with qspiboot and the example application, flashed through qspiboot. */
+async function picoWithApp(): Promise<Uint8Array> {
+  const emu = new Rp2040Emu();
+  emu.program(0, firmware);
+  emu.powerOn();
+  const host = new Rp2040UsbHost(emu);
+  assert.ok(host.waitForDevice(500));
+  host.reset();
+  await (await dfu(host)).flash(example, { leave: true });
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "the application runs");
+  return emu.nor.data.slice();
+}
+
 test("updating an installed qspiboot keeps the application and its record", async () => {
-  // A Pico with qspiboot and an application (flashed through qspiboot itself).
-  const emu0 = new Rp2040Emu();
-  emu0.program(0, firmware);
-  emu0.powerOn();
-  const host0 = new Rp2040UsbHost(emu0);
-  assert.ok(host0.waitForDevice(500));
-  host0.reset();
-  await (await dfu(host0)).flash(example, { leave: true });
-  assert.ok(emu0.runUntil(() => emu0.pc === appEntry(emu0), 5_000_000));
-  const before = emu0.nor.data.slice();
-  // The "newer build": the same file with a changed byte in its padding area is not a valid
-  // qspiboot; use the same build, after the old one was overwritten with something else.
-  const { emu, rom } = bootselPico(before);
+  const before = await picoWithApp();
+  // The installed qspiboot differs from the file (as an older build would), beyond boot2.
+  const older = before.slice();
+  older.fill(0x5a, 0x1000, 0x1100);
+  const { emu, rom } = bootselPico(older);
   const dev = await picoboot(rom);
   const resets = emu.resets.length;
   await installPico(dev, firmware);
+  assert.equal(emu.nor.data.subarray(0, firmware.length), firmware, "the new qspiboot is in place");
   assert.equal(emu.nor.data.subarray(RECORD, RECORD + 4096), before.subarray(RECORD, RECORD + 4096), "the record sector is untouched");
   assert.equal(emu.nor.data.subarray(APP), before.subarray(APP), "the application is untouched");
   release(emu, resets);
@@ -137,14 +143,7 @@ test("the RP2040 linker script and the installer agree on qspiboot's region", ()
 });
 
 test("BOOTSEL-mode Pico with qspiboot: switched into qspiboot's DFU mode through EXEC, flash untouched", async () => {
-  const emu0 = new Rp2040Emu();
-  emu0.program(0, firmware);
-  emu0.powerOn();
-  const host0 = new Rp2040UsbHost(emu0);
-  assert.ok(host0.waitForDevice(500));
-  host0.reset();
-  await (await dfu(host0)).flash(example, { leave: true });
-  const before = emu0.nor.data.slice();
+  const before = await picoWithApp();
   const { emu, rom } = bootselPico(before);
   const dev = await picoboot(rom);
   const resets = emu.resets.length;
@@ -307,6 +306,15 @@ test("flash.ts with a Pico in BOOTSEL mode: list says what it is, install puts q
   assert.ok(j.ok && j.result.verified && j.result.rebooted);
   assert.is(j.result.after, "qspiboot started the application");
   assert.equal(readFileSync(img).subarray(0xf000), after.subarray(0xf000), "record and application kept");
+});
+
+test("flash.ts --serial S with only a Pico in BOOTSEL mode: not switched (the ROM's serial is not the board's), no board found", () => {
+  const img = join(dir, "pico-serial.img");
+  writeFileSync(img, firmware);
+  const r = cli("--sim", "pico-rom", "--sim-flash", img, "--serial", "E66138935F5A2A21", "flash", join(BUILD, "example.elf"));
+  assert.is(r.code, 3, r.err);
+  assert.match(r.err, /no board with serial E66138935F5A2A21/);
+  assert.not.match(r.err, /switching/);
 });
 
 test("flash.ts install on a Pico: clear errors for a file that is not qspiboot for the Pico, and a missing build", () => {

@@ -66,7 +66,9 @@ async function bootselPicos(g: Global) {
 
 async function selectTargets(g: Global): Promise<Target[]> {
   let ts = await findTargets(g);
-  if (!ts.length) {
+  // A Pico in BOOTSEL mode answers with the ROM's serial, not qspiboot's: with --serial, only the
+  // board itself is meant.
+  if (!ts.length && !g.serial) {
     const picos = await bootselPicos(g);
     if (picos.length > 1 && !g.all) {
       throw new UsageError(`${picos.length} Picos in BOOTSEL mode: use --all to switch them all into qspiboot, or plug in one at a time`);

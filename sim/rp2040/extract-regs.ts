@@ -27,7 +27,7 @@ const PICKS: Pick[] = [
   { block: "RESETS", file: "resets.h", base: "RESETS_BASE", prefix: "RESETS_", regs: ["RESET", "WDSEL", "RESET_DONE"] },
   { block: "PSM", file: "psm.h", base: "PSM_BASE", prefix: "PSM_", regs: ["WDSEL"] },
   { block: "WATCHDOG", file: "watchdog.h", base: "WATCHDOG_BASE", prefix: "WATCHDOG_",
-    regs: ["CTRL", "SCRATCH0", "SCRATCH1", "SCRATCH4", "TICK"] },
+    regs: ["CTRL", "LOAD", "SCRATCH0", "SCRATCH1", "SCRATCH4", "TICK"] },
   { block: "TIMER", file: "timer.h", base: "TIMER_BASE", prefix: "TIMER_", regs: ["TIMERAWL"] },
   { block: "XOSC", file: "xosc.h", base: "XOSC_BASE", prefix: "XOSC_", regs: ["CTRL", "STATUS", "STARTUP"] },
   { block: "PLL_SYS", file: "pll.h", base: "PLL_SYS_BASE", prefix: "PLL_", regs: ["CS", "PWR", "FBDIV_INT", "PRIM"] },

@@ -42,6 +42,7 @@ import { enumerate } from "../usb-host";
 import { transactionUs } from "../usb-timing";
 import type { Rp2040Emu } from "./emulator";
 import { connectInternalFlash, flashExitXip, romFlashOps } from "./boot-rom";
+import { vendorReg } from "./vendor-regs";
 
 export const PICOBOOT_MAGIC = 0x431fd10b;
 export const ROM_USB = { vendorId: 0x2e8a, productId: 0x0003 } as const;
@@ -54,7 +55,14 @@ const XIP_MAIN_BASE = 0x10000000;
 const SECTOR = 4096, PAGE = 256;
 // usb_boot_device.c cmd_mapping: bCmdSize per command id (low 7 bits), and whether dTransferLength is dSize.
 const CMD_SIZE: Record<number, [number, boolean]> = { 1: [1, false], 2: [12, false], 3: [8, false], 4: [8, true], 5: [8, true], 6: [0, false], 7: [0, false], 8: [4, false], 9: [4, false] };
-const WATCHDOG = 0x40058000, PSM_WDSEL = 0x40010008;
+const WD = {
+  CTRL: vendorReg("WATCHDOG", "CTRL").address, LOAD: vendorReg("WATCHDOG", "LOAD").address,
+  SCRATCH4: vendorReg("WATCHDOG", "SCRATCH4").address, TICK: vendorReg("WATCHDOG", "TICK").address,
+};
+const PSM_WDSEL = vendorReg("PSM", "WDSEL").address;
+// watchdog.h / psm.h field values watchdog_reboot() uses.
+const WD_CTRL_ENABLE = 1 << 30, WD_CTRL_PAUSE_ALL = 7 << 24, WD_TICK_ENABLE = 1 << 9;
+const PSM_WDSEL_ALL = 0x1ffff, PSM_WDSEL_ROSC_XOSC = 0x3;
 
 const isRam = (a: number) => (a >= SRAM_BASE && a <= SRAM_END) || (a >= XIP_SRAM_BASE && a <= XIP_SRAM_END);
 const isFlash = (a: number) => a >= XIP_MAIN_BASE && a <= SRAM_BASE;
@@ -384,12 +392,12 @@ export class PicobootRom implements ControlHost {
     void sp;
     const m = this.emu.mcu;
     this.executed.push(`REBOOT delay ${delayMs} ms`);
-    m.writeUint32(PSM_WDSEL, 0x1ffff & ~0x3); // everything but ROSC and XOSC
-    m.writeUint32(WATCHDOG, m.readUint32(WATCHDOG) & ~((1 << 30) | (7 << 24)));
-    m.writeUint32(WATCHDOG + 0x1c, 0); // scratch 4: no vector to boot into
-    m.writeUint32(WATCHDOG + 0x04, delayMs * 1000);
-    m.writeUint32(WATCHDOG + 0x2c, 12 | (1 << 9)); // TICK: 12 cycles of the 12 MHz clk_ref, enabled
-    m.writeUint32(WATCHDOG, m.readUint32(WATCHDOG) | (1 << 30));
+    m.writeUint32(PSM_WDSEL, PSM_WDSEL_ALL & ~PSM_WDSEL_ROSC_XOSC); // everything but the oscillators
+    m.writeUint32(WD.CTRL, m.readUint32(WD.CTRL) & ~(WD_CTRL_ENABLE | WD_CTRL_PAUSE_ALL));
+    m.writeUint32(WD.SCRATCH4, 0); // no vector to boot into
+    m.writeUint32(WD.LOAD, delayMs * 1000);
+    m.writeUint32(WD.TICK, 12 | WD_TICK_ENABLE); // 12 cycles of the 12 MHz clk_ref
+    m.writeUint32(WD.CTRL, m.readUint32(WD.CTRL) | WD_CTRL_ENABLE);
     this.rebooting = true;
   }
 }
