@@ -39,6 +39,13 @@ test.before(async () => {
 });
 test.after(async () => { await srv.stop(); await port.close(); });
 
+// script(1) runs the command through $SHELL -c. dash (Debian's /bin/sh, used when SHELL is unset,
+// as under CI) does not exec a lone command, so it would sit in the foreground process group, die
+// of the ^C and make script report 130 whatever the flasher returned; `exec` makes the flasher
+// the only process there, as in a person's terminal.
+const onTerminal = (...args: string[]) =>
+  new Child("script", ["-qec", "exec " + cmd(...args).join(" "), "/dev/null"], { cwd: root });
+
 /** The board holds `old` (recorded), stays in DFU mode. */
 async function withOldImage() {
   const r = await run("flash", old, "--no-leave");
@@ -68,8 +75,8 @@ test("flash on a terminal: Ctrl-C stops the bars, shows the cursor again, the me
   await withOldImage();
   const held = port.holdAfter(SIZE / 2);
   // script(1) gives the flasher a pseudo-terminal; a ^C typed into it is the terminal's SIGINT
-  // to the foreground process, as when a person presses Ctrl-C.
-  const cli = new Child("script", ["-qec", cmd("flash", app).join(" "), "/dev/null"], { cwd: root });
+  // to the foreground process group, as when a person presses Ctrl-C.
+  const cli = onTerminal("flash", app);
   await held;
   await cli.waitFor("out", /write/);
   cli.proc.stdin!.write("\x03");
@@ -86,7 +93,7 @@ test("flash on a terminal: Ctrl-C stops the bars, shows the cursor again, the me
 test("flash on a terminal, the board unplugged in the middle: the bars end, the cursor comes back, the error on a line of its own, exit 7", async () => {
   await srv.powerCycle(true);
   const held = port.holdAfter(SIZE / 2);
-  const cli = new Child("script", ["-qec", cmd("flash", app).join(" "), "/dev/null"], { cwd: root });
+  const cli = onTerminal("flash", app);
   await held;
   port.unplug();
   assert.is(await cli.exited, 7, JSON.stringify(cli.out.slice(-3000)));
