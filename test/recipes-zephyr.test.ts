@@ -148,7 +148,7 @@ test("Zephyr h750: with the board's own 480 MHz PLL1 the same start-up runs abov
   assert.equal(run.emu.m.rcc.violations, ["SYSCLK 480 MHz above the voltage scale's 400 MHz"]);
 });
 
-test("Zephyr rp2040: the stand-in linked with the recipe runs under qspiboot: no boot2, VTOR, the clock driver keeps both PLLs, UART0", async () => {
+test("Zephyr rp2040: the stand-in linked with the recipe runs under qspiboot: no boot2, VTOR, the clock driver starts both PLLs from a cold chip's clocks, UART0", async () => {
   const r = recipe("rp2040"), i = await boardInfo("rp2040");
   const { segments, sym } = link("rp2040", r.offset, r.size, "rp2040");
   check("rp2040", i, segments);
@@ -175,9 +175,10 @@ test("Zephyr rp2040: the stand-in linked with the recipe runs under qspiboot: no
   assert.is(parseInt(vtor, 16), appStart, "relocate_vector_table keeps it there");
   assert.is(data, "1234abcd", ".data copied from flash");
   assert.is(bss, "0", ".bss cleared");
-  // Zephyr's rp2040.dtsi asks for the PLLs qspiboot already runs (125 MHz clk_sys): pll_init
-  // leaves them; on a hand-over on another clock (issue 22) it starts them itself.
-  assert.is(kept, handover === 125_000_000 ? "3" : "0", `PLLs kept (handed over at ${handover} Hz)`);
+  // qspiboot hands over the clocks of a cold chip: the clock driver finds no PLL running and
+  // starts both from the crystal, as without a bootloader.
+  assert.is(handover, emu.mcu.roscFreq, "the application starts on the ROSC");
+  assert.is(kept, "0", "pll_init found no PLL to keep and set both up");
   assert.is(emu.mcu.clkSys, 125_000_000, "clk_sys 125 MHz");
   assert.is(emu.mcu.clkPeri, 125_000_000, "clk_peri = clk_sys");
   assert.ok(Math.abs(emu.mcu.uart[0].baudRate - 115200) / 115200 < 0.01, `UART0 at ${emu.mcu.uart[0].baudRate} baud`);

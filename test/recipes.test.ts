@@ -64,7 +64,7 @@ function armGcc(cpu: string, script: string, files: string[], out: string, gcSec
   assert.is(cc.status, 0, cc.stderr);
 }
 
-test("pico-sdk: an application linked with link/recipes/pico-sdk-qspiboot.ld boots under qspiboot and its runtime_init survives our clocks", async () => {
+test("pico-sdk: an application linked with link/recipes/pico-sdk-qspiboot.ld boots under qspiboot and its runtime_init starts the clocks from a cold chip's", async () => {
   const app = join(root, "test/apps/pico-sdk-rp2040");
   const script = join(root, "link/recipes/pico-sdk-qspiboot.ld");
   const elf = join(dir, "pico-sdk.elf");
@@ -123,16 +123,11 @@ test("pico-sdk: an application linked with link/recipes/pico-sdk-qspiboot.ld boo
   assert.is(bss, "0", ".bss cleared");
   assert.is([sx, sy].join(" "), "05c7a7c4 05c7a7c5", ".scratch_x and .scratch_y copied");
   assert.is(ctor, "42", "constructors run after the preinit steps");
-  // clocks_init moves clk_sys (glitchless) to clk_ref before it touches the PLLs. Today qspiboot
-  // hands over clk_sys on PLL_SYS at 125 MHz, the SDK's default: then pll_init finds both PLLs
-  // running as it wants them and leaves them alone. On a hand-over on the ROSC (issue 22) the
-  // application starts them itself.
-  if (clkSys[0] === 125_000_000) {
-    assert.ok(clkSys.slice(1, -1).some((hz) => hz <= 12_000_000), `clk_sys went through clk_ref on the way: ${clkSys.join(", ")}`);
-    assert.is(kept, "3", "pll_init kept PLL_SYS and PLL_USB as qspiboot left them");
-  } else {
-    assert.is(kept, "0", `handed over on ${clkSys[0]} Hz: the application started the PLLs`);
-  }
+  // qspiboot hands over the clocks of a cold chip (clk_sys on clk_ref on the ROSC, the PLLs held
+  // in reset, the crystal off): pll_init finds neither PLL running and starts both, as on a
+  // chip without a bootloader.
+  assert.is(clkSys[0], emu.mcu.roscFreq, `the application starts on the ROSC: ${clkSys.join(", ")}`);
+  assert.is(kept, "0", "pll_init found no PLL to keep and set both up");
   assert.is(emu.mcu.clkSys, 125_000_000, "clk_sys 125 MHz after runtime_init");
   assert.is(emu.mcu.clkPeri, 125_000_000, "clk_peri = clk_sys");
   assert.ok(Math.abs(emu.mcu.uart[0].baudRate - 115200) / 115200 < 0.01, `UART0 at ${emu.mcu.uart[0].baudRate} baud`);

@@ -10,7 +10,11 @@
 #define RESET_IO_BANK0 (1u << 5)
 #define RESET_PADS_BANK0 (1u << 8)
 #define RESET_UART0 (1u << 22)
-#define CLK_PERI_CTRL REG(0x40008048u)         // 2.15.7: ENABLE bit 11, source clk_sys
+#define CLK_PERI_CTRL REG(0x40008048u)         // 2.15.7: ENABLE bit 11, AUXSRC bits 7:5
+#define CLK_PERI_XOSC (4u << 5)                // AUXSRC 4: xosc_clksrc
+#define XOSC_CTRL REG(0x40024000u)             // 2.16.7: FREQ_RANGE 0xAA0 (1-15 MHz), ENABLE 0xFAB << 12
+#define XOSC_STATUS REG(0x40024004u)           // STABLE bit 31
+#define XOSC_STARTUP REG(0x4002400Cu)          // DELAY in 256-cycle units
 #define GPIO_CTRL(n) REG(0x40014004u + 8u * (n)) // 2.19.6.1: FUNCSEL 2 = UART, 5 = SIO
 #define SIO_OE_SET REG(0xD0000024u)
 #define SIO_OUT_XOR REG(0xD000001Cu)
@@ -33,8 +37,14 @@ static void put(const char* s) {
 int main(void) {
   RESETS_CLR = RESET_IO_BANK0 | RESET_PADS_BANK0 | RESET_UART0;
   while ((RESETS_DONE & (RESET_IO_BANK0 | RESET_PADS_BANK0 | RESET_UART0)) != (RESET_IO_BANK0 | RESET_PADS_BANK0 | RESET_UART0)) {}
-  CLK_PERI_CTRL = 1u << 11;
-  // 115200 baud from a 12 MHz clk_peri (XOSC; the bootloader's clock set-up provides it).
+  // qspiboot hands over the clocks of a cold chip (clk_sys on the ROSC, crystal off): the UART
+  // gets the 12 MHz crystal as clk_peri, started here with pico-sdk's ~1 ms x 6 delay.
+  XOSC_CTRL = 0xAA0u;
+  XOSC_STARTUP = 282u;
+  XOSC_CTRL = 0xAA0u | (0xFABu << 12);
+  while (!(XOSC_STATUS & (1u << 31))) {}
+  CLK_PERI_CTRL = (1u << 11) | CLK_PERI_XOSC;
+  // 115200 baud from the 12 MHz clk_peri: 12e6 / (16 x 115200) = 6.51 = 6 + 33/64.
   UART0_IBRD = 6;
   UART0_FBRD = 33;
   UART0_LCR_H = (3u << 5) | (1u << 4);      // 8 bits, FIFOs on

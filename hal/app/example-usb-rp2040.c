@@ -3,8 +3,9 @@
 // touch) and a DFU runtime interface (DFU_DETACH). Also says hello on UART0 and reboots on 'b'
 // there, as hal/app/example-rp2040.c does. The CDC port carries no data: its endpoints are in
 // the descriptors only (a host's driver binds to them, nothing answers). USB: RP2040 datasheet
-// 4.1, polled, endpoint 0 with one 64-byte buffer in DPRAM for both directions. clk_usb is the
-// 48 MHz qspiboot leaves running (hal/rp2040/clocks.c).
+// 4.1, polled, endpoint 0 with one 64-byte buffer in DPRAM for both directions. qspiboot hands
+// over the clocks of a cold chip (hal/rp2040/clocks.c clocks_release), so the application starts
+// the crystal and PLL_USB for clk_usb's 48 MHz itself (2.16, 2.18.2), and clk_peri from the crystal.
 #include <stdint.h>
 #include "qspiboot.h"
 #define EXAMPLE_PRODUCT "qspiboot example (Pico, USB)"
@@ -18,7 +19,17 @@
 #define RESET_PADS_BANK0 (1u << 8)
 #define RESET_UART0 (1u << 22)
 #define RESET_USBCTRL (1u << 24)
-#define CLK_PERI_CTRL REG(0x40008048u)           // 2.15.7: ENABLE bit 11, source clk_sys
+#define RESET_PLL_USB (1u << 13)
+#define CLK_PERI_CTRL REG(0x40008048u)           // 2.15.7: ENABLE bit 11, AUXSRC bits 7:5
+#define CLK_PERI_XOSC (4u << 5)                  // AUXSRC 4: xosc_clksrc
+#define CLK_USB_CTRL REG(0x40008054u)            // ENABLE bit 11, AUXSRC 0: clksrc_pll_usb
+#define XOSC_CTRL REG(0x40024000u)               // 2.16.7: FREQ_RANGE 0xAA0 (1-15 MHz), ENABLE 0xFAB << 12
+#define XOSC_STATUS REG(0x40024004u)             // STABLE bit 31
+#define XOSC_STARTUP REG(0x4002400Cu)            // DELAY in 256-cycle units
+#define PLL_USB_CS REG(0x4002C000u)              // 2.18.4: REFDIV bits 5:0, LOCK bit 31
+#define PLL_USB_PWR REG(0x4002C004u)             // PD bit 0, POSTDIVPD bit 3, VCOPD bit 5
+#define PLL_USB_FBDIV REG(0x4002C008u)
+#define PLL_USB_PRIM REG(0x4002C00Cu)            // POSTDIV1 bits 18:16, POSTDIV2 bits 14:12
 #define GPIO_CTRL(n) REG(0x40014004u + 8u * (n)) // 2.19.6.1: FUNCSEL 2 = UART, 5 = SIO
 #define SIO_OE_SET REG(0xD0000024u)
 #define SIO_OUT_XOR REG(0xD000001Cu)
@@ -137,10 +148,29 @@ static void usb_poll(void) {
   }
 }
 
+// 12 MHz crystal (pico-sdk's 282 x 256-cycle start-up delay); PLL_USB 12 MHz x 100 = 1200 MHz
+// VCO, / 5 / 5 = 48 MHz, as pico-sdk's clocks_init sets it: VCO powered, lock, then post-dividers.
+static void clocks_start(void) {
+  XOSC_CTRL = 0xAA0u;
+  XOSC_STARTUP = 282u;
+  XOSC_CTRL = 0xAA0u | (0xFABu << 12);
+  while (!(XOSC_STATUS & (1u << 31))) {}
+  RESETS_CLR = RESET_PLL_USB;
+  while (!(RESETS_DONE & RESET_PLL_USB)) {}
+  PLL_USB_CS = 1;
+  PLL_USB_FBDIV = 100;
+  PLL_USB_PWR = (1u << 2) | (1u << 3);     // PD and VCOPD off; DSMPD stays, post-dividers still off
+  while (!(PLL_USB_CS & (1u << 31))) {}
+  PLL_USB_PRIM = (5u << 16) | (5u << 12);
+  PLL_USB_PWR = 1u << 2;
+  CLK_USB_CTRL = 1u << 11;
+  CLK_PERI_CTRL = (1u << 11) | CLK_PERI_XOSC;
+}
+
 int main(void) {
   RESETS_CLR = RESET_IO_BANK0 | RESET_PADS_BANK0 | RESET_UART0;
   while ((RESETS_DONE & (RESET_IO_BANK0 | RESET_PADS_BANK0 | RESET_UART0)) != (RESET_IO_BANK0 | RESET_PADS_BANK0 | RESET_UART0)) {}
-  CLK_PERI_CTRL = 1u << 11;
+  clocks_start();
   UART0_IBRD = 6; // 115200 baud from a 12 MHz clk_peri, as example-rp2040.c
   UART0_FBRD = 33;
   UART0_LCR_H = (3u << 5) | (1u << 4);

@@ -2,6 +2,8 @@
 // PLL_USB 1200/5/5 = 48 MHz -> clk_usb (RP2040 datasheet 2.15, 2.16, 2.18). clk_peri is left
 // to the application. The first thing the reset stub does, from flash (section .entry): the
 // copy into SRAM that follows then runs at 125 MHz instead of the ROSC's ~6 MHz.
+// Before the jump to an application, clocks_release puts all of it back as a power-on reset
+// leaves it (design.md, "Hand-over to the application").
 #include "board.h"
 #include "regs.h"
 
@@ -50,4 +52,31 @@ ENTRY __attribute__((noinline)) void clocks_init(void) {
   while (CLK(CLK_SYS_SELECTED) != (1u << CLK_SYS_SRC_AUX)) {}
   CLK(CLK_USB_DIV) = CLK_DIV_1;
   CLK(CLK_USB_CTRL) = CLK_USB_ENABLE;       // AUXSRC 0: PLL_USB
+}
+
+// The clocks of a cold chip for the application: start-up code written for one (pico-sdk's
+// runtime_init clocks_init, rp2040-hal's init_clocks_and_plls, Zephyr's clock driver) then
+// finds what it expects, and an application that sets up no clock of its own runs on the ROSC
+// as it would without a bootloader, instead of on PLLs nobody in it knows about. Each value is
+// the register's reset value (pico-sdk hardware_regs, vendor-regs.json): clk_sys on clk_ref
+// and clk_ref on the ROSC through the glitchless muxes first (2.15.3.2), then clk_usb off, both
+// PLLs held in reset (their registers back at reset values, powered down), the crystal stopped.
+void clocks_release(void) {
+  uintptr_t clk = CLOCKS_BASE;
+  __asm("" : "+l"(clk));
+  CLK(CLK_SYS_CTRL) = 0;
+  while (CLK(CLK_SYS_SELECTED) != 1u) {}
+  CLK(CLK_REF_CTRL) = CLK_REF_SRC_ROSC;
+  while (CLK(CLK_REF_SELECTED) != 1u) {}
+  CLK(CLK_USB_CTRL) = 0;
+  RESETS_RESET_SET = RESET_PLL_SYS | RESET_PLL_USB;
+  // Nothing runs from the crystal any more, so it may stop (xosc.h: disabling it under clk_ref
+  // would lock the chip up). STABLE falls once it has stopped, as pico-sdk's xosc_disable waits
+  // for. CTRL then reads 0 as after reset: an ENABLE or FREQ_RANGE code that is not one of the
+  // listed ones keeps the setting in force (xosc.h), so the zero changes nothing but the reading.
+  XOSC_CTRL = XOSC_CTRL_1_15MHZ | XOSC_CTRL_DISABLE;
+  while (XOSC_STATUS & XOSC_STATUS_STABLE) {}
+  XOSC_CTRL = 0;
+  XOSC_STARTUP = 0;
+  WATCHDOG_TICK = WATCHDOG_TICK_ENABLE; // CYCLES 0 (reset value): the TIMER's 1 us ticks stop
 }

@@ -117,9 +117,12 @@ void Z_halZ_led_set(struct Z_hal_instance_t* h, u32 on) {
   else SIO_GPIO_OUT_CLR = 1u << BOARD_LED_PIN;
 }
 
+void clocks_release(void);
+
 void Z_halZ_jump(struct Z_hal_instance_t* h, u32 vectors) {
   (void)h;
   __asm volatile("cpsid i" ::: "memory");
+  clocks_release();
   SYSTICK_CTRL = 0;
   NVIC_ICER = 0xFFFFFFFFu;
   NVIC_ICPR = 0xFFFFFFFFu;

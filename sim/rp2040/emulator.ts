@@ -21,6 +21,7 @@
 // - the DMA sniffer and DMA transfer timing (sim/rp2040/dma-sniff.ts);
 // - RESETS (sim/rp2040/resets.ts): every block in reset at power-on, the ROM releasing what
 //   it releases, and an error when code touches a block still held in reset;
+// - the XOSC's start-up delay, PLLs held in reset and powered down (sim/rp2040/oscillators.ts);
 // - USBPHY_DIRECT and USBPHY_DIRECT_OVERRIDE as storage (the RP2040-E5 workaround writes them);
 //   an IN buffer's BUFF_STATUS bit set when the host takes the packet, not when it is armed;
 // - `chipId`: another SYSINFO CHIP_ID (a B2 chip).
@@ -36,6 +37,7 @@ import { bootRom, flashExitXip, type RomHost } from "./boot-rom";
 import { QspiPins } from "./qspi-pins";
 import { RegFile } from "./vendor-regs";
 import { Resets } from "./resets";
+import { Oscillators } from "./oscillators";
 
 const XIP_BASE = 0x10000000, XIP_END = 0x14000000;
 const USB_DPRAM_END = 0x50101000; // RP2040 datasheet 2.2: 4 KiB of USB DPRAM at 0x50100000
@@ -61,8 +63,9 @@ export class Rp2040Emu {
   readonly nor: NorFlash;
   mcu!: RP2040;
   flash!: Rp2040Flash;
-  /** Bytes the firmware sent on UART0. */
+  /** Bytes the firmware sent on UART0, as a terminal at `terminalBaud` receives them. */
   uart = "";
+  terminalBaud = 115200;
   bootsel = false;
   /** Cycles since the last reset, and in total. */
   cycles = 0;
@@ -145,9 +148,22 @@ export class Rp2040Emu {
     this.installFlash(mcu);
     this.installUsb(mcu);
     installDmaSniffer(mcu);
+    const osc = this.oscillators = new Oscillators(mcu, () => this.clock.nanos);
+    osc.install();
     const resets = this.resetsBlock = new Resets(this.ungated);
+    resets.onHeld = (block) => osc.heldInReset(block);
     resets.install(mcu); // last: it gates the blocks installed above
-    mcu.uart[0].onByte = (b: number) => { this.uart += String.fromCharCode(b); };
+    // What a terminal on GP0 at `terminalBaud` shows: the PL011 sends at clk_peri / (16 x divisor)
+    // (RP2040 datasheet 4.2.7.1), so a byte sent at a rate more than 3% off arrives as garbage,
+    // and with clk_peri stopped (or taken from a crystal that is not running) nothing is sent.
+    // rp2040js sends every byte whatever its clocks say.
+    const uart0 = mcu.uart[0];
+    uart0.onByte = (b: number) => {
+      const peri = mcu.clocks.periFreq, div = uart0.baudDivider;
+      if (!peri || !div) return;
+      const baud = peri / (16 * div);
+      this.uart += Math.abs(baud - this.terminalBaud) <= 0.03 * this.terminalBaud ? String.fromCharCode(b) : "\ufffd";
+    };
     const wd = (mcu as unknown as { peripherals: Record<number, { onWatchdogTrigger?: () => void; alarm: { enable: boolean } }> }).peripherals[0x40058];
     wd.onWatchdogTrigger = () => {
       this.watchdogFired = true;
@@ -257,6 +273,8 @@ export class Rp2040Emu {
   }
 
   private romHost!: RomHost;
+  /** XOSC start-up and the PLLs held in reset (sim/rp2040/oscillators.ts). */
+  oscillators!: Oscillators;
   /** The boot ROM's view of this chip (for models of the ROM's own routines: sim/rp2040/picoboot.ts). */
   get rom(): RomHost { return this.romHost; }
   /** The ROM's flash_exit_xip, as an application calls it through the ROM table before it erases

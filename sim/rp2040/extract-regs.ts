@@ -33,7 +33,7 @@ const PICKS: Pick[] = [
   { block: "PLL_SYS", file: "pll.h", base: "PLL_SYS_BASE", prefix: "PLL_", regs: ["CS", "PWR", "FBDIV_INT", "PRIM"] },
   { block: "PLL_USB", file: "pll.h", base: "PLL_USB_BASE", prefix: "PLL_", regs: ["CS", "PWR", "FBDIV_INT", "PRIM"] },
   { block: "CLOCKS", file: "clocks.h", base: "CLOCKS_BASE", prefix: "CLOCKS_",
-    regs: ["CLK_REF_CTRL", "CLK_REF_DIV", "CLK_REF_SELECTED", "CLK_SYS_CTRL", "CLK_SYS_DIV", "CLK_SYS_SELECTED", "CLK_USB_CTRL", "CLK_USB_DIV"] },
+    regs: ["CLK_REF_CTRL", "CLK_REF_DIV", "CLK_REF_SELECTED", "CLK_SYS_CTRL", "CLK_SYS_DIV", "CLK_SYS_SELECTED", "CLK_USB_CTRL", "CLK_USB_DIV", "CLK_PERI_CTRL"] },
   { block: "SIO", file: "sio.h", base: "SIO_BASE", prefix: "SIO_", regs: ["GPIO_HI_IN", "GPIO_OUT", "GPIO_OUT_SET", "GPIO_OUT_CLR", "GPIO_OE", "GPIO_OE_SET"] },
   { block: "SYSINFO", file: "sysinfo.h", base: "SYSINFO_BASE", prefix: "SYSINFO_", regs: ["CHIP_ID"] },
   { block: "IO_BANK0", file: "io_bank0.h", base: "IO_BANK0_BASE", prefix: "IO_BANK0_", regs: ["GPIO15_CTRL", "GPIO25_CTRL"] },

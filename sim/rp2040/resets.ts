@@ -9,7 +9,10 @@
 // code that does this on purpose and works on silicon: pico-sdk's runtime_init_usb_power_down
 // reads (and may set bits in) USBCTRL's SIE_CTRL on every cold boot, while USBCTRL is still held
 // in reset (the boot ROM releases it only for its own USB boot); what silicon returns then is not
-// modelled beyond rp2040js's register (reset value 0 on a fresh chip).
+// modelled beyond rp2040js's register (reset value 0 on a fresh chip). The PLLs' registers may be
+// read while held (pico-sdk's pll_init reads CS on every cold boot, when the PLLs are still held
+// from power-on): reads give the reset values (sim/rp2040/oscillators.ts puts them back when a PLL
+// is taken into reset); writes are refused.
 import type { RP2040 } from "rp2040js";
 import { RegFile, VENDOR, fieldMask, vendorField } from "./vendor-regs";
 
@@ -26,6 +29,9 @@ const GATED: Record<string, number> = {
 export class Resets {
   readonly regs = new RegFile("RESETS");
   private readonly all = VENDOR.blocks.RESETS.registers.RESET.bits >>> 0;
+
+  /** Told of each block RESET takes into reset (its bit 0 -> 1). */
+  onHeld?: (block: string) => void;
 
   constructor(private readonly ungated: ReadonlySet<string> = new Set()) { this.update(); }
 
@@ -46,9 +52,13 @@ export class Resets {
     p[0x4000c] = {
       readUint32: (o) => rf.read(o & 0xfff) ?? 0,
       writeUint32Atomic: (o, v, t) => {
-        const cur = rf.read(o) ?? 0;
+        const cur = rf.read(o) ?? 0, was = this.regs.get("RESET");
         rf.write(o, t === 0 ? v : t === 1 ? cur ^ v : t === 2 ? cur | v : cur & ~v);
         this.update();
+        const held = this.regs.get("RESET") & ~was;
+        if (held && this.onHeld) {
+          for (const f of Object.keys(VENDOR.blocks.RESETS.registers.RESET.fields)) if (held & this.bit(f)) this.onHeld(f);
+        }
       },
     };
     for (const [block, key] of Object.entries(GATED)) {
@@ -58,7 +68,8 @@ export class Resets {
       const check = (o: number, what: string) => {
         if (this.inReset(block)) throw new BlockInReset(`${what} ${block} + 0x${o.toString(16)} while ${block} is held in reset (RESETS.RESET): release it first`);
       };
-      dev.readUint32 = (o) => { check(o, "read of"); return read(o); };
+      const readable = block === "PLL_SYS" || block === "PLL_USB";
+      dev.readUint32 = (o) => { if (!readable) check(o, "read of"); return read(o); };
       dev.writeUint32Atomic = (o, v, t) => { check(o, "write to"); write(o, v, t); };
     }
   }

@@ -53,8 +53,12 @@ export class Rp2040UsbHost implements ControlHost, UsbHooks {
   }
 
   // ---- host side ----
-  /** The firmware has its controller on and the pull-up connected, and the chip runs it. */
-  present(): boolean { return this.on && this.onSince === this.emu.resets.length && this.emu.mode === "running"; }
+  /** The firmware has its controller on and the pull-up connected, the chip runs it, and
+   *  clk_usb is within full speed's 48 MHz +-0.25% (sim/rp2040/oscillators.ts). */
+  present(): boolean {
+    if (!(this.on && this.onSince === this.emu.resets.length && this.emu.mode === "running")) return false;
+    return Math.abs(this.emu.oscillators.clkUsbHz() - 48e6) <= 48e6 * 0.0025;
+  }
 
   private run(done: () => boolean, deadlineNs: number): void {
     const emu = this.emu;
