@@ -18,8 +18,8 @@ async function firmware(bootCrc: boolean): Promise<Uint8Array> {
   return readFileSync(r.bin);
 }
 
-async function pico(bin: Uint8Array, timing: FlashTiming) {
-  const emu = new Rp2040Emu({ timing });
+async function pico(bin: Uint8Array, timing: FlashTiming, roscHz?: number) {
+  const emu = new Rp2040Emu({ timing, roscHz });
   emu.program(0, bin);
   emu.powerOn();
   const host = new Rp2040UsbHost(emu);
@@ -29,9 +29,11 @@ async function pico(bin: Uint8Array, timing: FlashTiming) {
 }
 
 /** Cycles (and simulated microseconds) from power-on reset to the application's first
- *  instruction, with the example application flashed; boot2 and the ROSC phase included. */
-export async function rp2040Boot(bootCrc: boolean): Promise<{ cycles: number; us: number }> {
-  const { emu, dev } = await pico(await firmware(bootCrc), "typical");
+ *  instruction, with the example application flashed; boot2 and the ROSC phase included. The
+ *  boot path runs on the ROSC (no crystal, no PLL): `roscHz` is the chip's ROSC at its power-up
+ *  divisor, 6.5 MHz typical, 1.8-12 MHz over process, voltage and temperature (datasheet 2.17.4). */
+export async function rp2040Boot(bootCrc: boolean, roscHz = 6.5e6): Promise<{ cycles: number; us: number }> {
+  const { emu, dev } = await pico(await firmware(bootCrc), "typical", roscHz);
   const app = loadImage(buildExample("rp2040", { quiet: true }).elf).segments;
   await dev.flash(app, { leave: true });
   const d = emu.nor.data;

@@ -113,14 +113,17 @@ async function main() {
   rows.push(["re-flash 1 MiB, 1 byte changed", `${(r.one / 1000).toFixed(0)} ms (${(100 * r.one / r.fresh).toFixed(1)}% of fresh)`, "", "target < 10%"]);
   const boot = await bootTime(false), bootCrc = await bootTime(true);
   const rpBoot = await rp2040Boot(false), rpBootCrc = await rp2040Boot(true);
+  const rpBootSlow = await rp2040Boot(false, 1.8e6), rpBootFast = await rp2040Boot(false, 12e6);
   const h7Boot = await h750Boot(false), h7BootCrc = await h750Boot(true);
   results.boot = {
     simulatedUs: { default: boot, crc: bootCrc, note: "Wasm simulator, H750 board: HAL-call and bus time, not CPU cycles" },
-    rp2040: { default: rpBoot, crc: rpBootCrc, note: "emulated cycles from power-on reset to the example application's first instruction (boot2, ROSC phase, clock set-up, copy to SRAM, core)" },
+    rp2040: { default: rpBoot, crc: rpBootCrc, slowRosc: rpBootSlow, fastRosc: rpBootFast, note: "emulated cycles from power-on reset to the example application's first instruction (boot2, ROSC sped up to divisor 2, copy to SRAM, core; no crystal, no PLL); ROSC 6.5 MHz at divisor 16 (typical), slow/fast corners 1.8/12 MHz" },
     h750: { default: h7Boot, crc: h7BootCrc, note: "instructions executed (Unicorn) from reset to the example application's first instruction; oscillator and PLL lock times are not modelled" },
   };
-  rows.push(["boot RP2040, valid image", `${rpBoot.cycles} cycles`, `${(rpBoot.us / 1000).toFixed(2)} ms`, "target < 125k cycles, 1 ms"]);
+  rows.push(["boot RP2040, valid image", `${rpBoot.cycles} cycles`, `${(rpBoot.us / 1000).toFixed(2)} ms`, "target 1 ms (typical ROSC)"]);
   rows.push(["boot RP2040, image CRC on", `${rpBootCrc.cycles} cycles`, `${(rpBootCrc.us / 1000).toFixed(2)} ms`, ""]);
+  rows.push(["boot RP2040, slowest ROSC (1.8 MHz)", `${rpBootSlow.cycles} cycles`, `${(rpBootSlow.us / 1000).toFixed(2)} ms`, "datasheet corner"]);
+  rows.push(["boot RP2040, fastest ROSC (12 MHz)", `${rpBootFast.cycles} cycles`, `${(rpBootFast.us / 1000).toFixed(2)} ms`, "datasheet corner"]);
   // The boot path runs on the reset clock, HSI 64 MHz (hal/stm32h750/clocks.c).
   rows.push(["boot H750, valid image", `${h7Boot.instructions} instructions`, `${(h7Boot.instructions / 64).toFixed(0)} us at HSI 64 MHz, 1 IPC`, "target < 1 ms"]);
   rows.push(["boot H750, image CRC on", `${h7BootCrc.instructions} instructions`, "", ""]);

@@ -58,7 +58,18 @@ test("at the application's first instruction the clocks read as after a power-on
   assert.is(xoscStatus & (fieldMask(vendorField("XOSC", "STATUS", "STABLE")) | fieldMask(vendorField("XOSC", "STATUS", "ENABLED"))), 0, "the crystal is stopped");
   const held = reg(emu, "RESETS", "RESET");
   for (const pll of ["PLL_SYS", "PLL_USB"]) assert.ok(held & fieldMask(vendorField("RESETS", "RESET", pll)), `${pll} held in reset, as from power-on`);
-  assert.is(emu.mcu.clkSys, emu.mcu.roscFreq, "the core runs on the ROSC");
+  assert.is(emu.oscillators.roscDivisor, 16, "the ROSC back at its power-up divisor");
+  assert.is(emu.mcu.clkSys, 6.5e6, "the core runs on the ROSC's power-up rate");
+});
+
+test("the boot path waits for no crystal: from the watchdog reset that left DFU mode to the application, the XOSC is never started", async () => {
+  const { emu } = await flashed(example);
+  assert.equal(emu.resets.slice(-1), ["watchdog"], "the chip went through a reset after DFU mode");
+  assert.is(emu.oscillators.xoscStarts, 0, "no XOSC start on the boot path");
+  emu.powerOn();
+  const entry = new DataView(emu.nor.data.buffer, emu.nor.data.byteOffset).getUint32(APP - 0x10000000 + 4, true) & ~1;
+  assert.ok(emu.runUntil(() => emu.pc === entry, 20_000_000));
+  assert.is(emu.oscillators.xoscStarts, 0, "and none after a power-on either");
 });
 
 test("an application that starts the crystal itself talks at 115200 baud; the USB example, which also starts PLL_USB, enumerates", async () => {

@@ -24,7 +24,14 @@
 // Status LED: GPIO25, lit when high (pico-sdk src/boards/include/boards/pico.h: PICO_DEFAULT_LED_PIN 25,
 // no PICO_DEFAULT_LED_PIN_INVERTED).
 #define BOARD_LED_PIN 25u
-#define BOARD_CLK_REF_MHZ 12u            // clk_ref from the 12 MHz crystal (hal/rp2040/clocks.c)
+#define BOARD_CLK_REF_MHZ 12u            // clk_ref from the 12 MHz crystal in DFU mode (hal/rp2040/clocks.c)
+// The boot path runs on the ROSC with its divider at 2 instead of 16: 8 times its power-up rate,
+// which the datasheet bounds at 1.8-12 MHz (2.17.4), so 14.4-96 MHz, 52 MHz typical, always
+// within the chip's 133 MHz and, at SCK = clk_sys / 2, the W25Q16JV's 133 MHz. Its exact rate is
+// unknown without the crystal, so the TIMER's tick counts BOARD_BOOT_CLK_MAX_MHZ cycles: a wait
+// on the boot path lasts at least as long as asked (up to 6.7 times longer at the slowest corner).
+#define BOARD_ROSC_BOOT_DIV 2u
+#define BOARD_BOOT_CLK_MAX_MHZ 96u       // 12 MHz x 16 / 2
 // XOSC STARTUP.DELAY in units of 256 crystal cycles: pico-sdk's ~1 ms ((12000 kHz + 128) / 256
 // = 47) times PICO_XOSC_STARTUP_DELAY_MULTIPLIER, whose default pico-sdk raised from 1 to 6 for
 // slow-starting crystals (hardware_xosc/include/hardware/xosc.h, commit 7c023fa3, 2025): ~6 ms.

@@ -5,8 +5,8 @@
    read), and enter the bootloader through the vector table at 0x10000100.
    Register offsets and fields: RP2040 datasheet 4.10.13 (SSI); W25Q16JV datasheet 8.2
    (status registers, 01h/35h/05h, EBh). SCK = clk_sys / 2, sampled one clk_sys later: the
-   settings stay when the reset stub switches clk_sys to 125 MHz (62.5 MHz SCK; the W25Q16JV
-   takes 133 MHz), as pico-sdk's boot2 does. First the QSPI pads as pico-sdk's boot2 sets them
+   settings stay on the boot path's ROSC (at most 96 MHz, 48 MHz SCK) and when DFU mode switches
+   clk_sys to 125 MHz (62.5 MHz SCK; the W25Q16JV takes 133 MHz), as pico-sdk's boot2 does. First the QSPI pads as pico-sdk's boot2 sets them
    (src/rp2040/boot_stage2/boot2_w25q080.S, "Set pad configuration"): SCLK 8 mA and fast slew,
    the SD0-SD3 input Schmitt triggers off (less input delay at SCK = clk_sys / 2); the reset
    values (SCLK 4 mA slow, Schmitt on: pads_qspi.h) are meant for the ROM's clk_sys / 6. SCLK's

@@ -1,15 +1,14 @@
-// Clock tree for the bootloader: XOSC 12 MHz -> clk_ref; PLL_SYS 1500/6/2 = 125 MHz -> clk_sys;
+// Clock tree for DFU mode: XOSC 12 MHz -> clk_ref; PLL_SYS 1500/6/2 = 125 MHz -> clk_sys;
 // PLL_USB 1200/5/5 = 48 MHz -> clk_usb (RP2040 datasheet 2.15, 2.16, 2.18). clk_peri is left
-// to the application. The first thing the reset stub does, from flash (section .entry): the
-// copy into SRAM that follows then runs at 125 MHz instead of the ROSC's ~6 MHz.
-// Before the jump to an application, clocks_release puts all of it back as a power-on reset
-// leaves it (design.md, "Hand-over to the application").
+// alone. The boot path never starts it: it decides on the ROSC (startup.c, board.h), and
+// clocks_init runs from usb_init, when qspiboot stays in DFU mode (or at start in a double-tap
+// build, whose wait wants a TIMER that counts real microseconds). Before the jump to an
+// application, clocks_release puts everything back as a power-on reset leaves it (design.md,
+// "Hand-over to the application").
 #include "board.h"
 #include "regs.h"
 
-#define ENTRY __attribute__((section(".entry")))
-
-ENTRY static __attribute__((noinline)) void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint32_t post2) {
+static __attribute__((noinline)) void pll_start(uint32_t base, uint32_t fbdiv, uint32_t post1, uint32_t post2) {
   PLL_PWR(base) = PLL_PWR_PD | PLL_PWR_POSTDIVPD | PLL_PWR_VCOPD | PLL_PWR_DSMPD; // all off (DSMPD stays set)
   PLL_CS(base) = 1;                         // REFDIV 1: 12 MHz reference
   PLL_FBDIV_INT(base) = fbdiv;
@@ -23,7 +22,10 @@ ENTRY static __attribute__((noinline)) void pll_start(uint32_t base, uint32_t fb
 // literal (4 bytes each); the empty asm keeps it from folding the base back into constants.
 #define CLK(reg) REG32(clk + ((uintptr_t)&(reg) - CLOCKS_BASE))
 
-ENTRY __attribute__((noinline)) void clocks_init(void) {
+void clocks_init(void) {
+  static uint8_t up;
+  if (up) return;
+  up = 1;
   uintptr_t clk = CLOCKS_BASE;
   __asm("" : "+l"(clk));
   // The clock-resus and XOSC frequency range keep their reset values (off; 1-15 MHz).
@@ -52,6 +54,10 @@ ENTRY __attribute__((noinline)) void clocks_init(void) {
   while (CLK(CLK_SYS_SELECTED) != (1u << CLK_SYS_SRC_AUX)) {}
   CLK(CLK_USB_DIV) = CLK_DIV_1;
   CLK(CLK_USB_CTRL) = CLK_USB_ENABLE;       // AUXSRC 0: PLL_USB
+  // Nothing runs from the ROSC any more: back to its power-up divisor, so a watchdog reset
+  // (which keeps the oscillators: hal.c) finds it as the boot ROM expects it.
+  ROSC_DIV = ROSC_DIV_PASS | 16u;
+  WATCHDOG_TICK = WATCHDOG_TICK_ENABLE | BOARD_CLK_REF_MHZ; // 1 us ticks for TIMER
 }
 
 // The clocks of a cold chip for the application: start-up code written for one (pico-sdk's
@@ -68,6 +74,7 @@ void clocks_release(void) {
   while (CLK(CLK_SYS_SELECTED) != 1u) {}
   CLK(CLK_REF_CTRL) = CLK_REF_SRC_ROSC;
   while (CLK(CLK_REF_SELECTED) != 1u) {}
+  ROSC_DIV = ROSC_DIV_PASS | 16u;           // its power-up divisor (2.17.4)
   CLK(CLK_USB_CTRL) = 0;
   RESETS_RESET_SET = RESET_PLL_SYS | RESET_PLL_USB;
   // Nothing runs from the crystal any more, so it may stop (xosc.h: disabling it under clk_ref

@@ -10,14 +10,22 @@
 // workaround's (usb.c): pico-sdk releases them in runtime_init_early_resets before TinyUSB runs.
 #define HAL_BLOCKS (RESET_TIMER | RESET_DMA | RESET_SYSINFO | RESET_IO_BANK0 | RESET_PADS_BANK0)
 
+void clocks_init(void);
+
 void hal_chip_init(void) {
-  WATCHDOG_TICK = WATCHDOG_TICK_ENABLE | BOARD_CLK_REF_MHZ; // 1 us ticks for TIMER
   RESETS_RESET_CLR = HAL_BLOCKS;
   while ((RESETS_DONE & HAL_BLOCKS) != HAL_BLOCKS) {}
+#if BOARD_DOUBLE_TAP_MS
+  clocks_init(); // the double-tap window is timed: a TIMER on the crystal (clocks.c)
+#endif
 }
+
+// DFU mode (usb.c): the crystal and the PLLs (clocks.c).
+void hal_raise_clocks(void) { clocks_init(); }
 
 // A watchdog reset (not AIRCR): it keeps the scratch registers, which hold the flag.
 static void __attribute__((noreturn, noinline)) watchdog_reset(void) {
+  ROSC_DIV = ROSC_DIV_PASS | 16u; // the oscillators survive the reset: the ROM gets its ROSC as at power-up
   PSM_WDSEL = PSM_ALL_BUT_OSCILLATORS;
   WATCHDOG_CTRL = WATCHDOG_CTRL_TRIGGER;
   for (;;) {}

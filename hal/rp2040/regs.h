@@ -40,6 +40,10 @@
 // TIMER (4.6.5): 1 MHz from the watchdog tick
 #define TIMER_TIMERAWL REG32(0x40054000u + 0x28)
 
+// ROSC (2.17.8): DIV takes 0xAA0 + divisor (1-31)
+#define ROSC_DIV REG32(0x40060000u + 0x10)
+#define ROSC_DIV_PASS 0xAA0u
+
 // XOSC (2.16.7)
 #define XOSC_BASE 0x40024000u
 #define XOSC_CTRL REG32(XOSC_BASE + 0x00)

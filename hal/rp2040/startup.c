@@ -4,6 +4,7 @@
 // (volatile word loops: no call to a memcpy that is not there yet).
 #include <stdint.h>
 #include "../common/hal.h"
+#include "board.h"
 #include "regs.h"
 
 extern uint32_t __stack_top, __text_load, __text_start, __data_end, __bss_start, __bss_end;
@@ -14,7 +15,6 @@ void Fault_Handler(void) __attribute__((noreturn));
 // SRAM copy of the vector table, filled at start: VTOR needs 128-byte alignment (ARMv6-M B3.2.5).
 static const void* ram_vectors[4] __attribute__((aligned(128)));
 
-void clocks_init(void);
 
 // Eight bytes per step, one XIP cache line: the copy is bound by the flash reads.
 static inline __attribute__((always_inline)) void copy8(uint32_t* dst, const uint32_t* src, const uint32_t* end) {
@@ -29,7 +29,10 @@ static inline __attribute__((always_inline)) void copy8(uint32_t* dst, const uin
 }
 
 void Reset_Handler(void) {
-  clocks_init(); // from flash: the copy then runs at 125 MHz, not on the ROSC
+  // On the ROSC sped up eight times (board.h): booting waits for no crystal and no PLL; only DFU
+  // mode starts them (clocks.c). The divider changes without a glitch (datasheet 2.17.4).
+  ROSC_DIV = ROSC_DIV_PASS | BOARD_ROSC_BOOT_DIV;
+  WATCHDOG_TICK = WATCHDOG_TICK_ENABLE | BOARD_BOOT_CLK_MAX_MHZ;
   copy8(&__text_start, &__text_load, &__data_end);
   // .bss (the core's linear memory: 24 KB) sixteen bytes per step.
   uint32_t* bss = &__bss_start;

@@ -46,8 +46,11 @@ static void e5_enumeration_fix(void) {
   PADS_BANK0_GPIO15 = pad;
 }
 
+void hal_raise_clocks(void);
+
 void Z_halZ_usb_init(struct Z_hal_instance_t* h) {
   (void)h;
+  hal_raise_clocks(); // only DFU mode gets here: the boot path hands over a cold chip's clocks
   RESETS_RESET_SET = RESET_USBCTRL;
   RESETS_RESET_CLR = RESET_USBCTRL;
   while (!(RESETS_DONE & RESET_USBCTRL)) {}

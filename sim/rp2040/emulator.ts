@@ -51,7 +51,8 @@ export interface UsbHooks {
 
 /** `chipId`: SYSINFO CHIP_ID (rp2040js reports 0x10002927, revision 1 = B0/B1; B2 is 0x20002927). */
 /** `ungatedResets`: RESETS blocks whose registers may be accessed while held in reset (sim/rp2040/resets.ts). */
-export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number; chipId?: number; ungatedResets?: string[] }
+/** `roscHz`: this chip's ROSC at its power-up divisor (RP2040 datasheet 2.17.4: 1.8-12 MHz, 6.5 typical). */
+export interface EmuOptions { chip?: ChipName; timing?: FlashTiming; serial?: number; chipId?: number; ungatedResets?: string[]; roscHz?: number }
 
 /** A word for log lines: which reset this is and why. */
 export type ResetCause = "power" | "watchdog" | "harness" | "run";
@@ -97,6 +98,7 @@ export class Rp2040Emu {
     this.nor = new NorFlash(CHIPS[opts.chip ?? "W25Q16JV"], simClock, opts.timing ?? "typical", opts.serial ?? 0);
     this.chipId = opts.chipId;
     this.ungated = new Set(opts.ungatedResets ?? []);
+    this.roscHz = opts.roscHz ?? 6.5e6;
     this.start("power");
   }
 
@@ -148,7 +150,7 @@ export class Rp2040Emu {
     this.installFlash(mcu);
     this.installUsb(mcu);
     installDmaSniffer(mcu);
-    const osc = this.oscillators = new Oscillators(mcu, () => this.clock.nanos);
+    const osc = this.oscillators = new Oscillators(mcu, () => this.clock.nanos, this.roscHz);
     osc.install();
     const resets = this.resetsBlock = new Resets(this.ungated);
     resets.onHeld = (block) => osc.heldInReset(block);
@@ -273,6 +275,7 @@ export class Rp2040Emu {
   }
 
   private romHost!: RomHost;
+  private readonly roscHz: number;
   /** XOSC start-up and the PLLs held in reset (sim/rp2040/oscillators.ts). */
   oscillators!: Oscillators;
   /** The boot ROM's view of this chip (for models of the ROM's own routines: sim/rp2040/picoboot.ts). */

@@ -29,6 +29,7 @@ const PICKS: Pick[] = [
   { block: "WATCHDOG", file: "watchdog.h", base: "WATCHDOG_BASE", prefix: "WATCHDOG_",
     regs: ["CTRL", "LOAD", "SCRATCH0", "SCRATCH1", "SCRATCH4", "TICK"] },
   { block: "TIMER", file: "timer.h", base: "TIMER_BASE", prefix: "TIMER_", regs: ["TIMERAWL"] },
+  { block: "ROSC", file: "rosc.h", base: "ROSC_BASE", prefix: "ROSC_", regs: ["CTRL", "DIV", "STATUS"] },
   { block: "XOSC", file: "xosc.h", base: "XOSC_BASE", prefix: "XOSC_", regs: ["CTRL", "STATUS", "STARTUP"] },
   { block: "PLL_SYS", file: "pll.h", base: "PLL_SYS_BASE", prefix: "PLL_", regs: ["CS", "PWR", "FBDIV_INT", "PRIM"] },
   { block: "PLL_USB", file: "pll.h", base: "PLL_USB_BASE", prefix: "PLL_", regs: ["CS", "PWR", "FBDIV_INT", "PRIM"] },

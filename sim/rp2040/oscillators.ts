@@ -12,10 +12,15 @@
 //   pll_init reads CS on every cold boot, when the PLLs are still held from power-on, and
 //   compares it with what it wants. Its output is 0 Hz while PD or VCOPD or POSTDIVPD is set,
 //   and LOCK reads 1 only once the VCO is powered (lock time itself is not modelled: at once).
+// - ROSC (2.17.4 "ROSC divider", rosc.h): the ring's output divided by DIV (0xaa0 + d: d 1-31
+//   divides by d, 0 by 32, any other value by 31), glitch-free while running; at power-up the
+//   divisor is 16, which the datasheet says keeps the output within 1.8-12 MHz (6.5 MHz
+//   typical). `roscHz` is this chip's output at divisor 16 (the PVT corner a test picks); the
+//   ring's own rate is 16 times that. FREQ_RANGE, FREQA/FREQB and PHASE are stored, not modelled.
 // A clock that loses its source while clk_sys runs from it locks the chip up (xosc.h, on
 // disabling the XOSC under clk_ref): the model throws there instead of running on.
 import type { RP2040 } from "rp2040js";
-import { vendorReg } from "./vendor-regs";
+import { RegFile, vendorReg } from "./vendor-regs";
 
 type Periph = { readUint32(o: number): number; writeUint32(o: number, v: number): void };
 type Pll = Periph & { cs: number; pwr: number; fbdivInt: number; prim: number; frequency: number };
@@ -35,7 +40,15 @@ export class Oscillators {
   private stableAt = Infinity;
   private readonly plls: Record<string, Pll> = {};
 
-  constructor(private readonly mcu: RP2040, private readonly nanos: () => number) {}
+  private roscDiv = 16;
+  /** Times the XOSC was enabled since this chip's last reset. */
+  xoscStarts = 0;
+  private readonly rosc = new RegFile("ROSC");
+
+  constructor(private readonly mcu: RP2040, private readonly nanos: () => number, private readonly roscHz = 6.5e6) {}
+
+  /** The ROSC's output divisor in force. */
+  get roscDivisor(): number { return this.roscDiv; }
 
   get xoscStable(): boolean { return this.enabled && this.nanos() >= this.stableAt; }
 
@@ -44,6 +57,25 @@ export class Oscillators {
     const p = (mcu as unknown as { peripherals: Record<number, Periph> }).peripherals;
     // Everything in rp2040js that runs from the crystal reads this field.
     Object.defineProperty(mcu, "xoscFreq", { configurable: true, get: () => (this.xoscStable ? XOSC_HZ : 0) });
+
+    Object.defineProperty(mcu, "roscFreq", { configurable: true, get: () => (this.roscHz * 16) / this.roscDiv });
+    const rosc = this.rosc, DIV = 0x10;
+    rosc.set("STATUS", (1 << 31) | (1 << 16) | (1 << 12)); // STABLE, DIV_RUNNING, ENABLED
+    const roscPeriph = {
+      readUint32: (o: number) => rosc.read(o) ?? 0,
+      writeUint32: (o: number, v: number) => {
+        rosc.write(o, v);
+        if (o !== DIV) return;
+        const d = (v & 0xfff) - 0xaa0;
+        this.roscDiv = d === 0 ? 32 : d > 0 && d < 32 ? d : 31;
+        this.clocksChanged("the ROSC divider changed");
+      },
+      writeUint32Atomic(o: number, v: number, t: number) {
+        const cur = this.readUint32(o);
+        this.writeUint32(o, t === 0 ? v : t === 1 ? cur ^ v : t === 2 ? cur | v : cur & ~v);
+      },
+    };
+    p[0x40060] = roscPeriph as unknown as Periph;
 
     const xosc = p[0x40024] as Periph & { ctrl: number; startup: number };
     const xRead = xosc.readUint32.bind(xosc), xWrite = xosc.writeUint32.bind(xosc);
@@ -57,6 +89,7 @@ export class Oscillators {
       const code = (v >>> ENABLE_SHIFT) & 0xfff;
       if (code === ENABLE && !this.enabled) {
         this.enabled = true;
+        this.xoscStarts++;
         const cycles = (xosc.startup & DELAY_MASK) * 256 * (xosc.startup & X4 ? 4 : 1);
         this.stableAt = this.nanos() + (cycles * 1e9) / XOSC_HZ;
       } else if (code === DISABLE) {
