@@ -13,6 +13,7 @@ import { DfuRequests, randomBytes } from "../test/lib/dfu-requests";
 import { fakeApp, pageSizeAt } from "../test/lib/images";
 import { rp2040Boot, rp2040CpuPerBlock } from "./rp2040";
 import { h750Boot } from "./h750";
+import { webPage } from "./web";
 
 const chip = CHIPS.W25Q64JV;
 const KiB = 1024, MiB = 1 << 20;
@@ -147,6 +148,10 @@ async function main() {
   results.cpuCostPerBlock = { ...cpu, cpuUsAt125MHz: cpuUs, blockFlashUs, percent: (100 * cpuUs) / blockFlashUs,
     note: "RP2040 emulator, instant-timing flash, host without overhead: all cycles minus idle main-loop passes" };
   rows.push(["CPU per 4 KiB block (RP2040)", `${Math.round(cpu.cyclesPerBlock)} cycles`, `${(100 * cpuUs / blockFlashUs).toFixed(0)}% of ${(blockFlashUs / 1000).toFixed(1)} ms flash`, "target < 10%"]);
+  const web = await webPage();
+  results.webPage = web;
+  rows.push(["web page (HTML + CSS + bundle)", `${(web.bytes / 1024).toFixed(1)} KiB, ${(web.gzipBytes / 1024).toFixed(1)} KiB gzipped`,
+    web.firstLoadMs === null ? web.note : `first load ${web.firstLoadMs.toFixed(0)} ms`, "chromium, localhost"]);
   const w = [34, 30, 26, 20];
   console.log(["", "tools/flash.ts", "dfu-util sequence", ""].map((c, i) => c.padEnd(w[i])).join(""));
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(w[i])).join(""));

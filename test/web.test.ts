@@ -5,11 +5,13 @@
 // DFU client and parsers, the DOM).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { serveWeb } from "../tools/web/serve";
 import { loadImage } from "../tools/image/load";
+import { writeHex } from "../tools/image/ihex";
+import { appBase, fakeApp } from "./lib/images";
 import { SimBoard } from "../sim/board";
 import { SimUsbHost } from "../sim/usb-host";
 import { SimUsbDevice } from "../tools/usb/sim-device";
@@ -24,7 +26,12 @@ const CHROMIUM = "/usr/bin/chromium";
 
 // In the page: a navigator.usb whose one device forwards every call to Node (window.__usb).
 const SHIM = `(() => {
-  const call = function (m, ...a) { return window.__usb(m, a, this.index); };
+  // A device the test pulled out answers as Chrome's does for a disconnected one.
+  const call = async function (m, ...a) {
+    const r = await window.__usb(m, a, this.index);
+    if (r && r.__gone) throw new DOMException("Failed to execute '" + m + "' on 'USBDevice': The device was disconnected.", "NotFoundError");
+    return r;
+  };
   const dv = (r) => r.data ? { status: r.status, data: new DataView(new Uint8Array(r.data).buffer) } : { status: r.status };
   const bytes = (d) => d === undefined ? undefined : Array.from(d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   const device = (info) => ({
@@ -73,7 +80,20 @@ async function browserAndPage(): Promise<{ browser: Browser; url: string }> {
 }
 test.after(async () => { await shared?.close(); });
 
-interface Harness { browser: Browser; page: Page; board: SimBoard; boards: SimBoard[]; stop(): Promise<void>; requested: unknown[]; info(): Promise<unknown> }
+interface Harness {
+  browser: Browser; page: Page; board: SimBoard; boards: SimBoard[]; stop(): Promise<void>; requested: unknown[]; info(): Promise<unknown>;
+  /** Pull the first board out (its power goes with the cable) when the page sends its n-th DNLOAD. */
+  pullAtDnload(n: number): void;
+  /** Plug it back in: powered, enumerated, announced to the page. */
+  replug(opts?: { button?: boolean }): Promise<void>;
+}
+
+/** Screenshots of each step: test artefacts, in build/ (never committed). */
+const SHOTS = join(ROOT, "build", "test-artifacts", "web");
+async function shot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
 
 /** A page and the simulated boards it may find: `boardName` (or `more`: one per name) in DFU
  *  mode, or `rom`, a ROM model's device. Each chooser call picks the next board. */
@@ -101,7 +121,15 @@ async function open(boardName: BoardName | null, rom?: SimUsbDevice, more: Board
   };
   const info = () => infoOf(0);
   let chosen = 0;
+  let pullAt = 0, dnloads = 0, gone = false;
   await page.exposeFunction("__usb", async (method: string, args: any[], index: number) => {
+    if ((index ?? 0) === 0 && boards.length) {
+      if (method === "controlTransferOut" && args[0]?.request === 1 && pullAt && ++dnloads === pullAt) {
+        gone = true;
+        boards[0].powerOff();
+      }
+      if (gone) return { __gone: true };
+    }
     if (method === "request") {
       requested.push(args[0]);
       if (chosen >= devices.length) return null;
@@ -123,7 +151,16 @@ async function open(boardName: BoardName | null, rom?: SimUsbDevice, more: Board
   });
   await page.addInitScript(SHIM);
   await page.goto(url);
-  return { browser, page, board: boards[0], boards, requested, info, stop: async () => { await context.close(); } };
+  const pullAtDnload = (n: number) => { pullAt = n; dnloads = 0; };
+  const replug = async (opts: { button?: boolean } = {}) => {
+    boards[0].powerOn(opts);
+    const host = new SimUsbHost(boards[0]);
+    host.enumerate();
+    devices[0] = new SimUsbDevice(host);
+    gone = false; pullAt = 0;
+    await page.evaluate((i) => (window as any).__plug(i), await info());
+  };
+  return { browser, page, board: boards[0], boards, requested, info, pullAtDnload, replug, stop: async () => { await context.close(); } };
 }
 
 test("the page connects to a board (WebUSB chooser filtered to qspiboot's IDs) and shows what the board says", async () => {
@@ -157,6 +194,72 @@ test("pick a file: the page says what goes where before anything is touched, fla
     assert.is(await h.page.getAttribute("#progress", "value"), "1");
     h.board.step();
     assert.is(h.board.mode, "app", "the simulated board left DFU mode into the application");
+  } finally { await h.stop(); }
+});
+
+/** Drop a file on the page as a person drags it from their file manager. */
+async function drop(page: Page, name: string, bytes: Uint8Array) {
+  const dt = await page.evaluateHandle(({ name, data }) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(data)], name));
+    return dt;
+  }, { name, data: Array.from(bytes) });
+  await page.dispatchEvent("#drop", "dragover", { dataTransfer: dt });
+  await page.dispatchEvent("#drop", "drop", { dataTransfer: dt });
+}
+
+const statusText = (h: Harness) => h.page.textContent("#status").then((t) => t ?? "");
+const waitStatus = (h: Harness, re: RegExp) =>
+  h.page.waitForFunction((src) => new RegExp(src).test(document.getElementById("status")!.textContent!), re.source, { timeout: 60_000 });
+
+test("as a person uses it: drop a file, unplugged mid-flash, plugged back, flash completes, flash again skips everything (screenshots in build/test-artifacts/web)", async () => {
+  const h = await open("rp2040");
+  try {
+    await h.page.click("#connect");
+    await h.page.waitForSelector("#board:not([hidden])");
+    await shot(h.page, "1-connected");
+    const data = fakeApp("rp2040", 48 * 1024, 5);
+    const hexFile = writeHex([{ address: appBase("rp2040"), data }]);
+    await drop(h.page, "app.hex", new TextEncoder().encode(hexFile));
+    await h.page.waitForFunction(() => document.getElementById("plan")!.textContent!.includes("bytes to"));
+    assert.match((await h.page.textContent("#plan"))!, /^app\.hex \(hex\): 49152 bytes to 0x10010000-0x1001c000/);
+    const ops = h.board.flash.modifyingOps();
+    assert.is(ops, 0, "a dropped file only shows the plan");
+    assert.ok(await h.page.isHidden("#address-row"), "no address to ask for: a .hex carries its own");
+    await shot(h.page, "2-dropped");
+
+    h.pullAtDnload(6);
+    await h.page.click("#flash");
+    await h.page.waitForFunction(() => document.getElementById("status")!.className === "error", undefined, { timeout: 60_000 });
+    assert.match(await statusText(h), /^the board left DFU mode in the middle \(unplugged or reset\?\)/);
+    await h.page.evaluate(() => (window as any).__plug(null));
+    await h.page.waitForFunction(() => document.querySelectorAll("#boards tbody tr").length === 0);
+    assert.match(await statusText(h), /^the board left DFU mode in the middle/, "the disconnect keeps the error's advice");
+    assert.ok(await h.page.isDisabled("#flash"));
+    await shot(h.page, "3-unplugged");
+
+    await h.replug();
+    await waitStatus(h, /back in DFU mode: reconnected/);
+    assert.match((await h.page.textContent("#b-image"))!, /^none recorded/, "the half-written image is not recorded");
+    assert.match((await h.page.textContent("#b-reason"))!, /interrupted/);
+    await shot(h.page, "4-plugged-back");
+    await h.page.click("#flash");
+    await waitStatus(h, /^flashed|error/);
+    const m = (await statusText(h)).match(/^flashed: (\d+) of (\d+) sectors sent \((\d+) already right\)/);
+    assert.ok(m, await statusText(h));
+    assert.ok(Number(m![3]) > 0 && Number(m![1]) < Number(m![2]), `only what the pulled flash had not written is sent: ${m![0]}`);
+    await shot(h.page, "5-flashed");
+    h.board.step();
+    assert.is(h.board.mode, "app");
+    assert.equal(h.board.flash.data.subarray(0x10000, 0x10000 + data.length), data);
+
+    await h.page.evaluate(() => (window as any).__plug(null));
+    await h.replug({ button: true });
+    await waitStatus(h, /back in DFU mode: reconnected/);
+    await h.page.click("#flash");
+    await waitStatus(h, /^flashed|error/);
+    assert.match(await statusText(h), /^flashed: 0 of (\d+) sectors sent \(\1 already right\)/);
+    await shot(h.page, "6-flashed-again");
   } finally { await h.stop(); }
 });
 

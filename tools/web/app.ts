@@ -261,6 +261,8 @@ function init() {
     if (!dev || ev.device !== dev.usb) return;
     dev = boards[boards.length - 1] ?? null;
     enable();
+    // Unplugged in the middle of an operation: its error says what happened and what to do.
+    if ($("status").className === "error") return;
     if (dev) return status(`board ${ev.device.serialNumber ?? ""} left DFU mode`);
     status("the board left DFU mode (it runs its application, or was unplugged); it is taken up again when it comes back");
   });
@@ -268,13 +270,26 @@ function init() {
     const d = ds.find(isQspiboot);
     if (d && !dev) return use(d, "connected (a board this page may use)");
   }).catch((e) => status(friendly(e), true));
-  $<HTMLInputElement>("file").addEventListener("change", async (ev) => {
+  $<HTMLInputElement>("file").addEventListener("change", (ev) => {
     const f = (ev.target as HTMLInputElement).files?.[0];
-    if (!f) return;
-    file = { name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) };
-    status("");
-    plan();
+    if (f) take(f).catch((e) => status(friendly(e), true));
   });
+  // A file dropped anywhere on the page is taken as if picked; the browser would otherwise open it.
+  const zone = $("drop");
+  document.addEventListener("dragover", (ev) => { ev.preventDefault(); zone.classList.add("over"); });
+  document.addEventListener("dragleave", (ev) => { if (!ev.relatedTarget) zone.classList.remove("over"); });
+  document.addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    zone.classList.remove("over");
+    const f = ev.dataTransfer?.files?.[0];
+    if (f) take(f).catch((e) => status(friendly(e), true));
+  });
+}
+
+async function take(f: File) {
+  file = { name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) };
+  status("");
+  plan();
 }
 
 init();
