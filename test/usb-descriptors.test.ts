@@ -125,6 +125,17 @@ test("BOS: WebUSB and MS OS 2.0 platform capabilities; the descriptor set via th
   while (o < set.length) { const len = set[o] | (set[o + 1] << 8); feats[set[o + 2] | (set[o + 3] << 8)] = set.subarray(o, o + len); o += len; }
   assert.is(o, set.length, "features tile the set");
   assert.is(String.fromCharCode(...feats[3].subarray(4, 10)), "WINUSB");
+  // What Windows needs to bind WinUSB with no driver install, so that Chrome can open the device
+  // (Microsoft OS 2.0 Descriptors Specification, tables 4, 8, 13, 14; Windows 8's USB 2.1
+  // enumeration asks for the BOS only when bcdUSB is 0x0201 or more):
+  const dev = getDescriptor(host, 1, 0, 18).data;
+  assert.ok((dev[2] | (dev[3] << 8)) >= 0x0201, "bcdUSB >= 0x0201: Windows asks for the BOS");
+  const winVer = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+  assert.ok(winVer(ms, 20) >= 0x06030000, "capability's dwWindowsVersion: Windows 8.1 or later");
+  assert.is(winVer(set, 4), winVer(ms, 20), "set header names the same Windows version");
+  assert.is(feats[3].length, 20, "compatible ID feature: 8-byte compatible and sub-compatible IDs");
+  assert.equal([...feats[3].subarray(10, 20)], new Array(10).fill(0), "WINUSB padded, no sub-compatible ID");
+  assert.is(feats[4][4] | (feats[4][5] << 8), 7, "DeviceInterfaceGUIDs is REG_MULTI_SZ");
   const reg = feats[4];
   const nameLen = reg[6] | (reg[7] << 8);
   const utf16 = (b: Uint8Array) => { let s = ""; for (let i = 0; i < b.length; i += 2) s += String.fromCharCode(b[i] | (b[i + 1] << 8)); return s; };
