@@ -130,6 +130,10 @@ test("pico-sdk: an application linked with link/recipes/pico-sdk-qspiboot.ld boo
   assert.is(kept, "0", "pll_init found no PLL to keep and set both up");
   assert.is(emu.mcu.clkSys, 125_000_000, "clk_sys 125 MHz after runtime_init");
   assert.is(emu.mcu.clkPeri, 125_000_000, "clk_peri = clk_sys");
+  // XIP keeps the SSI divider qspiboot's boot2 set (BAUDR 2): SCK follows clk_sys.
+  const sck = emu.mcu.clkSys / (emu.flash.baudr & 0xfffe);
+  assert.is(sck, 62_500_000, "XIP SCK = clk_sys / 2 after runtime_init");
+  assert.ok(sck <= 133e6, "within the W25Q16JV's 133 MHz (it would be up to clk_sys 266 MHz, twice the RP2040's rated 133)");
   assert.ok(Math.abs(emu.mcu.uart[0].baudRate - 115200) / 115200 < 0.01, `UART0 at ${emu.mcu.uart[0].baudRate} baud`);
   assert.equal(emu.log, [], "no access to unmodelled registers");
 
