@@ -64,6 +64,7 @@ test("started with PLLs still running (as ST's ROM bootloader leaves them after 
   rcc.write(0x028, 2 | (5 << 4) | (5 << 20));
   rcc.write(0x030, (192 - 1) | ((2 - 1) << 9));
   rcc.write(0x000, rcc.read(0x000) | (1 << 16) | (1 << 24) | (1 << 28));
+  rcc.settle(); // running since long before our reset handler
   rcc.write(0x010, 3);
   assert.is(rcc.sysclk(), 480e6);
   const dev = await dfu(host);

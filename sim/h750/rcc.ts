@@ -1,7 +1,12 @@
 // Reset and clock control, power control and the flash interface's ACR of the STM32H750, as far
 // as start-up needs them. Follows RM0433 rev 8:
-// - RCC (8.7): every oscillator and PLL reports ready (xxRDY) once enabled (xxON), as soon as
-//   it is read; CFGR.SWS follows SW when the selected source is ready (8.5.6); registers keep
+// - RCC (8.7): an oscillator or PLL reports ready (xxRDY) once enabled (xxON) and started: with
+//   the emulator's clock, the HSE after its start-up time and each PLL after its lock time,
+//   counted from when it was switched on or, for a PLL on the HSE, from when the HSE became ready
+//   (times below, from the STM32H750xB datasheet DS12556, "HSE 4-48 MHz oscillator
+//   characteristics" tSU(HSE) and "PLL characteristics" tLOCK, typical values: a real crystal's
+//   start-up depends on the crystal and its load); HSI, CSI and HSI48 are ready at once. Without
+//   a clock (register tests) everything is ready at once. CFGR.SWS follows SW when the selected source is ready (8.5.6); registers keep
 //   what is written, from their documented reset values; SYSCLK is computed from the mux and
 //   PLL1 dividers (8.7.11-8.7.13, DIVN/DIVP hold value - 1), for the emulator's time base.
 // - PWR (6.8): the supply configuration in CR3 (LDOEN, BYPASS, SCUEN) takes the first write
@@ -35,21 +40,48 @@ const PWR = fromVendor("PWR_", reg("PWR_CR1").address);
 
 export const HSI_HZ = 64_000_000;
 export const HSE_HZ = 25_000_000;
+/** DS12556 tSU(HSE), typical (crystal-dependent; ST's HAL allows 100 ms before it gives up). */
+export const HSE_STARTUP_US = 2000;
+/** DS12556 tLOCK, PLL in integer (normal) mode, typical. */
+export const PLL_LOCK_US = 50;
+
+const HSEON = 16, PLL_ON = [24, 26, 28];
 
 export class RccModel {
   regs = new Uint32Array(0x400 / 4);
   /** SYSCLK switches beyond what the voltage scale allows (see above). */
   violations: string[] = [];
-  constructor(private readonly maxSysclkHz: () => number = () => Infinity) {
+  /** When each xxON bit (by bit number) was last set, in the clock's microseconds. */
+  private onSince = new Map<number, number>();
+  constructor(private readonly maxSysclkHz: () => number = () => Infinity, private readonly nowUs?: () => number) {
     for (const [off, v] of RCC.resets) this.regs[off >> 2] = v;
+    for (let bit = 0; bit < 32; bit++) if (this.regs[0] & (1 << bit)) this.onSince.set(bit, -Infinity);
+  }
+
+  /** Everything that is on has been running for long: a set-up standing for what an earlier
+   *  program (ST's ROM bootloader, say) left running. */
+  settle(): void { for (const bit of this.onSince.keys()) this.onSince.set(bit, -Infinity); }
+
+  /** When the oscillator or PLL switched on by CR bit `on` is (or will be) ready; Infinity if off. */
+  readyAt(on: number): number {
+    const since = this.onSince.get(on);
+    if (since === undefined || !this.nowUs) return since === undefined ? Infinity : -Infinity;
+    if (on === HSEON) return since + HSE_STARTUP_US;
+    if (PLL_ON.includes(on)) {
+      const src = this.regs[0x028 / 4] & 3; // PLLCKSELR.PLLSRC: 0 HSI, 1 CSI, 2 HSE, 3 none
+      const input = src === 2 ? this.readyAt(HSEON) : src === 3 ? Infinity : since;
+      return Math.max(since, input) + PLL_LOCK_US;
+    }
+    return since;
   }
 
   read(off: number): number {
     const v = this.regs[off >> 2];
     if (off === 0x000) {
-      // xxRDY (bits 2, 8, 13, 17, 25, 27, 29) follow xxON (bits 0, 7, 12, 16, 24, 26, 28).
+      // xxRDY (bits 2, 8, 13, 17, 25, 27, 29) follow xxON (bits 0, 7, 12, 16, 24, 26, 28), once started.
       let r = v & ~((1 << 2) | (1 << 8) | (1 << 13) | (1 << 17) | (1 << 25) | (1 << 27) | (1 << 29));
-      for (const [on, rdy] of [[0, 2], [7, 8], [12, 13], [16, 17], [24, 25], [26, 27], [28, 29]]) if (v & (1 << on)) r |= 1 << rdy;
+      const now = this.nowUs ? this.nowUs() : Infinity;
+      for (const [on, rdy] of [[0, 2], [7, 8], [12, 13], [16, 17], [24, 25], [26, 27], [28, 29]]) if (v & (1 << on) && this.readyAt(on) <= now) r |= 1 << rdy;
       return r >>> 0;
     }
     return v;
@@ -75,6 +107,14 @@ export class RccModel {
     if ((off === 0x028 || off === 0x02c) && (on(1) || on(2) || on(3))) return;
     if ((off === 0x030 && on(1)) || (off === 0x038 && on(2)) || (off === 0x040 && on(3))) return;
     if (off === 0x000 && ((this.regs[4] >> 3) & 7) === 3) value |= cr & (1 << 24);
+    if (off === 0x000) {
+      const now = this.nowUs ? this.nowUs() : -Infinity;
+      for (let bit = 0; bit < 32; bit++) {
+        const was = (cr & (1 << bit)) !== 0, is = (value & (1 << bit)) !== 0;
+        if (is && !was) this.onSince.set(bit, now);
+        if (!is) this.onSince.delete(bit);
+      }
+    }
     this.regs[off >> 2] = value >>> 0;
   }
 
