@@ -99,6 +99,43 @@ async function picoWithApp(): Promise<Uint8Array> {
   return emu.nor.data.slice();
 }
 
+test("an install cut short at any PICOBOOT command never leaves a boot2 that runs half a bootloader: the ROM comes back by itself", async () => {
+  // The Pico carries an older qspiboot and an application; the cable is pulled after the n-th
+  // command of the install, then the Pico is plugged in again without BOOTSEL.
+  const before = await picoWithApp();
+  before.fill(0x5a, 0x1000, 0x1100); // an older build, beyond boot2
+  const commandsOf = async (limit: number) => {
+    const { emu, rom } = bootselPico(before);
+    rom.reset();
+    const usb = new SimUsbDevice(rom);
+    let commands = 0;
+    const out = usb.transferOut.bind(usb);
+    // Each PICOBOOT command starts with a 32-byte command block on the bulk OUT endpoint.
+    usb.transferOut = async (ep: number, data: BufferSource) => {
+      if ((data as Uint8Array).byteLength === 32 && ++commands > limit) throw new Error("LIBUSB_ERROR_NO_DEVICE: the cable was pulled");
+      return out(ep, data);
+    };
+    let done = true;
+    try { await installPico(await new PicobootDevice(usb).open(), firmware, { reboot: false }); } catch { done = false; }
+    return { emu, commands, done };
+  };
+  const full = await commandsOf(Infinity);
+  assert.ok(full.done && full.commands > 10, `${full.commands} commands in a whole install`);
+  const outcomes = new Set<string>();
+  for (let n = 0; n < full.commands; n++) {
+    const { emu, done } = await commandsOf(n);
+    assert.not.ok(done, `cut after ${n} commands`);
+    emu.bootsel = false;
+    emu.powerOn();
+    const flash = emu.nor.data.subarray(0, firmware.length);
+    const whole = (img: Uint8Array) => flash.every((b, i) => b === img[i]);
+    const what = emu.mode === "usb-boot" ? "ROM" : whole(before) ? "old qspiboot" : whole(firmware) ? "new qspiboot" : "?";
+    assert.ok(what !== "?", `cut after ${n} of ${full.commands} commands: the chip ${emu.mode === "running" ? "runs a boot2 over a half-written bootloader" : emu.mode}`);
+    outcomes.add(what);
+  }
+  assert.equal([...outcomes].sort(), ["ROM", "new qspiboot", "old qspiboot"], "cut before the first erase, in the middle, after the last write");
+});
+
 test("updating an installed qspiboot keeps the application and its record", async () => {
   const before = await picoWithApp();
   // The installed qspiboot differs from the file (as an older build would), beyond boot2.

@@ -65,7 +65,10 @@ export interface PicoInstallReport { bytes: number; erasedSectors: number[]; ver
 /**
  * Erase, write and read back `bin` at 0x10000000 through PICOBOOT, then reboot into it. Only the
  * sectors the file covers are erased: the update record at 0x1000F000 and the application from
- * 0x10010000 stay as they are.
+ * 0x10010000 stay as they are. The first sector, which holds boot2, is erased first and written
+ * last: an install cut short (cable pulled, power lost) leaves no valid boot2, so the ROM finds
+ * nothing to boot and comes up in BOOTSEL mode by itself (RP2040 datasheet 2.8.1), never a boot2
+ * that jumps into half a bootloader.
  */
 export async function installPico(dev: PicobootDevice, bin: Uint8Array, opts: { reboot?: boolean; progress?: (p: Progress) => void } = {}): Promise<PicoInstallReport> {
   checkPicoInstallable(bin);
@@ -74,10 +77,12 @@ export async function installPico(dev: PicobootDevice, bin: Uint8Array, opts: { 
   await dev.exclusive(EXCLUSIVE);
   await dev.exitXip();
   const sectors: number[] = [];
-  for (let off = 0; off < length; off += ROM_SECTOR) {
-    opts.progress?.({ phase: "write", done: off, total: length });
-    await dev.erase(address + off, ROM_SECTOR);
-    sectors.push(address + off);
+  const order = [...Array(length / ROM_SECTOR).keys()].slice(1).concat(0).map((i) => i * ROM_SECTOR);
+  await dev.erase(address, ROM_SECTOR);
+  sectors.push(address);
+  for (const [n, off] of order.entries()) {
+    opts.progress?.({ phase: "write", done: n * ROM_SECTOR, total: length });
+    if (off) { await dev.erase(address + off, ROM_SECTOR); sectors.push(address + off); }
     const part = bin.subarray(off, Math.min(off + ROM_SECTOR, bin.length));
     if (part.length) await dev.write(address + off, part);
   }
