@@ -18,7 +18,8 @@ import { EXIT, exitCodeOf, UsageError, NoDeviceError, MismatchError } from "./cl
 import { ImageError } from "./image/segments";
 import { basename } from "node:path";
 import { makeReporters, boardLabels } from "./cli/progress";
-import { runInstall, romSimTarget, refuseRom, isStRom, loadBin, DEFAULT_BIN } from "./cli/install";
+import { runInstall, romSimTarget, refuseRom, isStRom, loadBin, DEFAULT_BIN, DEFAULT_PICO_BIN } from "./cli/install";
+import { checkPicoInstallable } from "./picoboot/install";
 import { checkInstallable } from "./dfu/rom-install";
 import { runWatch } from "./cli/watch-run";
 import { SimPicoRom, picoRomDevices, switchFromBootsel } from "./cli/pico-rom";
@@ -251,7 +252,7 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
   .option("--force", "write a file even if the board would not boot it (no vector table, linked for another address)")
   .option("--watch", "production line: flash every board as it appears in DFU mode, once per appearance, in parallel, until Ctrl-C; one line per board and result")
   .option("--log <file>", "with --watch: append one JSON line per board result (serial, result, bytes, seconds, image CRC, time)")
-  .option("--install [bin]", "with --watch: a WeAct H750 that appears in ST's ROM bootloader (BOOT0 held) gets qspiboot first (default build/h750/qspiboot.bin), starts it and is flashed when it comes back as a qspiboot board")
+  .option("--install [bin]", "with --watch: a board that appears in its chip's ROM gets qspiboot first and is flashed when it comes back as a qspiboot board: a WeAct H750 in ST's ROM bootloader (BOOT0 held; build/h750/qspiboot.bin), a Pico in BOOTSEL mode (build/rp2040/qspiboot.bin); a given bin is used for the chip it is built for. Without --install a Pico in BOOTSEL mode that has qspiboot is switched into it (flash kept) and flashed")
   .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean; watch?: boolean; log?: string; install?: string | true }) => {
     const g = program.opts<Global>();
     // The file first: a missing or broken file is the file's fault, whatever is plugged in.
@@ -262,9 +263,20 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
     if (o.install && !o.watch) throw new UsageError("--install goes with --watch (for one board: flash.ts install)");
     if (o.watch) {
       if (g.sim === "h750-rom") throw new UsageError("--watch flashes qspiboot boards: --sim h750 or rp2040");
-      let install: Uint8Array | undefined;
-      if (o.install) { install = loadBin(o.install === true ? DEFAULT_BIN : o.install); checkInstallable(install); }
-      return runWatch({ install, load: (d) => loadFor(d, file, o.address, { force: !!o.force }), leave: o.leave, smart: o.smart, force: !!o.force,
+      let install: Uint8Array | undefined, installPico: Uint8Array | undefined;
+      if (o.install === true) {
+        // Each chip's own build, where it has been built; at least one must be there.
+        if (existsSync(DEFAULT_BIN)) { install = loadBin(DEFAULT_BIN); checkInstallable(install); }
+        if (existsSync(DEFAULT_PICO_BIN)) { installPico = loadBin(DEFAULT_PICO_BIN); checkPicoInstallable(installPico); }
+        if (!install && !installPico) loadBin(DEFAULT_BIN); // "does not exist: build it first"
+      } else if (o.install) {
+        const bin = loadBin(o.install);
+        // A Pico build is recognised by its boot2 and marker; anything else is taken as the H750's.
+        let pico = true;
+        try { checkPicoInstallable(bin); } catch { pico = false; }
+        if (pico) installPico = bin; else { checkInstallable(bin); install = bin; }
+      }
+      return runWatch({ install, installPico, load: (d) => loadFor(d, file, o.address, { force: !!o.force }), leave: o.leave, smart: o.smart, force: !!o.force,
         log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount, socket: g.socket, verbose: g.verbose });
     }
     // Parse and check the file against the first board before anything is erased anywhere.

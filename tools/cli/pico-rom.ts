@@ -27,6 +27,16 @@ export async function openPicoboot(usb: USBDevice): Promise<PicobootDevice> {
   });
 }
 
+/** A Pico in BOOTSEL mode as a watch target: PICOBOOT, no DFU interface to open. */
+export function picoRomTarget(usb: USBDevice): Target {
+  return {
+    label: `${usb.productName ?? "RP2 Boot"} (Pico in BOOTSEL mode)`,
+    serial: usb.serialNumber ?? "",
+    open: async () => { throw new Error("a Pico in BOOTSEL mode has no DFU interface: it is switched or installed through PICOBOOT"); },
+    openPicoboot: () => openPicoboot(usb),
+  };
+}
+
 /** An emulated Pico plugged in with BOOTSEL held, its flash from `flashFile` (blank without). */
 export class SimPicoRom {
   readonly emu = new Rp2040Emu();

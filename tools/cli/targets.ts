@@ -2,6 +2,7 @@
 // one in this process (--sim). Each comes out as a WebUSB USBDevice for the DFU client.
 import type { USBDevice } from "../dfu/webusb";
 import { DfuDevice } from "../dfu/client";
+import type { PicobootDevice } from "../picoboot/client";
 import { SimBoard } from "../../sim/board";
 import { SimUsbHost } from "../../sim/usb-host";
 import { SimUsbDevice } from "../usb/sim-device";
@@ -27,6 +28,8 @@ export interface Target {
   label: string;
   serial: string;
   open(): Promise<DfuDevice>;
+  /** A Pico in BOOTSEL mode (the RP2040 boot ROM): its PICOBOOT interface, not DFU. */
+  openPicoboot?(): Promise<PicobootDevice>;
   /** The simulated board, when there is one: for showing what it does after flashing. */
   sim?: { board: SimBoard; host: SimUsbHost };
   /** An emulated board's flash after the command (for --sim-flash). */

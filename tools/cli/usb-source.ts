@@ -5,6 +5,7 @@
 // backend, so that a test can drive it with a fake.
 import { performance } from "node:perf_hooks";
 import { realTargets, type Target } from "./targets";
+import { picoRomDevices, picoRomTarget } from "./pico-rom";
 import type { DeviceSource } from "./watch";
 
 export interface HotplugBackend {
@@ -66,7 +67,8 @@ export async function usbSource(backend: HotplugBackend = usbBackend(), o: UsbSo
  *  through WebUSB a platform without hot-plug support fails in a timer, out of reach of a catch. */
 export function usbBackend(): HotplugBackend {
   return {
-    list: () => realTargets(),
+    // qspiboot boards in DFU mode, and Picos in BOOTSEL mode (switched or installed by the watch).
+    list: async () => [...await realTargets(), ...(await picoRomDevices()).map(picoRomTarget)],
     async subscribe(onChange) {
       const { Emitter } = (await import("usb/index.js")) as unknown as {
         Emitter: new () => { addAttach(cb: (d: unknown) => void): Promise<void>; addDetach(cb: (h: string) => void): Promise<void>; removeAttach(): Promise<void>; removeDetach(): Promise<void> };

@@ -13,6 +13,8 @@ export interface WatchCli {
   load(dev: DfuDevice): Segment[];
   /** qspiboot's image, for boards in ST's ROM bootloader (watch.ts WatchOptions.install). */
   install?: Uint8Array;
+  /** qspiboot for Picos in BOOTSEL mode (watch.ts WatchOptions.installPico). */
+  installPico?: Uint8Array;
   leave: boolean; smart: boolean; force: boolean;
   log?: string; json?: boolean; serial?: string; verbose?: boolean;
   sim?: BoardName; simCount: number;
@@ -43,7 +45,7 @@ export async function runWatch(o: WatchCli): Promise<void> {
   console.error(`watching for boards in DFU mode${o.serial ? ` with serial ${o.serial}` : ""}: each is flashed once when it appears (Ctrl-C stops)`);
 
   const common = {
-    load: o.load, install: o.install, leave: o.leave, smart: o.smart, force: o.force, log: o.log, stop: stopped, abort: aborted,
+    load: o.load, install: o.install, installPico: o.installPico, leave: o.leave, smart: o.smart, force: o.force, log: o.log, stop: stopped, abort: aborted,
     onStart: (serial: string) => { running++; console.error(`${serial}  flashing`); },
     report: (line: string) => { running--; if (!o.json) console.log(line); },
   };

@@ -8,8 +8,10 @@ import { DfuDevice, hex, isGone, toSectors, type Progress, type Segment } from "
 import { imageSize } from "../image/segments";
 import { EXIT, exitCodeOf } from "./exit-codes";
 import { interruptedState } from "./interrupt";
+import { BOOTSEL_STILL_HELD } from "./pico-rom";
 import { refuseRom, isStRom } from "./install";
 import { installBootloader } from "../dfu/rom-install";
+import { installPico, hasQspiboot, switchToQspiboot } from "../picoboot/install";
 import type { Target } from "./targets";
 
 /** Where boards come from, and the time they live in. */
@@ -35,8 +37,13 @@ export interface WatchResult {
   sectorsSent: number;
   sectorsTotal: number;
   seconds: number;
-  /** The board was in ST's ROM bootloader and got qspiboot itself (WatchOptions.install). */
+  /** The board was in its chip's ROM (ST's DFU bootloader, or a Pico in BOOTSEL mode) and got
+   *  qspiboot itself (WatchOptions.install / installPico). */
   installed?: boolean;
+  /** Which ROM the board was in, when it was in one. */
+  rom?: "st" | "rp2040";
+  /** A Pico in BOOTSEL mode with qspiboot was switched into qspiboot's DFU mode (flash kept). */
+  switched?: boolean;
   /** The CRC-32 the board recorded for its image (INFO request after manifestation). */
   imageCrc?: number;
   time: string;
@@ -53,6 +60,11 @@ export interface WatchOptions {
    *  gets it (flash.ts install), starts it, and comes back as a qspiboot board to be flashed.
    *  Without it such a board gets an error line. */
   install?: Uint8Array;
+  /** qspiboot for the Pico (build/rp2040/qspiboot.bin): a Pico that appears in BOOTSEL mode gets
+   *  it through PICOBOOT (flash.ts install) and comes back as a qspiboot board to be flashed.
+   *  Without it, a Pico in BOOTSEL mode that has qspiboot is switched into qspiboot's DFU mode
+   *  (its flash kept) and flashed when it comes back; one without qspiboot gets an error line. */
+  installPico?: Uint8Array;
   /** Append one JSON line per result here. */
   log?: string;
   /** Resolves when the user asks to stop: no new boards are started, the running ones finish. */
@@ -70,8 +82,14 @@ export interface WatchOptions {
   date?: () => Date;
 }
 
+/** A Pico's ROM that comes back this soon after it was switched or installed: BOOTSEL is still
+ *  held (the ROM's reboot went to the ROM again), not a new appearance to act on. */
+const BOOTSEL_HELD_MS = 10_000;
+
 export function resultLine(r: WatchResult): string {
+  if (r.installed && r.rom === "rp2040") return `${r.serial}  ok     installed qspiboot (${r.bytes} bytes, verified) through the Pico's boot ROM  ${r.seconds.toFixed(2)} s  it reboots into qspiboot`;
   if (r.installed) return `${r.serial}  ok     installed qspiboot (${r.bytes} bytes, verified) in ST's ROM bootloader  ${r.seconds.toFixed(2)} s  it starts qspiboot`;
+  if (r.switched) return `${r.serial}  ok     switched from BOOTSEL mode to qspiboot's DFU mode (flash kept)  ${r.seconds.toFixed(2)} s  it comes back as a qspiboot board`;
   const crc = r.imageCrc !== undefined ? `CRC 0x${hex(r.imageCrc)}` : "CRC -";
   return `${r.serial}  ${r.ok ? "ok   " : "error"}  ${r.bytesSent} bytes sent (${r.sectorsSent}/${r.sectorsTotal} sectors)  ` +
     `${r.seconds.toFixed(2)} s  ${crc}` + (r.ok ? "" : `  ${r.error}`);
@@ -86,6 +104,8 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
   const appearances = new Map<string, number>();
   // How far each running flash got, for the report when it is interrupted.
   const where = new Map<string, { phase: string; written: number }>();
+  // When each Pico ROM (by serial) was last switched or installed.
+  const romActed = new Map<string, number>();
   let stopped = false, aborted = false;
   void o.stop.then(() => { stopped = true; });
 
@@ -106,6 +126,28 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
       o.progress?.(t.serial, p);
     };
     try {
+      if (t.openPicoboot) {
+        r.rom = "rp2040";
+        const last = romActed.get(t.serial);
+        if (last !== undefined && o.source.now() - last < BOOTSEL_HELD_MS) {
+          romActed.delete(t.serial);
+          throw Object.assign(new Error(`${BOOTSEL_STILL_HELD}; nothing was done this time`), { exitCode: EXIT.failed });
+        }
+        const pb = await t.openPicoboot();
+        try {
+          if (o.installPico) {
+            const rep = await installPico(pb, o.installPico, { reboot: true, progress });
+            Object.assign(r, { installed: true, bytes: rep.bytes, bytesSent: rep.bytes, ok: true });
+          } else if (!(await hasQspiboot(pb))) {
+            throw Object.assign(new Error("a Pico in BOOTSEL mode without qspiboot: nothing written; --watch --install puts qspiboot on it"), { exitCode: EXIT.noDevice });
+          } else {
+            await switchToQspiboot(pb);
+            Object.assign(r, { switched: true, ok: true });
+          }
+          romActed.set(t.serial, o.source.now());
+        } finally { await pb.close().catch(() => {}); }
+        return;
+      }
       dev = await t.open();
       if (o.install && isStRom(dev)) {
         const rep = await installBootloader(dev, o.install, { leave: true, progress });
@@ -129,12 +171,14 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
       r.sectorsSent = Math.round(written / sector);
       r.bytesSent = written;
       r.error = !isGone(e) ? `${t.serial}: ${(e as Error).message}`
+        : r.rom === "rp2040"
+          ? `${t.serial} (a Pico in BOOTSEL mode) went away in the middle of the install: boot2 is written last, so it comes up in BOOTSEL mode by itself; plug it in again`
         : phase === "manifest"
           ? `${t.serial} went away in the middle (unplugged or reset) while it checked and recorded the image, all ${written} bytes sent: ` +
             "if it recorded it, it starts it; if it comes back in DFU mode, the next flash completes it"
           : `${t.serial} went away in the middle (unplugged or reset) after ${written} of ${toWrite || "?"} bytes: ` +
             "its record keeps the half-written image from starting; plug it in again and the next flash sends only the missing sectors";
-      r.exitCode = exitCodeOf(e);
+      r.exitCode = (e as { exitCode?: number }).exitCode ?? exitCodeOf(e);
     } finally {
       await dev?.close();
       r.seconds = (o.source.now() - t0) / 1000;
