@@ -171,8 +171,10 @@ export async function watch(o: WatchOptions): Promise<WatchResult[]> {
       r.sectorsSent = Math.round(written / sector);
       r.bytesSent = written;
       r.error = !isGone(e) ? `${t.serial}: ${(e as Error).message}`
-        : r.rom === "rp2040"
+        : r.rom === "rp2040" && o.installPico
           ? `${t.serial} (a Pico in BOOTSEL mode) went away in the middle of the install: boot2 is written last, so it comes up in BOOTSEL mode by itself; plug it in again`
+        : r.rom === "rp2040"
+          ? `${t.serial} (a Pico in BOOTSEL mode) went away before it was switched to qspiboot: its flash is untouched; plug it in again`
         : phase === "manifest"
           ? `${t.serial} went away in the middle (unplugged or reset) while it checked and recorded the image, all ${written} bytes sent: ` +
             "if it recorded it, it starts it; if it comes back in DFU mode, the next flash completes it"
