@@ -27,6 +27,10 @@ NO_LIBCALL void* memcpy(void* dst, const void* src, size_t n) { return memmove(d
 
 NO_LIBCALL void* memset(void* dst, int c, size_t n) {
   uint8_t* d = dst;
-  for (size_t i = 0; i < n; i++) d[i] = (uint8_t)c;
+  // Words over the aligned middle: the core clears its 512-byte erase bitmap at every boot.
+  uint32_t w = (uint8_t)c * 0x01010101u;
+  while (n && ((uintptr_t)d & 3)) { *d++ = (uint8_t)c; n--; }
+  for (; n >= 4; n -= 4, d += 4) *(uint32_t*)d = w;
+  while (n--) *d++ = (uint8_t)c;
   return dst;
 }

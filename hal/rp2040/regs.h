@@ -93,6 +93,8 @@
 #define DMA_CH0_CTRL_TRIG REG32(DMA_BASE + 0x00C)
 #define DMA_CTRL_EN (1u << 0)
 #define DMA_CTRL_INCR_READ (1u << 4)          // DATA_SIZE 0: bytes; CHAIN_TO 0: itself (no chain)
+#define DMA_CTRL_INCR_WRITE (1u << 5)
+#define DMA_CTRL_SIZE_WORD (2u << 2)          // DATA_SIZE 2: 32-bit transfers
 #define DMA_CTRL_TREQ_PERMANENT (0x3Fu << 15)
 #define DMA_CTRL_IRQ_QUIET (1u << 21)
 #define DMA_CTRL_SNIFF_EN (1u << 23)

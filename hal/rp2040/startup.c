@@ -1,5 +1,5 @@
 // RP2040 entry: boot2 (flash offset 0) jumps through the vector table at 0x10000100. The reset
-// stub runs from flash, copies the bootloader into SRAM and continues there: XIP stops while
+// stub runs from flash, copies the bootloader into SRAM (DMA zeroes .bss meanwhile) and continues there: XIP stops while
 // the flash is being erased or programmed. The stub touches nothing in SRAM before the copy
 // (volatile word loops: no call to a memcpy that is not there yet).
 #include <stdint.h>
@@ -33,17 +33,18 @@ void Reset_Handler(void) {
   // mode starts them (clocks.c). The divider changes without a glitch (datasheet 2.17.4).
   ROSC_DIV = ROSC_DIV_PASS | BOARD_ROSC_BOOT_DIV;
   WATCHDOG_TICK = WATCHDOG_TICK_ENABLE | BOARD_BOOT_CLK_MAX_MHZ;
+  // .bss (the core's linear memory: 24 KB) is zeroed by DMA channel 0 while the CPU copies:
+  // one word per cycle from a zero word on the stack (datasheet 2.5.1), and the copy is bound
+  // by the flash reads anyway. The zero word is read, never written: it stays valid.
+  volatile uint32_t zero = 0;
+  RESETS_RESET_CLR = RESET_DMA;
+  while (!(RESETS_DONE & RESET_DMA)) {}
+  DMA_CH0_READ_ADDR = (uint32_t)&zero;
+  DMA_CH0_WRITE_ADDR = (uint32_t)&__bss_start;
+  DMA_CH0_TRANS_COUNT = (uint32_t)(&__bss_end - &__bss_start);
+  DMA_CH0_CTRL_TRIG = DMA_CTRL_EN | DMA_CTRL_SIZE_WORD | DMA_CTRL_INCR_WRITE | DMA_CTRL_TREQ_PERMANENT | DMA_CTRL_IRQ_QUIET;
   copy8(&__text_start, &__text_load, &__data_end);
-  // .bss (the core's linear memory: 24 KB) sixteen bytes per step.
-  uint32_t* bss = &__bss_start;
-  __asm volatile(
-    "movs r4, #0\n\tmovs r5, #0\n\tmovs r6, #0\n\tmovs r7, #0\n"
-    "1: cmp %0, %1\n\t"
-    "bhs 2f\n\t"
-    "stmia %0!, {r4, r5, r6, r7}\n\t"
-    "b 1b\n"
-    "2:"
-    : "+l"(bss) : "l"(&__bss_end) : "r4", "r5", "r6", "r7", "memory", "cc");
+  while (DMA_CH0_CTRL_TRIG & DMA_CTRL_BUSY) {}
   // Faults from here on find their handler in SRAM: the table in flash is unreadable while
   // the flash is erased or programmed. Only NMI and HardFault can happen (no interrupt is
   // ever enabled), so the table ends there.
