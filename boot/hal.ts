@@ -12,7 +12,8 @@
 // Next event: EV_NONE, EV_RESET, EV_SETUP (8 bytes written at `setup`), EV_OUT (a packet of
 // `result >> 8` bytes was written to the buffer armed by usb_ep0_out), EV_IN (the packet queued
 // by usb_ep0_in was sent). When a status-stage completion and a new SETUP are both pending, the
-// completion is reported first.
+// completion is reported first. EV_EP_IN / EV_EP_OUT: a bulk transfer armed by usb_ep_xfer has
+// ended; the endpoint address is in bits 8..15, and for OUT the bytes received in bits 16..31.
 @external("hal", "usb_poll") export declare function usb_poll(setup: usize): i32;
 // Queue one IN packet on EP0 (0..64 bytes). The first packet after a SETUP is DATA1.
 @external("hal", "usb_ep0_in") export declare function usb_ep0_in(buf: usize, len: i32): void;
@@ -23,6 +24,21 @@
 // Called when SET_ADDRESS arrives, before its status stage. The HAL applies the address when
 // its controller needs it (after the status stage on the RP2040, at once on DWC2).
 @external("hal", "usb_set_address") export declare function usb_set_address(addr: i32): void;
+
+// --- Bulk endpoints: the UF2 drive's mass-storage interface. Only a core built with the UF2
+// drive (tools/build-core.ts, QSPIBOOT_UF2) calls these; the default core leaves them out. ---
+// Configure endpoint `ep` (USB address, bit 7 set for IN; numbers 1..3) as a bulk endpoint with
+// packets of `maxPacket` bytes: DATA0, not stalled, nothing armed. Called at SET_CONFIGURATION;
+// a bus reset closes every endpoint but EP0.
+@external("hal", "usb_ep_open") export declare function usb_ep_open(ep: i32, maxPacket: i32): void;
+// Arm one transfer of at most 4096 bytes on an open endpoint; EV_EP_IN / EV_EP_OUT report its end.
+// IN: send `len` bytes from `buf` in maxPacket packets (one zero-length packet when len is 0;
+// none after a full last packet). OUT: take up to `len` bytes (a multiple of maxPacket) into
+// `buf`; the transfer ends when `len` bytes or a short packet have arrived.
+@external("hal", "usb_ep_xfer") export declare function usb_ep_xfer(ep: i32, buf: usize, len: i32): void;
+// Stall endpoint `ep` (on = 1), which drops its armed transfer, or clear the stall (on = 0),
+// which also resets its data toggle to DATA0 (USB 2.0 9.4.5) and leaves nothing armed.
+@external("hal", "usb_ep_stall") export declare function usb_ep_stall(ep: i32, on: i32): void;
 
 // --- Flash chip: one command at a time, or memory-mapped ---
 // Execute one command described by `fmt` (see boot/flash/cmd.ts for the bit layout), with
@@ -67,3 +83,5 @@ export const EV_RESET: i32 = 1;
 export const EV_SETUP: i32 = 2;
 export const EV_OUT: i32 = 3;
 export const EV_IN: i32 = 4;
+export const EV_EP_IN: i32 = 5;
+export const EV_EP_OUT: i32 = 6;

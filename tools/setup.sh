@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi wabt dfu-util
-  libunicorn-dev libusb-1.0-0-dev valgrind gcc make chromium)
+  libunicorn-dev libusb-1.0-0-dev valgrind gcc make chromium dosfstools mtools)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

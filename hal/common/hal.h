@@ -35,8 +35,9 @@ struct board_info {
 };
 _Static_assert(sizeof(struct board_info) == 112, "BoardInfo is 112 bytes");
 
-// usb_poll's event codes (boot/hal.ts EV_*); EV_OUT carries the packet length in bits 8 and up.
-enum { EV_NONE = 0, EV_RESET = 1, EV_SETUP = 2, EV_OUT = 3, EV_IN = 4 };
+// usb_poll's event codes (boot/hal.ts EV_*); EV_OUT carries the packet length in bits 8 and up;
+// EV_EP_IN / EV_EP_OUT the endpoint address in bits 8..15 and (OUT) the byte count in bits 16..31.
+enum { EV_NONE = 0, EV_RESET = 1, EV_SETUP = 2, EV_OUT = 3, EV_IN = 4, EV_EP_IN = 5, EV_EP_OUT = 6 };
 
 // Called by the runtime when the core traps: never returns.
 void hal_trap_reset(void) __attribute__((noreturn));
