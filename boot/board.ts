@@ -1,5 +1,5 @@
 // BoardInfo: the record hal.board_info() writes. Chip facts come from the HAL (hal/<chip>/),
-// so the same core serves every board. Layout (little-endian), 112 bytes:
+// so the same core serves every board. Layout (little-endian), 116 bytes:
 //   +0  u32 flashBase     address at which flash offset 0 appears when memory-mapped
 //   +4  u32 bootReserved  bytes at the start of flash that belong to the bootloader (never written)
 //   +8  u32 ramStart      RAM range an application's initial stack pointer must lie in
@@ -14,9 +14,11 @@
 //   +32 16 bytes          board name, ASCII, zero-padded
 //   +48 u8  webScheme     WebUSB landing page URL scheme (WebUSB 4.3.1: 0 http://, 1 https://)
 //   +49 63 bytes          the URL after the scheme, ASCII, zero-padded (empty: no landing page)
+//   +112 u32 uf2Family    the UF2 family ID of the chip (UF2 spec, uf2families.json): what the
+//                         UF2 drive accepts and what CURRENT.UF2 is tagged with
 import { board_info } from "./hal";
 
-export const BOARD_INFO_SIZE: i32 = 112;
+export const BOARD_INFO_SIZE: i32 = 116;
 const info = memory.data(BOARD_INFO_SIZE);
 
 export function loadBoardInfo(): void { board_info(info); }
@@ -36,3 +38,4 @@ export function boardNamePtr(): usize { return info + 32; }
 export function webScheme(): u8 { return load<u8>(info, 48); }
 export function webUrlPtr(): usize { return info + 49; }
 export const WEB_URL_MAX: i32 = 63;
+export function uf2Family(): u32 { return load<u32>(info, 112); }

@@ -23,17 +23,34 @@ const device = memory.data<u8>([
 
 // Configuration (USB 2.0 table 9-10), interface in DFU mode (DFU 1.1 table 4.4: class FE,
 // subclass 1, protocol 2), DFU functional descriptor (DFU 1.1 table 4.2).
-const CONFIG_LEN: i32 = 27;
-const config = memory.data<u8>([
+// With the UF2 drive the configuration also has a mass-storage interface (USB MSC overview 2,
+// BOT 4.3: class 08, SCSI transparent 06, bulk-only 50h) with a bulk OUT and a bulk IN
+// endpoint (USB 2.0 table 9-13); no IAD: each function is a single interface.
+const CONFIG_LEN: i32 = isDefined(QSPIBOOT_UF2) ? 50 : 27;
+// @ts-ignore: decorator
+@lazy const configDfu = memory.data<u8>([
   9, 2, 27, 0, 1, 1, 0, 0x80, 50,
   9, 4, 0, 0, 0, 0xfe, 1, 2, 4,
   // bmAttributes: bitCanDnload | bitCanUpload | bitManifestationTolerant | bitWillDetach
   9, 0x21, 0x0f, 0xff, 0x00, 0, 0, 0, 0, // wDetachTimeOut 255 ms, wTransferSize, bcdDFUVersion: set at init
 ]);
+// @ts-ignore: decorator
+@lazy const configComposite = memory.data<u8>([
+  9, 2, 50, 0, 2, 1, 0, 0x80, 50,
+  9, 4, 0, 0, 0, 0xfe, 1, 2, 4,
+  9, 0x21, 0x0f, 0xff, 0x00, 0, 0, 0, 0,
+  9, 4, 1, 0, 2, 0x08, 0x06, 0x50, 5,    // interface 1: mass storage, 2 endpoints, iInterface 5
+  7, 5, 0x01, 0x02, 64, 0, 0,            // bulk OUT 1, 64 bytes
+  7, 5, 0x81, 0x02, 64, 0, 0,            // bulk IN 1, 64 bytes
+]);
+const config: usize = isDefined(QSPIBOOT_UF2) ? configComposite : configDfu;
 
 // BOS (USB 3.2 9.6.2) with two platform capabilities (type 0x10, 0x05).
 const BOS_LEN: i32 = 57;
-const MSOS20_SET_LEN: i32 = 162;
+// In a composite device the WinUSB compatible ID and the GUID go in a function subset for
+// interface 0 inside a configuration subset (MS OS 2.0 spec tables 11, 12), so Windows binds
+// WinUSB to the DFU interface only and its own mass-storage driver to interface 1.
+const MSOS20_SET_LEN: i32 = isDefined(QSPIBOOT_UF2) ? 178 : 162;
 const bos = memory.data<u8>([
   5, 0x0f, 57, 0, 2,
   // WebUSB: UUID {3408B638-09A9-47A0-8BFD-A0768815B665}, version 1.0, vendor code, iLandingPage
@@ -44,7 +61,7 @@ const bos = memory.data<u8>([
   // MS OS 2.0: UUID {D8DD60DF-4589-4CC7-9CD2-659D9E648A9F}, Windows 8.1+, set length, vendor code
   28, 0x10, 0x05, 0,
   0xdf, 0x60, 0xdd, 0xd8, 0x89, 0x45, 0xc7, 0x4c, 0x9c, 0xd2, 0x65, 0x9d, 0x9e, 0x64, 0x8a, 0x9f,
-  0x00, 0x00, 0x03, 0x06, 162, 0, 0x02, 0,
+  0x00, 0x00, 0x03, 0x06, 162, 0, 0x02, 0, // wMSOSDescriptorSetTotalLength: set at init with the drive
 ]);
 
 // MS OS 2.0 descriptor set for a non-composite device: header, WINUSB compatible ID, and the
@@ -55,6 +72,16 @@ const msosHead = memory.data<u8>([
   20, 0, 3, 0, 87, 73, 78, 85, 83, 66, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // "WINUSB"
   132, 0, 4, 0, 7, 0, 42, 0,
 ]);
+// Composite: header (set length 178), configuration subset (index 0, length 168), function
+// subset (interface 0, length 160), then the same compatible ID and registry property.
+// @ts-ignore: decorator
+@lazy const msosCompositeHead = memory.data<u8>([
+  10, 0, 0, 0, 0x00, 0x00, 0x03, 0x06, 178, 0,
+  8, 0, 1, 0, 0, 0, 168, 0,
+  8, 0, 2, 0, 0, 0, 160, 0,
+]);
+// @ts-ignore: decorator
+@lazy const MSC_NAME = memory.data<u8>([85, 70, 50, 32, 100, 114, 105, 118, 101]); // "UF2 drive"
 const PROP_NAME = memory.data<u8>([ // "DeviceInterfaceGUIDs"
   68, 101, 118, 105, 99, 101, 73, 110, 116, 101, 114, 102, 97, 99, 101, 71, 85, 73, 68, 115,
 ]);
@@ -78,8 +105,15 @@ function ascii16(dst: usize, src: usize, n: i32): usize {
 }
 
 function msos20Set(): i32 {
-  memory.copy(scratch, msosHead, 38);
-  let p = ascii16(scratch + 38, PROP_NAME, 20);
+  let p: usize;
+  if (isDefined(QSPIBOOT_UF2)) {
+    memory.copy(scratch, msosCompositeHead, 26);
+    memory.copy(scratch + 26, msosHead + 10, 28);
+    p = ascii16(scratch + 54, PROP_NAME, 20);
+  } else {
+    memory.copy(scratch, msosHead, 38);
+    p = ascii16(scratch + 38, PROP_NAME, 20);
+  }
   store<u16>(p, 80);                 // wPropertyDataLength: GUID, NUL, NUL in UTF-16
   p = ascii16(p + 2, GUID, 38);
   store<u16>(p, 0);
@@ -105,6 +139,7 @@ function stringFor(index: u32): i32 {
   }
   if (index == 3) return str(scratch, serial, serialLen);
   if (index == 4) return str(scratch, text, layoutString(text));
+  if (isDefined(QSPIBOOT_UF2)) { if (index == 5) return str(scratch, MSC_NAME, 9); }
   return CTRL_STALL;
 }
 
@@ -155,6 +190,9 @@ export function descriptorsInit(): void {
   store<u16>(device + 12, bcdDevice());
   store<u16>(config + 18 + 5, <u16>TRANSFER_SIZE);
   store<u16>(config + 18 + 7, BCD_DFU);
+  if (isDefined(QSPIBOOT_UF2)) {
+    store<u16>(bos + 5 + 24 + 24, <u16>MSOS20_SET_LEN);
+  }
   if (webUrlLength() > 0) store<u8>(bos + BOS_LANDING_PAGE, 1);
   // Serial number: the MCU's unique ID where it has one, else the flash chip's (4Bh).
   let n = chip_uid(scratch);

@@ -10,6 +10,7 @@ import { layoutInit } from "./dfu/layout";
 import { flashInit, flashSize, flashSectorSize, flashBlockSize } from "./flash/engine";
 import { bootDecide } from "./boot";
 import { ledTick } from "./led";
+import { functionsInit, functionsTick } from "./functions";
 
 // Decide: boot the application (hal.jump does not return) or stay in DFU mode.
 export function init(): void {
@@ -20,13 +21,14 @@ export function init(): void {
   descriptorsInit();
   standardReset();
   dfuInit();
+  functionsInit();
   usb_init();
 }
 
 // One pass of DFU mode. Returns 1 if it did work, 0 if it only waited.
 export function poll(): i32 {
   const usb = ctrlPoll();
-  const flash = dfuTick();
+  const flash = dfuTick() | functionsTick();
   ledTick(flash);
   return usb | flash;
 }

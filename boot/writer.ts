@@ -4,11 +4,13 @@
 // or in a flush, which only starts when the queue is empty).
 import { flashWriteStart, flashPoll, FLASH_BUSY } from "./flash/engine";
 
-// Slots 0 .. DFU_BUFFERS - 1 are the DFU transfer buffers (boot/dfu/dfu.ts), the last one the
-// update record (boot/update.ts).
+// Slots 0 .. DFU_BUFFERS - 1 are the DFU transfer buffers (boot/dfu/dfu.ts), then the update
+// record (boot/update.ts), then, in a core with the UF2 drive, its sector buffers (boot/msc/uf2.ts).
 export const DFU_BUFFERS: i32 = 4;
 export const RECORD_SLOT: i32 = DFU_BUFFERS;
-export const SLOT_COUNT: i32 = DFU_BUFFERS + 1;
+export const UF2_SLOT0: i32 = RECORD_SLOT + 1;
+export const UF2_BUFFERS: i32 = 4;
+export const SLOT_COUNT: i32 = isDefined(QSPIBOOT_UF2) ? UF2_SLOT0 + UF2_BUFFERS : RECORD_SLOT + 1;
 
 const FREE: u8 = 0;
 const QUEUED: u8 = 1;

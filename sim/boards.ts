@@ -7,6 +7,7 @@ export type BoardName = "h750" | "rp2040";
 export const BOARDS: Record<BoardName, BoardFacts> = {
   h750: {
     id: "h750", boardId: 1, name: "WeAct H750", hasButton: true, // K1 on PC13
+    uf2Family: 0x6db66082,
     flashBase: 0x90000000, bootReserved: 0,
     ramStart: 0x20000000, ramEnd: 0x24080000,
     vid: 0x1209, pid: 0x0001, bcdDevice: 0x0100,
@@ -16,6 +17,7 @@ export const BOARDS: Record<BoardName, BoardFacts> = {
   },
   rp2040: {
     id: "rp2040", boardId: 2, name: "Pico RP2040", hasButton: false, // BOOTSEL belongs to the boot ROM
+    uf2Family: 0xe48bff56,
     flashBase: 0x10000000, bootReserved: 0x10000,
     ramStart: 0x20000000, ramEnd: 0x20042000,
     vid: 0x1209, pid: 0x0001, bcdDevice: 0x0100,

@@ -59,6 +59,7 @@ export function makeHalImports(ctx: HalContext) {
       m.fill(0, out + 32, out + 48);
       for (let i = 0; i < Math.min(16, facts.name.length); i++) m[out + 32 + i] = facts.name.charCodeAt(i) & 0x7f;
       m.fill(0, out + 48, out + 112);
+      dv.setUint32(out + 112, facts.uf2Family, true);
       const web = facts.webUrl ? /^(https?):\/\/(.*)$/.exec(facts.webUrl) : null;
       if (web) {
         m[out + 48] = web[1] === "https" ? 1 : 0;
@@ -71,6 +72,9 @@ export function makeHalImports(ctx: HalContext) {
     usb_ep0_out(buf: number, max: number) { tick(); usb.out(buf, max); },
     usb_ep0_stall() { tick(); usb.stall(); },
     usb_set_address(addr: number) { tick(); usb.setAddress(addr); },
+    usb_ep_open(ep: number, maxPacket: number) { tick(); usb.epOpen(ep, maxPacket); },
+    usb_ep_xfer(ep: number, buf: number, len: number) { tick(); usb.epXfer(mem(), ep, buf, len); },
+    usb_ep_stall(ep: number, on: number) { tick(); usb.epStall(ep, on !== 0); },
     flash_cmd(fmt: number, addr: number, buf: number, len: number) {
       tick();
       const m = mem();

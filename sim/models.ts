@@ -17,7 +17,8 @@ export interface BoardFacts {
   uid: Uint8Array;          // MCU unique ID; empty when the MCU has none (the RP2040)
   bootCrc?: boolean;        // BoardInfo flag: check the image CRC on every boot
   doubleTapMs?: number;     // BoardInfo: double-tap-reset window (0/undefined: off)
-  webUrl?: string;          // BoardInfo: the WebUSB landing page, "https://..." or "http://..." (none: undefined)
+  webUrl?: string;
+  uf2Family: number;        // BoardInfo: the chip's UF2 family ID (hal/<chip>/board.h BOARD_UF2_FAMILY)          // BoardInfo: the WebUSB landing page, "https://..." or "http://..." (none: undefined)
 }
 
 /** The device side of USB endpoint 0 as the core sees it through the HAL. */
@@ -29,6 +30,10 @@ export interface Ep0Controller {
   out(ptr: number, max: number): void;
   stall(): void;
   setAddress(addr: number): void;
+  /** Bulk endpoints (hal.usb_ep_*; only the UF2-drive core uses them). */
+  epOpen(ep: number, maxPacket: number): void;
+  epXfer(mem: Uint8Array, ep: number, ptr: number, len: number): void;
+  epStall(ep: number, on: boolean): void;
 }
 
 /** A QSPI controller with a NOR chip behind it, executing hal.flash_cmd formats. */

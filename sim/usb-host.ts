@@ -104,10 +104,20 @@ export function enumerate(host: Pick<ControlHost, "control">): ControlStatus {
 
 const Abort = ControlAbort;
 
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
 export class SimUsbHost implements ControlHost {
   timing: UsbTiming;
   /** Control transfers done, for tests and benchmarks. */
   transfers = 0;
+  /** Bulk packets whose DATA0/DATA1 was not the one the host expected (USB 2.0 8.6). */
+  pidErrors: string[] = [];
+  private toggles = new Map<number, 0 | 1>();
 
   constructor(readonly board: SimBoard, timing: Partial<UsbTiming> = {}) {
     this.timing = { ...DEFAULT_USB_TIMING, ...timing };
@@ -179,16 +189,74 @@ export class SimUsbHost implements ControlHost {
     }, setup, data, odd);
     // Let the device see the end of the status stage before the host's next move.
     if (r.status === "ok") this.board.step();
+    // The host's bulk toggles start again at DATA0 after CLEAR_FEATURE(ENDPOINT_HALT) and
+    // SET_CONFIGURATION (USB 2.0 9.4.5, 9.1.1.5), as the device's do.
+    if (r.status === "ok" && setup.bmRequestType === 0x02 && setup.bRequest === 1 && setup.wValue === 0) this.toggles.delete(setup.wIndex & 0xff);
+    if (r.status === "ok" && setup.bmRequestType === 0x00 && setup.bRequest === 9) this.toggles.clear();
     return r;
   }
 
   /** Host-side sleep: the board keeps running. */
   sleep(ms: number): void { this.board.runUntil(this.clock.now + ms * 1000); }
 
+  /** One bulk OUT transfer: `data` in maxPacket (64) packets, a NAKed packet retried. The host
+   *  keeps each endpoint's data toggle and checks the device answers it; a STALL ends the
+   *  transfer (the host's toggle goes back to DATA0 when it clears the halt). */
+  bulkOut(ep: number, data: Uint8Array, timeoutMs = 5000): BulkResult {
+    const deadline = timeoutMs ? this.clock.now + timeoutMs * 1000 : 0;
+    this.pass(this.timing.bulkOverheadUs);
+    try {
+      let off = 0;
+      do {
+        const pkt = data.subarray(off, off + 64);
+        const pid = this.toggles.get(ep) ?? 0;
+        const r = this.until<OutResult>(() => this.ep0.hostBulkOut(ep, pkt, pid), deadline);
+        if (r === "stall") return { status: "stall", data: new Uint8Array(0) };
+        this.toggles.set(ep, (pid ^ 1) as 0 | 1);
+        this.pass(transactionUs(pkt.length));
+        off += 64;
+      } while (off < data.length);
+    } catch (e) {
+      if (e instanceof ControlAbort) return { status: e.status, data: new Uint8Array(0) };
+      throw e;
+    }
+    this.board.step();
+    return { status: "ok", data: new Uint8Array(0) };
+  }
+
+  /** One bulk IN transfer of up to `length` bytes: packets until a short one or `length`. */
+  bulkIn(ep: number, length: number, timeoutMs = 5000): BulkResult {
+    const deadline = timeoutMs ? this.clock.now + timeoutMs * 1000 : 0;
+    this.pass(this.timing.bulkOverheadUs);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for (;;) {
+        const r = this.until(() => { const x = this.ep0.hostBulkIn(ep); return x.kind === "nak" ? "nak" : x; }, deadline);
+        if (r.kind === "stall") return { status: "stall", data: concat(parts, total) };
+        if (r.kind !== "data") throw new Error("unreachable");
+        const want = this.toggles.get(ep) ?? 0;
+        if (r.pid !== want) this.pidErrors.push(`bulk IN 0x${ep.toString(16)}: DATA${r.pid}, expected DATA${want}`);
+        this.toggles.set(ep, (r.pid ^ 1) as 0 | 1);
+        this.pass(transactionUs(r.data.length));
+        if (total + r.data.length > length) throw new Error(`babble: device sent ${total + r.data.length} bytes for a ${length}-byte bulk IN`);
+        parts.push(r.data);
+        total += r.data.length;
+        if (r.data.length < 64 || total >= length) break;
+      }
+    } catch (e) {
+      if (e instanceof ControlAbort) return { status: e.status, data: concat(parts, total) };
+      throw e;
+    }
+    this.board.step();
+    return { status: "ok", data: concat(parts, total) };
+  }
+
   /** USB bus reset, then the enumeration an operating system does. */
   reset(): ControlStatus {
     if (this.board.mode !== "bootloader" || !this.ep0.connected) return "nodevice";
     this.ep0.reset();
+    this.toggles.clear();
     this.clock.advance(10000); // reset signalling: 10 ms (USB 2.0 7.1.7.5)
     this.board.step();
     return this.enumerate();

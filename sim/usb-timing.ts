@@ -5,9 +5,12 @@ export interface UsbTiming {
   transferOverheadUs: number;
   /** Time between retries of a NAKed transaction (the host controller retries within a frame). */
   nakRetryUs: number;
+  /** Host cost of one bulk transfer (an URB of a mass-storage driver, which queues them without
+   *  waiting for the program: one 125 us microframe of the host controller's schedule). */
+  bulkOverheadUs: number;
 }
 
-export const DEFAULT_USB_TIMING: UsbTiming = { transferOverheadUs: 1000, nakRetryUs: 1 };
+export const DEFAULT_USB_TIMING: UsbTiming = { transferOverheadUs: 1000, nakRetryUs: 1, bulkOverheadUs: 125 };
 
 const BIT_US = 1 / 12; // 12 Mbit/s
 // Token (SYNC+PID+ADDR/ENDP+CRC5+EOP = 35 bits) + data packet (SYNC+PID+CRC16+EOP = 43 bits

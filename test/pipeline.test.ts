@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { buildCore, root } from "../tools/build-core";
+import { buildCore, buildCoreUf2, root } from "../tools/build-core";
 import { HAL_IMPORT_NAMES } from "../sim/hal";
 import { BOARDS } from "../sim/boards";
 
@@ -41,21 +41,29 @@ test("boot/hal.ts declares the HAL (and nothing is declared twice)", () => {
   assert.is((src.match(/@external/g) ?? []).length, decl.size);
 });
 
-test("the .wasm imports only declared HAL functions, with the declared arity", async () => {
-  const m = new WebAssembly.Module(readFileSync(await buildCore()));
-  const imports = WebAssembly.Module.imports(m);
-  for (const i of imports) {
-    assert.is(i.module, "hal", `import ${i.module}.${i.name}`);
-    assert.ok(decl.has(i.name), `${i.name} is imported but not declared in boot/hal.ts`);
-  }
-  // A wasm import receives exactly its declared parameters: compare with the text format.
-  const wat = readFileSync(join(root, "build/core/core.wat"), "utf8");
-  for (const mm of wat.matchAll(/\(import "hal" "(\w+)" \(func \$[^\s]+ ((?:\(param[^)]*\)\s*)*)/g)) {
-    const params = (mm[2].match(/i32|i64|f32|f64/g) ?? []).length;
-    assert.is(params, decl.get(mm[1]), `${mm[1]}: wasm has ${params} parameters`);
-  }
-  assert.is(imports.length, decl.size, "the core uses every declared import (an unused one is dead weight in every HAL)");
-});
+/** The bulk endpoints serve only the UF2 drive: the default core does not import them. */
+const UF2_ONLY = new Set(["usb_ep_open", "usb_ep_xfer", "usb_ep_stall"]);
+
+for (const [label, build, uf2] of [["the core", () => buildCore(), false], ["the UF2-drive core", () => buildCoreUf2(), true]] as const) {
+  test(`${label}: the .wasm imports only declared HAL functions, with the declared arity`, async () => {
+    const file = await build();
+    const m = new WebAssembly.Module(readFileSync(file));
+    const imports = WebAssembly.Module.imports(m);
+    for (const i of imports) {
+      assert.is(i.module, "hal", `import ${i.module}.${i.name}`);
+      assert.ok(decl.has(i.name), `${i.name} is imported but not declared in boot/hal.ts`);
+    }
+    // A wasm import receives exactly its declared parameters: compare with the text format.
+    const wat = readFileSync(file.replace(/\.wasm$/, ".wat"), "utf8");
+    for (const mm of wat.matchAll(/\(import "hal" "(\w+)" \(func \$[^\s]+ ((?:\(param[^)]*\)\s*)*)/g)) {
+      const params = (mm[2].match(/i32|i64|f32|f64/g) ?? []).length;
+      assert.is(params, decl.get(mm[1]), `${mm[1]}: wasm has ${params} parameters`);
+    }
+    // An unused import is dead weight in every HAL: each core uses all that it may.
+    const expected = [...decl.keys()].filter((n) => uf2 || !UF2_ONLY.has(n)).sort();
+    assert.equal(imports.map((i) => i.name).sort(), expected);
+  });
+}
 
 for (const [chip, dir] of [["STM32H750", "hal/stm32h750"], ["RP2040", "hal/rp2040"]]) {
   test(`${chip}: the C HAL defines every declared import with the same number of parameters`, () => {
@@ -89,6 +97,7 @@ for (const [name, dir] of [["h750", "stm32h750"], ["rp2040", "rp2040"]] as const
     assert.is(f.vid, def("BOARD_USB_VID"));
     assert.is(f.pid, def("BOARD_USB_PID"));
     assert.is(f.bcdDevice, def("BOARD_BCD_DEVICE"));
+    assert.is(f.uf2Family, Number(String(def("BOARD_UF2_FAMILY")).replace(/u$/, "")));
     assert.is(f.recordOffset, h.includes("BOARD_RECORD_OFFSET") ? def("BOARD_RECORD_OFFSET") : 0);
     assert.is(!!f.legacyRecord, h.includes("BOARD_LEGACY_RECORD") ? def("BOARD_LEGACY_RECORD") === 1 : false);
     const nameMatch = h.match(/#define BOARD_NAME "([^"]*)"/);

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import { buildCore, coreWasm, root } from "./build-core";
+import { buildCore, buildCoreUf2, coreUf2Wasm, coreWasm, root } from "./build-core";
 import { checkTools } from "./require-tools";
 import { BOARDS, type Board } from "./build/boards";
 import { sizeTable, printSizeTable } from "./build/size";
@@ -15,6 +15,8 @@ import { writeUf2File } from "./build/uf2";
 import { tuneGenerated } from "./build/tune-generated";
 
 const GEN = join(root, "build/core/gen");
+/** The UF2-drive core's translation (boot/msc/, QSPIBOOT_UF2): its own directory. */
+const GEN_UF2 = join(root, "build/core-uf2/gen");
 
 function hash(...parts: (string | Buffer)[]): string {
   const h = createHash("sha256");
@@ -48,16 +50,18 @@ function coreStaticEnd(wasm: Buffer): number {
   return (inst.exports.staticEnd as () => number)();
 }
 
-/** wasm2c once for every board: build/core/gen/core.{c,h} and the runtime header. */
-export async function translateCore(): Promise<{ memoryBytes: number }> {
-  await buildCore();
-  const wasm = readFileSync(coreWasm);
-  mkdirSync(GEN, { recursive: true });
-  cached(join(GEN, "core.c"), hash(wasm, "wasm2c", readFileSync(join(root, "tools/build/tune-generated.ts"))), () => {
-    run("wasm2c", [relative(root, coreWasm), "-n", "core", "-o", relative(root, join(GEN, "core.c"))]);
-    writeFileSync(join(GEN, "core.c"), tuneGenerated(readFileSync(join(GEN, "core.c"), "utf8")));
+/** wasm2c once for every board: build/core/gen/core.{c,h} and the runtime header (with `uf2`:
+ *  the UF2-drive core, build/core-uf2/gen). */
+export async function translateCore(uf2 = false): Promise<{ memoryBytes: number }> {
+  const wasmFile = uf2 ? await buildCoreUf2() : await buildCore();
+  const gen = uf2 ? GEN_UF2 : GEN;
+  const wasm = readFileSync(wasmFile);
+  mkdirSync(gen, { recursive: true });
+  cached(join(gen, "core.c"), hash(wasm, "wasm2c", readFileSync(join(root, "tools/build/tune-generated.ts"))), () => {
+    run("wasm2c", [relative(root, wasmFile), "-n", "core", "-o", relative(root, join(gen, "core.c"))]);
+    writeFileSync(join(gen, "core.c"), tuneGenerated(readFileSync(join(gen, "core.c"), "utf8")));
     // The runtime header comes with wabt; it is build input, not source of ours.
-    copyFileSync("/usr/include/wasm-rt.h", join(GEN, "wasm-rt.h"));
+    copyFileSync("/usr/include/wasm-rt.h", join(gen, "wasm-rt.h"));
   });
   return { memoryBytes: Math.ceil(coreStaticEnd(wasm) / 64) * 64 };
 }
@@ -91,22 +95,25 @@ export interface BuildResult {
   optionCost?: { flash: number; ram: number };
 }
 
-/** `defines`: extra -D options for a variant (e.g. "BOARD_FLAGS=1"); give it its own outDir. */
-export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string; defines?: string[] } = {}): Promise<BuildResult> {
+/** `defines`: extra -D options for a variant (e.g. "BOARD_FLAGS=1"); give it its own outDir.
+ *  `uf2`: the UF2-drive core and QSPIBOOT_UF2 for the HAL's bulk endpoints. */
+export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string; defines?: string[]; uf2?: boolean } = {}): Promise<BuildResult> {
   const board: Board = BOARDS[name];
   if (!board) throw new Error(`unknown board ${name}: ${Object.keys(BOARDS).join(", ")}`);
-  const { memoryBytes } = await translateCore();
+  const uf2 = !!opts.uf2;
+  const gen = uf2 ? GEN_UF2 : GEN;
+  const { memoryBytes } = await translateCore(uf2);
   const out = opts.outDir ?? join(root, "build", board.name);
   const objDir = join(out, "obj");
   mkdirSync(objDir, { recursive: true });
   const cpu = board.cpuFlags;
-  const includes = ["-I", GEN, "-I", join(root, "hal/common"), "-I", join(root, "hal", board.halDir)];
+  const includes = ["-I", gen, "-I", join(root, "hal/common"), "-I", join(root, "hal", board.halDir)];
   const defines = [`-DQSPIBOOT_MEMORY_BYTES=${memoryBytes}`, "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0",
-    ...(opts.defines ?? []).map((d) => `-D${d}`)];
-  const hdrs = headersHash([GEN, join(root, "hal/common"), join(root, "hal", board.halDir)]);
+    ...(uf2 ? ["-DQSPIBOOT_UF2=1"] : []), ...(opts.defines ?? []).map((d) => `-D${d}`)];
+  const hdrs = headersHash([gen, join(root, "hal/common"), join(root, "hal", board.halDir)]);
 
   const units: { src: string; flags: string[]; group: string }[] = [
-    { src: join(GEN, "core.c"), flags: GENERATED_FLAGS, group: "core" },
+    { src: join(gen, "core.c"), flags: GENERATED_FLAGS, group: "core" },
     ...sourcesOf(join(root, "hal/common")).map((src) => ({
       src, flags: HAL_WARNINGS, group: basename(src).startsWith("wasm-rt") ? "runtime" : "hal",
     })),
@@ -187,23 +194,43 @@ export const DOUBLE_TAP_DEFAULT_MS = 500;
 
 /** Optional features: each builds into its own directory, and its size table gets a row with
  *  what the option costs over the default build of the same board. */
-export function optionVariant(name: string, doubleTapMs: number) {
+export interface BuildOption { dir: string; row: string; defines?: string[]; uf2?: boolean }
+
+export function doubleTapOption(name: string, doubleTapMs: number): BuildOption {
   const dir = doubleTapMs === DOUBLE_TAP_DEFAULT_MS ? `${name}-double-tap` : `${name}-double-tap-${doubleTapMs}`;
-  return { outDir: join(root, "build", dir), defines: [`BOARD_DOUBLE_TAP_MS=${doubleTapMs}`] };
+  return { dir, row: `option: double tap ${doubleTapMs} ms`, defines: [`BOARD_DOUBLE_TAP_MS=${doubleTapMs}`] };
 }
 
-export async function buildWithOption(name: string, doubleTapMs: number, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
+/** The UF2 drive (mass storage next to DFU): build/<board>-uf2. */
+export function uf2Option(name: string): BuildOption {
+  return { dir: `${name}-uf2`, row: "option: UF2 drive", uf2: true };
+}
+
+export function optionVariant(name: string, doubleTapMs: number) {
+  const o = doubleTapOption(name, doubleTapMs);
+  return { outDir: join(root, "build", o.dir), defines: o.defines };
+}
+
+export async function buildOption(name: string, option: BuildOption, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
   const base = await buildBoard(name, { quiet: true });
-  const v = optionVariant(name, doubleTapMs);
-  const r = await buildBoard(name, { quiet: true, ...v });
+  const outDir = join(root, "build", option.dir);
+  const r = await buildBoard(name, { quiet: true, outDir, defines: option.defines, uf2: option.uf2 });
   const total = (t: BuildResult["sizes"]) => Object.values(t).reduce((a, x) => ({ flash: a.flash + x.flash, ram: a.ram + x.ram }), { flash: 0, ram: 0 });
   const a = total(base.sizes), b = total(r.sizes);
-  const row = `option: double tap ${doubleTapMs} ms`;
   if (!opts.quiet) {
-    printSizeTable(BOARDS[name], r.sizes, r.rebuilt, relative(root, v.outDir));
-    console.log(`  ${row.padEnd(20)}${String(b.flash - a.flash).padStart(8)}${String(b.ram - a.ram).padStart(8)}   (over the default build's ${a.flash})`);
+    printSizeTable(BOARDS[name], r.sizes, r.rebuilt, relative(root, outDir));
+    console.log(`  ${option.row.padEnd(20)}${String(b.flash - a.flash).padStart(8)}${String(b.ram - a.ram).padStart(8)}   (over the default build's ${a.flash})`);
   }
   return { ...r, optionCost: { flash: b.flash - a.flash, ram: b.ram - a.ram } };
+}
+
+export function buildWithOption(name: string, doubleTapMs: number, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
+  return buildOption(name, doubleTapOption(name, doubleTapMs), opts);
+}
+
+/** The board built with the UF2 drive, with its cost over the default build. */
+export function buildWithUf2(name: string, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
+  return buildOption(name, uf2Option(name), opts);
 }
 
 async function main() {
@@ -211,18 +238,20 @@ async function main() {
   const what = args.find((a) => !a.startsWith("--")) ?? "all";
   const tap = args.find((a) => a === "--double-tap" || a.startsWith("--double-tap="));
   const web = args.find((a) => a.startsWith("--web-url="));
-  const unknown = args.filter((a) => a.startsWith("--") && a !== tap && a !== web);
-  if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS] and --web-url=URL`);
+  const uf2 = args.includes("--uf2");
+  const unknown = args.filter((a) => a.startsWith("--") && a !== tap && a !== web && a !== "--uf2");
+  if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS], --uf2 and --web-url=URL`);
+  if ([tap, web, uf2].filter(Boolean).length > 1) throw new Error("--double-tap, --uf2 and --web-url: build them one at a time");
   const webDefines = web ? webUrlDefines(web.slice("--web-url=".length)) : [];
-  if (web && tap) throw new Error("--web-url and --double-tap: build them one at a time");
   const tapMs = tap ? (tap.includes("=") ? Number(tap.split("=")[1]) : DOUBLE_TAP_DEFAULT_MS) : 0;
   if (tap && !(Number.isInteger(tapMs) && tapMs > 0 && tapMs < 65536)) throw new Error(`--double-tap: a window in ms, 1-65535`);
-  if (what === "core") { await translateCore(); console.log(relative(root, coreWasm)); return; }
+  if (what === "core") { await translateCore(uf2); console.log(relative(root, uf2 ? coreUf2Wasm : coreWasm)); return; }
   checkTools(["wasm2c", "arm-none-eabi-gcc", "arm-none-eabi-objcopy"]);
   const names = what === "all" ? Object.keys(BOARDS) : [what];
   for (const n of names) {
     if (!BOARDS[n]) throw new Error(`unknown board ${n}: ${Object.keys(BOARDS).join(", ")}`);
     if (tap) await buildWithOption(n, tapMs);
+    else if (uf2) await buildWithUf2(n);
     else await buildBoard(n, { defines: webDefines });
     for (const variant of exampleVariants(n)) buildExample(n, { variant });
   }

@@ -101,7 +101,8 @@ function engineStatus(e: i32): u8 {
 // Advance the flash writes. Called every main-loop pass.
 export function dfuTick(): i32 {
   let worked = writerTick();
-  if (!manifesting) {
+  // Only while this interface's own writes are out: a UF2 copy (boot/msc/uf2.ts) takes its own.
+  if (!manifesting && (updating || unflushed)) {
     const e = writerTakeError();
     if (e < 0) pendingErrStatus = engineStatus(e);
   }

@@ -1,9 +1,9 @@
 // USB endpoint-0 control pipe: SETUP / DATA / STATUS stages over the HAL's packet primitives.
 // Knows the standard requests (boot/usb/standard.ts) and hands everything else to the one class
 // driver boot/bindings.ts names; it knows nothing of DFU or flash.
-import { usb_ep0_in, usb_ep0_out, usb_ep0_stall, usb_poll, EV_IN, EV_OUT, EV_RESET, EV_SETUP } from "../hal";
+import { usb_ep0_in, usb_ep0_out, usb_ep0_stall, usb_poll, EV_IN, EV_OUT, EV_RESET, EV_SETUP, EV_EP_IN, EV_EP_OUT } from "../hal";
 import {
-  standardSetup, standardReset, isDescriptorVendorRequest, classSetup, classData, classDone, classReset,
+  standardSetup, standardReset, isDescriptorVendorRequest, classSetup, classData, classDone, classReset, classEndpoint,
 } from "../bindings";
 
 export const EP0_SIZE: i32 = 64;
@@ -135,6 +135,8 @@ export function ctrlPoll(): i32 {
     stage = STAGE_IDLE;
     standardReset();
     classReset();
+  } else if (kind == EV_EP_IN || kind == EV_EP_OUT) {
+    classEndpoint(ev); // bulk endpoints belong to a class driver
   }
   return kind != 0 ? 1 : 0;
 }

@@ -28,7 +28,7 @@ void Z_halZ_board_info(struct Z_hal_instance_t* h, u32 out) {
   static const struct board_info info = {
     BOARD_FLASH_BASE, BOARD_BOOT_RESERVED, BOARD_RAM_START, BOARD_RAM_END,
     BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, BOARD_FLAGS | (BOARD_LEGACY_RECORD << 1), BOARD_RECORD_OFFSET, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
-    BOARD_WEB_SCHEME, BOARD_WEB_URL,
+    BOARD_WEB_SCHEME, BOARD_WEB_URL, BOARD_UF2_FAMILY,
   };
   uint8_t* p = hal_mem(h, out, sizeof info);
   if (p) memcpy(p, &info, sizeof info);

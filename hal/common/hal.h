@@ -32,8 +32,9 @@ struct board_info {
   char name[16];
   uint8_t web_scheme;
   char web_url[63];
+  uint32_t uf2_family;
 };
-_Static_assert(sizeof(struct board_info) == 112, "BoardInfo is 112 bytes");
+_Static_assert(sizeof(struct board_info) == 116, "BoardInfo is 116 bytes");
 
 // usb_poll's event codes (boot/hal.ts EV_*); EV_OUT carries the packet length in bits 8 and up;
 // EV_EP_IN / EV_EP_OUT the endpoint address in bits 8..15 and (OUT) the byte count in bits 16..31.

@@ -5,6 +5,7 @@
 
 #define BOARD_ID 2
 #define BOARD_NAME "Pico RP2040"
+#define BOARD_UF2_FAMILY 0xe48bff56u   // "RP2040" in the UF2 family list (microsoft/uf2 uf2families.json)
 #define BOARD_FLASH_BASE 0x10000000u    // XIP window (RP2040 datasheet 2.6.3)
 #define BOARD_BOOT_RESERVED 0x10000u    // boot2 + the bootloader: never erased or written over DFU
 // The update record: the last sector of the bootloader's own 64 KiB (link/rp2040.ld keeps the

@@ -6,6 +6,7 @@
 
 #define BOARD_ID 1
 #define BOARD_NAME "WeAct H750"
+#define BOARD_UF2_FAMILY 0x6db66082u   // "STM32H7" in the UF2 family list (microsoft/uf2 uf2families.json)
 #define BOARD_FLASH_BASE 0x90000000u     // QUADSPI memory-mapped region (RM0433 2.3.2)
 #define BOARD_BOOT_RESERVED 0u           // the bootloader lives in internal flash, not in QSPI
 #define BOARD_RAM_START 0x20000000u      // DTCM ...
