@@ -109,12 +109,11 @@ export class MscHost {
       if (r.status === "stall") { dataStalled = true; this.clearHalt(this.ep.in); }
       else if (r.status !== "ok") throw new Error(`data IN: ${r.status}`);
     } else if (length) {
-      // 4 KiB at a time, as an OS's driver hands its controller (the HAL's transfer limit too).
-      for (let off = 0; off < length; off += 4096) {
-        const r = this.out(opts.dataOut!.subarray(off, off + 4096));
-        if (r.status === "stall") { dataStalled = true; this.clearHalt(this.ep.out); break; }
-        if (r.status !== "ok") throw new Error(`data OUT: ${r.status}`);
-      }
+      // One transfer for the whole data phase, as an OS hands its host controller (the device
+      // takes it in pieces of its own size; the packets in between wait on NAKs).
+      const r = this.out(opts.dataOut!);
+      if (r.status === "stall") { dataStalled = true; this.clearHalt(this.ep.out); }
+      else if (r.status !== "ok") throw new Error(`data OUT: ${r.status}`);
     }
     let csw = this.in(13);
     if (csw.status === "stall") { this.clearHalt(this.ep.in); csw = this.in(13); }

@@ -14,9 +14,10 @@ import {
 } from "./lib/uf2-drive";
 
 const BOARD = "rp2040" as const;
-// 24 KiB images that differ everywhere: seven 4 KiB sectors, every one erased and programmed.
-const OLD = fakeApp(BOARD, 24 * 1024 + 100, 21);
-const NEW = fakeApp(BOARD, 24 * 1024 + 100, 22);
+// 68 KiB images that differ everywhere: a 64 KiB block (erased whole) and the sectors after it
+// (erased one by one), every page programmed.
+const OLD = fakeApp(BOARD, 68 * 1024 + 100, 21);
+const NEW = fakeApp(BOARD, 68 * 1024 + 100, 22);
 
 let template: Uint8Array;
 let writes: SectorWrite[];
