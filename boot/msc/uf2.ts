@@ -3,6 +3,8 @@
 // - only blocks of this chip's family (BoardInfo.uf2Family), for the main flash, carrying 256
 //   bytes at a 256-aligned address inside the application region are taken; blocks of other
 //   families are ignored (one file may carry several chips' images), bad blocks of ours refused;
+//   a file's last block may carry fewer bytes (the spec allows any payload size; tools that do
+//   not pad end so): the rest of its 256 bytes stays erased;
 // - the first block of a copy invalidates the update record (boot/update.ts) before anything is
 //   written, and the image is verified and recorded only when every block of the file has
 //   arrived, so a copy cut short leaves no recorded image;
@@ -170,11 +172,13 @@ export function uf2Block(p: usize): i32 {
   const no = load<u32>(p, 20);
   const n = load<u32>(p, 24);
   const start = appStartOffset(), end = appEndOffset();
-  if (size != PAYLOAD || (addr & (PAYLOAD - 1)) != 0 || n == 0 || no >= n || n > (end - start) / PAYLOAD) return UF2_REFUSED;
+  if (size == 0 || size > PAYLOAD || (addr & (PAYLOAD - 1)) != 0 || n == 0 || no >= n || n > (end - start) / PAYLOAD) return UF2_REFUSED;
   if (addr < flashBase()) return UF2_REFUSED;
   const off = addr - flashBase();
   if (off < start || off >= end || end - off < PAYLOAD) return UF2_REFUSED;
   const data = p + 32;
+  // The host's sector is ours to change: pad a short payload as erased flash.
+  if (size < PAYLOAD) memory.fill(data + size, 0xff, PAYLOAD - size);
   const index = (off - start) / PAYLOAD;
   if (n != total) startCopy(n);
   else if (bit(got, index)) {
@@ -197,7 +201,7 @@ export function uf2Block(p: usize): i32 {
   setBit(got, index);
   count++;
   if (off < lo) lo = off;
-  if (off + PAYLOAD > hi) hi = off + PAYLOAD;
+  if (off + size > hi) hi = off + size;
   if (sectorComplete(i)) flush(i);
   if (count == total) {
     for (let k = 0; k < UF2_BUFFERS; k++) if (load<u8>(bufFilling + k) != 0) flush(k);
