@@ -95,7 +95,7 @@ export class OtgFsModel {
   private address = 0;                // the address the device answers at
   private pendingAddress = -1;
   private enumerated = false;         // a bus reset has set DSTS.ENUMSPD
-  stats = { setups: 0, inPackets: 0, outPackets: 0, stalls: 0 };
+  stats = { setups: 0, inPackets: 0, outPackets: 0, stalls: 0, epDisables: 0 };
 
   /** Each time the pull-up came on: whether the FIFO sizes had been written since reset by then. */
   connects: { fifosSized: boolean }[] = [];
@@ -244,6 +244,7 @@ export class OtgFsModel {
       const nakFirst = dir === "in" ? (this.r(off + 8) & INEPNE) !== 0 : this.gonakEff;
       if (!nakFirst) this.violations.push(`EPDIS on ${dir === "in" ? "IN" : "OUT"} endpoint ${n} without ${dir === "in" ? "NAK effective (SNAK, INEPNE)" : "the global OUT NAK effective (SGONAK, GONAKEFF)"} (RM0433 57.15)`);
       v &= ~EPENA;
+      this.stats.epDisables++;
       this.set(off + 8, this.r(off + 8) | EPDISD);
     }
     this.set(off, v);
