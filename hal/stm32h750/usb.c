@@ -185,8 +185,8 @@ static u32 bulk_events(struct Z_hal_instance_t* h) {
   return 0;
 }
 
-// USB reset: the core itself clears USBAEP on endpoints 1..3 (RM0433 57.15.x, DIEPCTLx/DOEPCTLx
-// USBAEP); what was armed is forgotten, IN endpoints that were sending are disabled, OUT ones
+// USB reset: the core itself clears USBAEP on endpoints 1..3 (the DWC2 description of DIEPCTLx/
+// DOEPCTLx USBAEP, RM0433 57.14; nothing here relies on it); what was armed is forgotten, IN endpoints that were sending are disabled, OUT ones
 // NAK (as TinyUSB's handle_bus_reset); the FIFOs are flushed after this.
 static void bulk_reset(void) {
   for (uint32_t n = 1; n < 4; n++) {
