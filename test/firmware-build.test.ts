@@ -55,6 +55,10 @@ test("RP2040: boot2 at 0x10000000, vectors at 0x10000100, code copied to SRAM, U
   assert.is(uf2.readUInt32LE(12), 0x10000000);
   assert.is(uf2.readUInt32LE(28), 0xe48bff56, "RP2040 family");
   assert.equal(uf2.subarray(32, 32 + 256), bin.subarray(0, 256));
+  // The boot ROM takes only blocks of 256 bytes (bootrom virtual_disk.c): the last one too.
+  for (let o = 0; o < uf2.length; o += 512) assert.is(uf2.readUInt32LE(o + 16), 256, `block ${o / 512} payload size`);
+  const last = uf2.length - 512, tail = bin.length % 256;
+  if (tail) assert.ok(uf2.subarray(last + 32 + tail, last + 32 + 256).every((x) => x === 0xff), "padded as erased flash");
 });
 
 test("a rebuild from the same sources, in another directory, is byte-identical", async () => {

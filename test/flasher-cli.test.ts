@@ -9,6 +9,7 @@ import { root } from "../tools/build-core";
 import { fakeApp } from "./lib/images";
 import { writeDfuse } from "../tools/image/dfuse";
 import { writeUf2, UF2_FAMILY } from "../tools/image/uf2";
+import { parseImage } from "../tools/image/parse";
 import { StubSocket, stubReply } from "./lib/stub-socket";
 
 const dir = mkdtempSync(join(tmpdir(), "qspiboot-cli-"));
@@ -155,6 +156,26 @@ test("convert writes a DfuSe file that dfu-suffix -c accepts and parses back", (
   const check = spawnSync("dfu-suffix", ["-c", out], { encoding: "utf8" });
   assert.is(check.status, 0);
   assert.match(check.stdout, /BCD DFU:\s+0x011A/);
+});
+
+test("convert to .uf2: whole 256-byte blocks, the family from the address, or --family; a wrong family name is a usage error", () => {
+  const out = join(dir, "example.uf2");
+  const r = cli("convert", join(root, "build/rp2040/example.elf"), out);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /blocks of 256 bytes, family 0xe48bff56/);
+  const uf2 = new Uint8Array(readFileSync(out));
+  const bin = readFileSync(join(root, "build/rp2040/example.bin"));
+  assert.is(uf2.length, Math.ceil(bin.length / 256) * 512);
+  const v = new DataView(uf2.buffer, uf2.byteOffset);
+  for (let o = 0; o < uf2.length; o += 512) assert.is(v.getUint32(o + 16, true), 256, "payload 256, as the RP2040 ROM needs");
+  const segs = parseImage("example.uf2", uf2, { family: UF2_FAMILY.RP2040 }).segments;
+  assert.is(segs[0].address, 0x10010000);
+  assert.equal(segs[0].data.subarray(0, bin.length), new Uint8Array(bin));
+  const h7 = cli("convert", join(root, "build/h750/example.elf"), join(dir, "h7.uf2"));
+  assert.match(h7.out, /family 0x6db66082/);
+  const bad = cli("convert", join(root, "build/h750/example.elf"), join(dir, "x.uf2"), "--family", "esp32");
+  assert.is(bad.code, 2, bad.err);
+  assert.match(bad.err, /--family esp32: rp2040, stm32h7/);
 });
 
 test("--help for every command", () => {

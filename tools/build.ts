@@ -137,7 +137,8 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
   const ld = join(root, "link", board.linkerScript);
   const linkArgs = [...cpu, ...COMMON_FLAGS, "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
     `-Wl,-Map=${relative(root, map)}`, "-T", relative(root, ld), ...objects.map((o) => relative(root, o)), "-o", relative(root, elf)];
-  rebuilt = cached(elf, hash(objects.map((o) => readFileSync(o).toString("hex")).join(), readFileSync(ld), linkArgs.join(" ")), () => {
+  const uf2Writer = readFileSync(join(root, "tools/image/uf2.ts")); // makes the .uf2 in this step
+  rebuilt = cached(elf, hash(objects.map((o) => readFileSync(o).toString("hex")).join(), readFileSync(ld), linkArgs.join(" "), uf2Writer), () => {
     run("arm-none-eabi-gcc", linkArgs);
     run("arm-none-eabi-objcopy", ["-O", "binary", relative(root, elf), relative(root, join(out, "qspiboot.bin"))]);
     run("arm-none-eabi-objcopy", ["-O", "ihex", relative(root, elf), relative(root, join(out, "qspiboot.hex"))]);
@@ -170,7 +171,7 @@ export function buildExample(name: string, opts: { quiet?: boolean; variant?: st
   const elf = join(out, `${variant}.elf`), bin = join(out, `${variant}.bin`);
   const args = [...board.cpuFlags, ...COMMON_FLAGS, ...HAL_WARNINGS, `-D${board.example.define}`, "-I", join(root, "hal/app"),
     "-nostartfiles", "-nostdlib", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments", "-T", relative(root, ld), relative(root, src), "-lgcc", "-o", relative(root, elf)];
-  const key = hash(readFileSync(src), headersHash([join(root, "hal/app")]), readFileSync(ld), args.join(" "));
+  const key = hash(readFileSync(src), headersHash([join(root, "hal/app")]), readFileSync(ld), args.join(" "), readFileSync(join(root, "tools/image/uf2.ts")));
   const rebuilt = cached(elf, key, () => {
     run("arm-none-eabi-gcc", args);
     run("arm-none-eabi-objcopy", ["-O", "binary", relative(root, elf), relative(root, bin)]);
@@ -218,7 +219,7 @@ export async function buildOption(name: string, option: BuildOption, opts: { qui
   const total = (t: BuildResult["sizes"]) => Object.values(t).reduce((a, x) => ({ flash: a.flash + x.flash, ram: a.ram + x.ram }), { flash: 0, ram: 0 });
   const a = total(base.sizes), b = total(r.sizes);
   if (!opts.quiet) {
-    printSizeTable(BOARDS[name], r.sizes, r.rebuilt, relative(root, outDir));
+    printSizeTable(BOARDS[name], r.sizes, r.rebuilt, relative(root, outDir), true);
     console.log(`  ${option.row.padEnd(20)}${String(b.flash - a.flash).padStart(8)}${String(b.ram - a.ram).padStart(8)}   (over the default build's ${a.flash})`);
   }
   return { ...r, optionCost: { flash: b.flash - a.flash, ram: b.ram - a.ram } };

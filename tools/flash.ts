@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { loadImage } from "./image/load";
 import { imageSize, type Segment } from "./image/segments";
-import { UF2_FAMILY } from "./image/uf2";
+import { UF2_FAMILY, writeUf2 } from "./image/uf2";
 import { writeDfuse } from "./image/dfuse";
 import { DfuDevice, DfuError, hex, type FlashReport, type Progress } from "./dfu/client";
 import { friendly, recordWords } from "./dfu/messages";
@@ -294,13 +294,35 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
     void t0;
   });
 
-program.command("convert <file> <out>").description("write any input as a DfuSe .dfu file (for dfu-util and ST's tools)")
+/** The UF2 family a converted file gets: --family, else the chip whose QSPI window holds it. */
+function uf2FamilyFor(segs: Segment[], family?: string): number {
+  const names: Record<string, number> = { rp2040: UF2_FAMILY.RP2040, stm32h7: UF2_FAMILY.STM32H7, h750: UF2_FAMILY.STM32H7 };
+  if (family !== undefined) {
+    const f = names[family.toLowerCase()] ?? (/^0x[0-9a-f]{1,8}$/i.test(family) ? Number(family) : undefined);
+    if (f === undefined) throw new UsageError(`--family ${family}: rp2040, stm32h7, or a number like 0xe48bff56`);
+    return f;
+  }
+  const lo = segs[0].address;
+  if (lo >= 0x10000000 && lo < 0x11000000) return UF2_FAMILY.RP2040;   // RP2040 XIP window
+  if (lo >= 0x90000000 && lo < 0xa0000000) return UF2_FAMILY.STM32H7;  // H750 QUADSPI window
+  throw new UsageError(`the image starts at 0x${hex(lo)}, in neither board's flash window: give --family`);
+}
+
+program.command("convert <file> <out>").description("write any input as a DfuSe .dfu file (for dfu-util and ST's tools), or as a .uf2 (for the UF2 drive)")
   .option("--address <addr>", "where a .bin goes", num)
   .option("--vid <vid>", "USB vendor ID in the suffix", num, 0x1209)
   .option("--pid <pid>", "USB product ID in the suffix", num, 0x0001)
-  .action((file: string, out: string, o: { address?: number; vid: number; pid: number }) => {
+  .option("--family <f>", "UF2 family: rp2040 or stm32h7 (default: from the address)")
+  .action((file: string, out: string, o: { address?: number; vid: number; pid: number; family?: string }) => {
     const { segments, warnings } = loadImage(file, { address: o.address });
     warn(warnings);
+    if (out.toLowerCase().endsWith(".uf2")) {
+      const family = uf2FamilyFor(segments, o.family);
+      const uf2 = writeUf2(segments, family, 256, true);
+      writeFileSync(out, uf2);
+      console.log(`${out}: ${uf2.length / 512} blocks of 256 bytes, family 0x${hex(family)}, ${imageSize(segments)} bytes at ${segments.map((s) => "0x" + hex(s.address)).join(", ")}`);
+      return;
+    }
     writeFileSync(out, writeDfuse(segments, { vid: o.vid, pid: o.pid, bcdDevice: 0xffff }));
     console.log(`${out}: ${segments.length} element(s), ${imageSize(segments)} bytes at ${segments.map((s) => "0x" + hex(s.address)).join(", ")}`);
   });

@@ -6,8 +6,11 @@ export interface Board {
   cpuFlags: string[];
   /** Where the image starts in the address space (the .bin's first byte). */
   flashOrigin: number;
-  /** Flash budget for the bootloader, boot2 included. */
+  /** Flash budget for the bootloader without optional features, boot2 included. */
   flashBudget: number;
+  /** The flash the bootloader may occupy at all (the linker script's FLASH region): the limit
+   *  for a build with optional features, whose cost is reported on its own row. */
+  flashRegion: number;
   /** The code is copied to and runs from RAM (counts against both). */
   codeInRam: boolean;
   /** Builds a 256-byte second-stage loader with its CRC (RP2040). */
@@ -21,13 +24,13 @@ export const BOARDS: Record<string, Board> = {
   h750: {
     name: "h750", halDir: "stm32h750", linkerScript: "stm32h750.ld",
     cpuFlags: ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=soft"],
-    flashOrigin: 0x08000000, flashBudget: 16 * 1024, codeInRam: false, boot2: false,
+    flashOrigin: 0x08000000, flashBudget: 16 * 1024, flashRegion: 128 * 1024, codeInRam: false, boot2: false,
     example: { define: "QSPIBOOT_H750", linkerScript: "app-h750.ld", base: 0x90000000, uf2Family: 0x6db66082 },
   },
   rp2040: {
     name: "rp2040", halDir: "rp2040", linkerScript: "rp2040.ld",
     cpuFlags: ["-mcpu=cortex-m0plus", "-mthumb"],
-    flashOrigin: 0x10000000, flashBudget: 16 * 1024, codeInRam: true, boot2: true,
+    flashOrigin: 0x10000000, flashBudget: 16 * 1024, flashRegion: 60 * 1024, codeInRam: true, boot2: true,
     uf2Family: 0xe48bff56,
     example: { define: "QSPIBOOT_RP2040", linkerScript: "app-rp2040.ld", base: 0x10010000, uf2Family: 0xe48bff56 },
   },

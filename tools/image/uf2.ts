@@ -38,9 +38,18 @@ export function parseUf2(file: string, b: Uint8Array, family?: number, warn: (me
   return normalize(file, segs);
 }
 
-export function writeUf2(segments: Segment[], family: number, payload = 256): Uint8Array {
+/** `full`: every block carries the whole `payload`, a short tail padded with FFh (erased
+ *  flash). The RP2040 boot ROM ignores any block whose payload size is not 256
+ *  (bootrom virtual_disk.c), so files for it must be made so; the UF2 spec itself allows less. */
+export function writeUf2(segments: Segment[], family: number, payload = 256, full = false): Uint8Array {
   const chunks: { address: number; data: Uint8Array }[] = [];
-  for (const s of segments) for (let o = 0; o < s.data.length; o += payload) chunks.push({ address: s.address + o, data: s.data.subarray(o, o + payload) });
+  for (const s of segments) {
+    for (let o = 0; o < s.data.length; o += payload) {
+      let data = s.data.subarray(o, o + payload);
+      if (full && data.length < payload) { const d = new Uint8Array(payload).fill(0xff); d.set(data); data = d; }
+      chunks.push({ address: s.address + o, data });
+    }
+  }
   const out = new Uint8Array(chunks.length * 512);
   const v = new DataView(out.buffer);
   chunks.forEach((c, i) => {
