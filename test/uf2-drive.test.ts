@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOARDS, type BoardName } from "../sim/boards";
+import { SimBoard, loadUf2Core } from "../sim/board";
 import { parseUf2 } from "../tools/image/uf2";
 import { fakeApp, appBase } from "./lib/images";
 import { Rng } from "./lib/dfu-requests";
@@ -102,6 +103,18 @@ for (const board of ["rp2040", "h750"] as BoardName[]) {
     assert.is(d.b.mode, "app", "and it boots on its own");
   });
 }
+
+test("INDEX.HTM sends the browser to the web page when the build names one (--web-url)", async () => {
+  const b = await SimBoard.create({ board: "h750", module: await loadUf2Core() });
+  b.facts.webUrl = "https://example.org/qspiboot/";
+  b.powerOn({ button: true });
+  const d = attach(b);
+  const image = mountView(d.msc);
+  image.set(d.msc.read(161, 16), 161 * 512);
+  withImageFile(image, (p) => {
+    assert.match(mtools("mtype", p, ["::INDEX.HTM"]), '<meta http-equiv=refresh content="0; url=https://example.org/qspiboot/">');
+  });
+});
 
 test("macOS order (data before FAT and directory), with its hidden folders and AppleDouble file", async () => {
   const d = await uf2Board("rp2040");
