@@ -9,7 +9,7 @@ import { flashWriteStart, flashPoll, FLASH_BUSY } from "./flash/engine";
 export const DFU_BUFFERS: i32 = 4;
 export const RECORD_SLOT: i32 = DFU_BUFFERS;
 export const UF2_SLOT0: i32 = RECORD_SLOT + 1;
-export const UF2_BUFFERS: i32 = 4;
+export const UF2_BUFFERS: i32 = 6;
 export const SLOT_COUNT: i32 = isDefined(QSPIBOOT_UF2) ? UF2_SLOT0 + UF2_BUFFERS : RECORD_SLOT + 1;
 
 const FREE: u8 = 0;

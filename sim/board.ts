@@ -3,7 +3,7 @@
 // Power cuts, resets and the jump into the application are modelled here; everything the
 // bootloader decides is decided by the .wasm.
 import { readFileSync } from "node:fs";
-import { buildCore } from "../tools/build-core";
+import { buildCore, buildCoreUf2 } from "../tools/build-core";
 import { SimClock } from "./clock";
 import { makeHalImports, ledReset, type SimLed } from "./hal";
 import { BoardHalt } from "./halt";
@@ -33,11 +33,18 @@ export interface SimBoardOptions {
 }
 
 let cachedModule: WebAssembly.Module | undefined;
+let cachedUf2Module: WebAssembly.Module | undefined;
 
 /** Build (if needed) and compile the core once per process. */
 export async function loadCore(): Promise<WebAssembly.Module> {
   if (!cachedModule) cachedModule = new WebAssembly.Module(readFileSync(await buildCore()));
   return cachedModule;
+}
+
+/** The core built with the UF2 drive (build/core-uf2/core.wasm): pass it as `module`. */
+export async function loadUf2Core(): Promise<WebAssembly.Module> {
+  if (!cachedUf2Module) cachedUf2Module = new WebAssembly.Module(readFileSync(await buildCoreUf2()));
+  return cachedUf2Module;
 }
 
 // The application's "stay in DFU mode" request (hal/app/qspiboot.h, boot/boot.ts).

@@ -107,11 +107,16 @@ function opDone(): i32 {
 
 // Bytes [from, from+n) of flash equal to the buffer at p? Also: can they be programmed
 // in place (no bit goes from 0 to 1)? Returns 0 different, 1 programmable, 2 equal.
+// Also notes in `wasBlank` whether the flash there was all FFh (then no page of it can hold
+// data already, and the pages need no compare of their own before programming).
+let wasBlank: bool = false;
 function compare(from: u32, p: usize, n: u32): i32 {
   let result = 2;
+  wasBlank = true;
   for (let o: u32 = 0; o < n; o += 256) {
     const k = n - o < 256 ? n - o : 256;
     if (chip.read(from + o, scratch, k) < 0) return -1;
+    if (wasBlank && mem_compare(scratch, 0, k) != 2) wasBlank = false;
     const c = mem_compare(scratch, p + o, k);
     if (c == 0) return 0;
     if (c < result) result = c;
@@ -208,6 +213,8 @@ function stepWrite(): i32 {
       phase = P_ERASE;
       return FLASH_BUSY;
     }
+    // Blank already (erased with its block): like a sector erased for this write.
+    erased = wasBlank;
     pos = a;
     phase = P_PAGE;
     return FLASH_BUSY;

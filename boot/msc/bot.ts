@@ -224,7 +224,7 @@ export function mscSetup(): i32 {
     // Ready for the next CBW; the halts stay until the host clears them (BOT 5.3.4).
     if (state == S_IN || state == S_CSW) { usb_ep_stall(EP_IN, 1); if (!inHalted) usb_ep_stall(EP_IN, 0); }
     if (state == S_OUT && !outHalted) { usb_ep_stall(EP_OUT, 1); usb_ep_stall(EP_OUT, 0); }
-    armCbw();
+    if (state != S_CBW) armCbw(); // waiting for a CBW already: its transfer is armed
     return 0;
   }
   return CTRL_STALL;

@@ -3,6 +3,8 @@
 // - only blocks of this chip's family (BoardInfo.uf2Family), for the main flash, carrying 256
 //   bytes at a 256-aligned address inside the application region are taken; blocks of other
 //   families are ignored (one file may carry several chips' images), bad blocks of ours refused;
+//   a file's last block may carry fewer bytes (the spec allows any payload size; tools that do
+//   not pad end so): the rest of its 256 bytes stays erased;
 // - the first block of a copy invalidates the update record (boot/update.ts) before anything is
 //   written, and the image is verified and recorded only when every block of the file has
 //   arrived, so a copy cut short leaves no recorded image;
@@ -10,13 +12,19 @@
 //   keeps a sector whose content is unchanged and erases one only when its data needs it, which
 //   it can decide only for the whole sector (a lone 256-byte write into a changed sector would
 //   erase the blocks next to it);
+// - a flash block (64 KiB) whose first two sectors both differ from the flash is erased with one
+//   block erase instead of sector by sector (a 4 KiB erase takes nearly a third of a 64 KiB
+//   one): a host copies files in order, so those two sectors stand for the block. The block's
+//   sectors are held back until both are here, and the block is asked for only if no sector of
+//   it has been written yet in this copy and the file covers all of it; a wrong guess (a block where only its first
+//   two sectors changed) costs time, never data: its other sectors are written when they come;
 // - blocks may come in any order and more than once; the same block with other data is a new
 //   file copied over an unfinished one, and starts the copy again.
 import { writerQueue, writerSlotFree, writerIdle, writerTakeError, UF2_SLOT0, UF2_BUFFERS } from "../writer";
 import { updateBegin, manifestStart, manifestPoll } from "../update";
 import { flashBase, uf2Family } from "../board";
 import { appStartOffset, appEndOffset, sectorBytes } from "../dfu/layout";
-import { flashRead } from "../flash/engine";
+import { flashRead, flashBlockSize, flashEraseRequest } from "../flash/engine";
 import { mem_compare } from "../hal";
 import { errWRITE } from "../dfu/states";
 
@@ -46,7 +54,12 @@ const BLOCKS_MAX: u32 = 65536;      // 16 MiB of 256-byte blocks: the engine's l
 // @ts-ignore: decorator
 @lazy const touched = memory.data(<i32>(BLOCKS_MAX / 8 / 16)); // sectors of this copy already queued
 // @ts-ignore: decorator
+@lazy const decided = memory.data(<i32>(BLOCKS_MAX / 8 / 256)); // 64 KiB blocks whose erase is settled
+// @ts-ignore: decorator
 @lazy const scratch = memory.data(<i32>PAYLOAD);
+// bufFilling: 0 with the writer or free, 1 gathering blocks, 2 complete and held for the
+// block-erase decision.
+const HELD: u8 = 2;
 const NONE: u32 = 0xffffffff;
 
 let total: u32 = 0;      // numBlocks of the copy in progress (0: none)
@@ -57,6 +70,8 @@ let complete: bool = false;
 let manifesting: bool = false;
 let result: i32 = 0;     // of the last manifestation: 0 ok, negative DFU status; 1 while running
 let failed: bool = false; // a flash write of this copy failed
+let fileLo: u32 = 0;     // where the file's blocks go, if it is one run of blocks (its first
+let fileHi: u32 = 0;     // block tells: its address less blockNo blocks, numBlocks long)
 
 function bit(map: usize, i: u32): bool { return (load<u8>(map + (i >> 3)) & (<u8>1 << <u8>(i & 7))) != 0; }
 function setBit(map: usize, i: u32): void { store<u8>(map + (i >> 3), load<u8>(map + (i >> 3)) | (<u8>1 << <u8>(i & 7))); }
@@ -73,9 +88,12 @@ export function uf2Init(): void {
 }
 
 // A new copy: forget what the last one received (its queued writes finish on their own).
-function startCopy(n: u32): void {
+function startCopy(n: u32, off: u32, no: u32): void {
   memory.fill(got, 0, BLOCKS_MAX / 8);
   memory.fill(touched, 0, BLOCKS_MAX / 8 / 16);
+  memory.fill(decided, 0, BLOCKS_MAX / 8 / 256);
+  fileLo = no * PAYLOAD <= off - appStartOffset() ? off - no * PAYLOAD : appStartOffset();
+  fileHi = fileLo + n * PAYLOAD;
   for (let i = 0; i < UF2_BUFFERS; i++) {
     store<u8>(bufFilling + i, 0);
     if (writerSlotFree(UF2_SLOT0 + i)) store<u32>(bufSector + 4 * i, NONE);
@@ -157,6 +175,62 @@ function sameAsStored(off: u32, data: usize): i32 {
   return mem_compare(scratch, data, PAYLOAD) == 2 ? 1 : 0;
 }
 
+// Does buffer i hold other bytes than the flash? (The flash must be idle.)
+function differs(i: i32): bool {
+  const size = sectorBytes();
+  const off = load<u32>(bufSector + 4 * i) * size;
+  for (let o: u32 = 0; o < size; o += PAYLOAD) {
+    if (flashRead(off + o, scratch, PAYLOAD) < 0) return true;
+    if (mem_compare(scratch, bufPtr(i) + o, PAYLOAD) != 2) return true;
+  }
+  return false;
+}
+
+// Write out the held buffers of the block starting at sector `first`, in sector order.
+function flushHeld(first: u32, spb: u32): void {
+  for (let k: u32 = 0; k < spb; k++) {
+    const j = bufferOf(first + k);
+    if (j >= 0 && load<u8>(bufFilling + j) == HELD) flush(j);
+  }
+}
+
+// The block-erase decision for the block of held buffer i, once its first two sectors are here
+// (and the flash is idle, to compare them): 1 made and the block's held buffers written, 0 not yet.
+function decide(i: i32): i32 {
+  const sec = load<u32>(bufSector + 4 * i);
+  const spb = flashBlockSize() / sectorBytes();
+  const first = sec - sec % spb;
+  const i0 = bufferOf(first), i1 = bufferOf(first + 1);
+  const both = i0 >= 0 && i1 >= 0 && load<u8>(bufFilling + i0) == HELD && load<u8>(bufFilling + i1) == HELD;
+  if (!both && !bit(touched, first) && !bit(touched, first + 1)) return 0;
+  if (both) {
+    if (!writerIdle()) return 0;
+    let clean = true;
+    for (let k: u32 = 0; k < spb; k++) if (bit(touched, first + k)) clean = false;
+    if (clean && differs(i0) && differs(i1)) flashEraseRequest(first * sectorBytes(), flashBlockSize());
+  }
+  // (One of the two went out alone, pushed out for room: sector by sector then.)
+  setBit(decided, first / spb);
+  flushHeld(first, spb);
+  return 1;
+}
+
+// A buffer has all its blocks: write it, or hold it until its block's erase is decided.
+function sectorDone(i: i32): void {
+  const size = sectorBytes();
+  const block = flashBlockSize();
+  const spb = block / size;
+  const sec = load<u32>(bufSector + 4 * i);
+  const first = sec - sec % spb;
+  if (spb < 2 || bit(decided, first / spb) || first * size < fileLo || first * size + block > fileHi ||
+      first * size + block > appEndOffset()) {
+    flush(i);
+    return;
+  }
+  store<u8>(bufFilling + i, HELD);
+  decide(i);
+}
+
 // One 512-byte sector written by the host, at `p`.
 export function uf2Block(p: usize): i32 {
   if (load<u32>(p) != UF2_MAGIC0 || load<u32>(p, 4) != UF2_MAGIC1 || load<u32>(p, 508) != UF2_MAGIC_END) return UF2_TAKEN;
@@ -170,18 +244,20 @@ export function uf2Block(p: usize): i32 {
   const no = load<u32>(p, 20);
   const n = load<u32>(p, 24);
   const start = appStartOffset(), end = appEndOffset();
-  if (size != PAYLOAD || (addr & (PAYLOAD - 1)) != 0 || n == 0 || no >= n || n > (end - start) / PAYLOAD) return UF2_REFUSED;
+  if (size == 0 || size > PAYLOAD || (addr & (PAYLOAD - 1)) != 0 || n == 0 || no >= n || n > (end - start) / PAYLOAD) return UF2_REFUSED;
   if (addr < flashBase()) return UF2_REFUSED;
   const off = addr - flashBase();
   if (off < start || off >= end || end - off < PAYLOAD) return UF2_REFUSED;
   const data = p + 32;
+  // The host's sector is ours to change: pad a short payload as erased flash.
+  if (size < PAYLOAD) memory.fill(data + size, 0xff, PAYLOAD - size);
   const index = (off - start) / PAYLOAD;
-  if (n != total) startCopy(n);
+  if (n != total) startCopy(n, off, no);
   else if (bit(got, index)) {
     const same = sameAsStored(off, data);
     if (same < 0) return UF2_WAIT;
     if (same == 1) return UF2_TAKEN; // a duplicate: hosts rewrite sectors
-    startCopy(n);                    // another file of the same length copied over this one
+    startCopy(n, off, no);           // another file of the same length copied over this one
   }
   const sec = off / sectorBytes();
   let i = bufferOf(sec);
@@ -197,8 +273,8 @@ export function uf2Block(p: usize): i32 {
   setBit(got, index);
   count++;
   if (off < lo) lo = off;
-  if (off + PAYLOAD > hi) hi = off + PAYLOAD;
-  if (sectorComplete(i)) flush(i);
+  if (off + size > hi) hi = off + size;
+  if (sectorComplete(i)) sectorDone(i);
   if (count == total) {
     for (let k = 0; k < UF2_BUFFERS; k++) if (load<u8>(bufFilling + k) != 0) flush(k);
     complete = true;
@@ -223,7 +299,9 @@ export function uf2Tick(): i32 {
     return 1;
   }
   if (total != 0 && !complete && writerTakeError() < 0) failed = true;
-  return 0;
+  let worked = 0;
+  for (let i = 0; i < UF2_BUFFERS; i++) if (load<u8>(bufFilling + i) == HELD) worked |= decide(i);
+  return worked;
 }
 
 // The copy's state, for the SCSI layer: 1 while its image is being verified and recorded.

@@ -183,6 +183,31 @@
 #define PKTSTS_OUT_DONE 3u
 #define PKTSTS_SETUP_DONE 4u
 #define PKTSTS_SETUP_DATA 6u
+// Endpoints 1..3 (n), each direction's registers 0x20 apart, TX FIFO n's size at DIEPTXFn and
+// its data window 0x1000 further per endpoint (RM0433 57.14.16, 57.14.47-57.14.58; the FIFO
+// windows from ST's stm32h750xx.h, USB_OTG_FIFO_SIZE). Only the UF2 drive's bulk endpoints use them.
+#define OTG_DIEPTXF(n) REG32(OTG_BASE + 0x104 + 4u * ((n) - 1u))
+#define OTG_DIEPCTL(n) REG32(OTG_BASE + 0x900 + 0x20u * (n))
+#define OTG_DIEPINT(n) REG32(OTG_BASE + 0x908 + 0x20u * (n))
+#define OTG_DIEPTSIZ(n) REG32(OTG_BASE + 0x910 + 0x20u * (n))
+#define OTG_DTXFSTS(n) REG32(OTG_BASE + 0x918 + 0x20u * (n))
+#define OTG_DOEPCTL(n) REG32(OTG_BASE + 0xB00 + 0x20u * (n))
+#define OTG_DOEPINT(n) REG32(OTG_BASE + 0xB08 + 0x20u * (n))
+#define OTG_DOEPTSIZ(n) REG32(OTG_BASE + 0xB10 + 0x20u * (n))
+#define OTG_FIFO(n) REG32(OTG_BASE + 0x1000 + 0x1000u * (n))
+#define OTG_GINTSTS_GONAKEFF (1u << 7)
+#define OTG_DCTL_SGONAK (1u << 9)
+#define OTG_DCTL_CGONAK (1u << 10)
+#define OTG_EPCTL_USBAEP (1u << 15)
+#define OTG_EPCTL_EPTYP_BULK (2u << 18)
+#define OTG_EPCTL_TXFNUM_SHIFT 22u
+#define OTG_EPCTL_SD0PID (1u << 28)
+#define OTG_EPCTL_EPDIS (1u << 30)
+#define OTG_EPINT_EPDISD (1u << 1)
+#define OTG_EPINT_INEPNE (1u << 6)
+#define OTG_TSIZ_PKTCNT_SHIFT 19u
+#define OTG_RXSTS_EPNUM(v) (((v) >> 0) & 0xFu)
+#define PKTSTS_GLOBAL_OUT_NAK 1u
 
 // Cortex-M7 system control block (ARMv7-M ARM B3.2) and DWT cycle counter (C1.8)
 #define SCB_VTOR REG32(0xE000ED08u)

@@ -87,7 +87,7 @@ export class H750Emu {
     uc.mmio(AT("GPIOA_MODER"), 0x1400, word((o) => m().gpio.read(o >> 10, o & 0x3ff)), (o, _s, v) => m().gpio.write(o >> 10, (o & 0x3ff) & ~3, v));
     uc.mmio(AT("FLASH_ACR"), 0x400, word((o) => m().acr.read(o)), (o, _s, v) => m().acr.write(o & ~3, v));
     uc.mmio(AT("QSPI_CR"), 0x400, (o, s) => m().qspi.read(o & ~3, s), (o, s, v) => m().qspi.write(o & ~3, s, v));
-    uc.mmio(AT("OTG_GOTGCTL"), 0x3000, word((o) => m().otg.read(o)), (o, _s, v) => m().otg.write(o & ~3, v));
+    uc.mmio(AT("OTG_GOTGCTL"), 0x5000, word((o) => m().otg.read(o)), (o, _s, v) => m().otg.write(o & ~3, v));
     uc.mmio(AT("USART1_CR1"), 0x400, word((o) => m().usart.read(o)), (o, _s, v) => m().usart.write(o & ~3, v));
     uc.mmio(BKPSRAM, 0x1000, (o, sz) => {
       if (!m().rcc.enabled(0x0e0, 28)) return 0;

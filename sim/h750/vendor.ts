@@ -47,6 +47,8 @@ export const DEVIATIONS: Deviation[] = [
     reason: "HSIRDY and CSIRDY: the SVD's 0x83 has HSI and CSI on but not yet ready; the model reports an oscillator ready as soon as it is on (RM0433 8.7.2), as the firmware sees them a few cycles after reset" },
   { reg: "OTG_GRSTCTL", mask: 0xa0000000, value: 0x80000000,
     reason: "AHBIDL (bit 31) is live status, 1 whenever the AHB master is idle (RM0433 57.14.5), which it is after reset; the SVD's 0x20000000 sets bit 29, which its own field list does not define" },
+  ...[1, 2, 3].map((n) => ({ reg: `OTG_DTXFSTS${n}`, mask: 0xffff, value: 0x200,
+    reason: `INEPTFSAV is live status, the free words of TX FIFO ${n} (RM0433 57.14.x), which after reset is the whole FIFO as DIEPTXF${n} resets (INEPTXFD 0x200 in the SVD); the SVD's 0 would be a full FIFO` })),
   { reg: "GPIOB_MODER", mask: 0xffffffff, value: 0xfffffebf, reason: GPIO_PORT_RESETS },
   { reg: "GPIOC_MODER", mask: 0xffffffff, value: 0xffffffff, reason: GPIO_PORT_RESETS },
   { reg: "GPIOD_MODER", mask: 0xffffffff, value: 0xffffffff, reason: GPIO_PORT_RESETS },

@@ -74,7 +74,7 @@ const SPEC: Spec[] = [
   ["OTG_GAHBCFG", OTG, "OTG_HS_GAHBCFG", ["GINT"]],
   ["OTG_GUSBCFG", OTG, "OTG_HS_GUSBCFG", ["PHYSEL", "TRDT", "FHMOD", "FDMOD"]],
   ["OTG_GRSTCTL", OTG, "OTG_HS_GRSTCTL", ["CSRST", "RXFFLSH", "TXFFLSH", "TXFNUM", "AHBIDL"]],
-  ["OTG_GINTSTS", OTG, "OTG_HS_GINTSTS", ["CMOD", "NPTXFE", "RXFLVL", "USBRST", "ENUMDNE", "IEPINT", "OEPINT", "PTXFE"]],
+  ["OTG_GINTSTS", OTG, "OTG_HS_GINTSTS", ["CMOD", "NPTXFE", "RXFLVL", "GONAKEFF=BOUTNAKEFF", "USBRST", "ENUMDNE", "IEPINT", "OEPINT", "PTXFE"]],
   ["OTG_GRXSTSR", OTG, "OTG_HS_GRXSTSR_Device", ["EPNUM", "BCNT", "DPID", "PKTSTS"]],
   ["OTG_GRXSTSP", OTG, "OTG_HS_GRXSTSP_Device", ["EPNUM", "BCNT", "DPID", "PKTSTS"]],
   ["OTG_GRXFSIZ", OTG, "OTG_HS_GRXFSIZ", ["RXFD"]],
@@ -82,7 +82,7 @@ const SPEC: Spec[] = [
   ["OTG_GCCFG", OTG, "OTG_HS_GCCFG", ["PWRDWN", "VBDEN"]],
   ["OTG_CID", OTG, "OTG_HS_CID", []],
   ["OTG_DCFG", OTGD, "OTG_HS_DCFG", ["DSPD", "DAD"]],
-  ["OTG_DCTL", OTGD, "OTG_HS_DCTL", ["SDIS"]],
+  ["OTG_DCTL", OTGD, "OTG_HS_DCTL", ["SDIS", "GONSTS", "SGONAK", "CGONAK"]],
   ["OTG_DSTS", OTGD, "OTG_HS_DSTS", ["ENUMSPD"]],
   ["OTG_DIEPCTL0", OTGD, "OTG_HS_DIEPCTL0", ["MPSIZ", "NAKSTS", "STALL=Stall", "CNAK", "SNAK", "EPENA"]],
   ["OTG_DIEPINT0", OTGD, "OTG_HS_DIEPINT0", ["XFRC", "TXFE"]],
@@ -91,6 +91,18 @@ const SPEC: Spec[] = [
   ["OTG_DOEPCTL0", OTGD, "OTG_HS_DOEPCTL0", ["NAKSTS", "STALL=Stall", "CNAK", "SNAK", "EPENA"]],
   ["OTG_DOEPINT0", OTGD, "OTG_HS_DOEPINT0", ["XFRC", "STUP"]],
   ["OTG_DOEPTSIZ0", OTGD, "OTG_HS_DOEPTSIZ0", ["XFRSIZ", "PKTCNT", "STUPCNT"]],
+  // Bulk endpoints 1..3 (the UF2 drive, RM0433 57.14.16, 57.15.x): one TX FIFO each, control,
+  // interrupt, transfer size and FIFO status registers 0x20 apart.
+  ...[1, 2, 3].flatMap((n): Spec[] => [
+    [`OTG_DIEPTXF${n}`, OTG, `OTG_HS_DIEPTXF${n}`, ["INEPTXSA", "INEPTXFD"]],
+    [`OTG_DIEPCTL${n}`, OTGD, `OTG_HS_DIEPCTL${n}`, ["MPSIZ", "USBAEP", "DPID=EONUM_DPID", "NAKSTS", "EPTYP", "STALL=Stall", "TXFNUM", "CNAK", "SNAK", "SD0PID=SD0PID_SEVNFRM", "EPDIS", "EPENA"]],
+    [`OTG_DIEPINT${n}`, OTGD, `OTG_HS_DIEPINT${n}`, ["XFRC", "EPDISD", "INEPNE", "TXFE"]],
+    [`OTG_DIEPTSIZ${n}`, OTGD, `OTG_HS_DIEPTSIZ${n}`, ["XFRSIZ", "PKTCNT"]],
+    [`OTG_DTXFSTS${n}`, OTGD, `OTG_HS_DTXFSTS${n}`, ["INEPTFSAV"]],
+    [`OTG_DOEPCTL${n}`, OTGD, `OTG_HS_DOEPCTL${n}`, ["MPSIZ", "USBAEP", "DPID=EONUM_DPID", "NAKSTS", "EPTYP", "STALL=Stall", "CNAK", "SNAK", "SD0PID=SD0PID_SEVNFRM", "EPDIS", "EPENA"]],
+    [`OTG_DOEPINT${n}`, OTGD, `OTG_HS_DOEPINT${n}`, ["XFRC", "EPDISD"]],
+    [`OTG_DOEPTSIZ${n}`, OTGD, `OTG_HS_DOEPTSIZ${n}`, ["XFRSIZ", "PKTCNT"]],
+  ]),
   ["OTG_PCGCCTL", "OTG2_HS_PWRCLK", "OTG_HS_PCGCR", ["STPPCLK", "GATEHCLK"]],
 ];
 // Addresses the SVD does not describe, from the CMSIS device header: [our name, expression].
@@ -98,6 +110,7 @@ const HEADER: [string, string][] = [
   ["UID_BASE", "UID_BASE"],
   ["BKPSRAM_BASE", "D3_BKPSRAM_BASE"],
   ["OTG_FIFO0", "USB2_OTG_FS_PERIPH_BASE + USB_OTG_FIFO_BASE"],
+  ["OTG_FIFO1", "USB2_OTG_FS_PERIPH_BASE + USB_OTG_FIFO_BASE + USB_OTG_FIFO_SIZE"],
 ];
 
 const hex = (n: number) => "0x" + (n >>> 0).toString(16).toUpperCase().padStart(8, "0");
