@@ -188,6 +188,17 @@
 #define BUF_STALL (1u << 11)
 #define BUF_AVAILABLE (1u << 10)
 #define BUF_LEN_MASK 0x3FFu
+// Endpoints 1..15 (4.1.2.5, usb_device_dpram.h), indexed as BUFF_STATUS numbers its bits:
+// i = 2 * endpoint + (OUT ? 1 : 0). EPn_IN_CONTROL / EPn_OUT_CONTROL are at DPRAM 8n / 8n + 4
+// (none for EP0), EPn_IN/OUT_BUFFER_CONTROL at 0x80 + 8n / 0x84 + 8n: 4 * i past each base.
+#define DPRAM_EP_CTRL(i) REG32(USBCTRL_DPRAM + 4u * (i))
+#define DPRAM_BUF_CTRL(i) REG32(USBCTRL_DPRAM + 0x80u + 4u * (i))
+// Data buffers: 64-byte aligned, anywhere after 0x180 (EP0's buffers end there; usb_dpram.h's
+// device layout, 4.1.2.5). One 64-byte buffer per endpoint direction, from EP1 IN (i = 2) up.
+#define DPRAM_EP_BUF(i) ((volatile uint8_t*)(USBCTRL_DPRAM + 0x180u + 64u * ((i) - 2u)))
+#define EP_CTRL_ENABLE (1u << 31)             // the device ignores the endpoint's tokens without it
+#define EP_CTRL_INT_PER_BUFF (1u << 29)       // BUFF_STATUS is set only with this
+#define EP_CTRL_TYPE_BULK (2u << 26)          // ENDPOINT_TYPE
 
 // SYSINFO (2.20.2): CHIP_ID.REVISION 1 = B0/B1, 2 = B2 (pico-sdk rp2040_chip_version())
 #define SYSINFO_CHIP_ID REG32(0x40000000u)

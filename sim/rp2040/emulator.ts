@@ -23,7 +23,11 @@
 //   it releases, and an error when code touches a block still held in reset;
 // - the XOSC's start-up delay, PLLs held in reset and powered down (sim/rp2040/oscillators.ts);
 // - USBPHY_DIRECT and USBPHY_DIRECT_OVERRIDE as storage (the RP2040-E5 workaround writes them);
-//   an IN buffer's BUFF_STATUS bit set when the host takes the packet, not when it is armed;
+//   an IN buffer's BUFF_STATUS bit set when the host takes the packet, not when it is armed
+//   (EP0: when it reaches the host; endpoints 1..15: when the host's IN token takes it,
+//   usbInTaken); on endpoints 1..15 BUFF_STATUS set only when the endpoint control register
+//   asks for it (INTERRUPT_PER_BUFF; usb.h BUFF_STATUS: "if the buffer interrupt is enabled"),
+//   which rp2040js ignores for single-buffered endpoints;
 // - `chipId`: another SYSINFO CHIP_ID (a B2 chip).
 // Time: rp2040js's SimulationClock, advanced by the cycles each instruction takes (plus XIP
 // cache-miss stalls) at the current clk_sys; clk_sys starts at the ROSC's ~6.5 MHz.
@@ -263,9 +267,16 @@ export class Rp2040Emu {
     // (reboots after DFU_DETACH) would act before the host has its packet: the bit is raised
     // here when the packet reaches the host instead.
     const ready = (u as unknown as { indicateBufferReady(ep: number, out: boolean): void });
-    const indicate = ready.indicateBufferReady.bind(u);
+    const raw = ready.indicateBufferReady.bind(u);
+    // Endpoints 1..15: a buffer done raises BUFF_STATUS only with the endpoint control
+    // register's INTERRUPT_PER_BUFF set (usb_device_dpram.h EPx_CONTROL bit 29; usb.h
+    // BUFF_STATUS). EP0's is governed by SIE_CTRL.EP0_INT_1BUF, which the HAL sets.
+    const indicate = (ep: number, out: boolean) => {
+      if (ep === 0 || (mcu.usbDPRAMView.getUint32(8 * ep + (out ? 4 : 0), true) & (1 << 29))) raw(ep, out);
+    };
     ready.indicateBufferReady = (ep: number, out: boolean) => { if (out) indicate(ep, out); };
-    u.onEndpointWrite = (ep: number, data: Uint8Array) => { this.usb?.endpointWrite(ep, data); indicate(ep, false); };
+    this.usbInTaken = (ep: number) => indicate(ep, false);
+    u.onEndpointWrite = (ep: number, data: Uint8Array) => { this.usb?.endpointWrite(ep, data); if (ep === 0) indicate(ep, false); };
     u.onEndpointRead = (ep: number, len: number) => this.usb?.endpointRead(ep, len);
     const updated = u.DPRAMUpdated.bind(u);
     u.DPRAMUpdated = (offset: number, value: number) => {
@@ -274,6 +285,9 @@ export class Rp2040Emu {
     };
   }
 
+  /** The host has taken the IN packet armed on endpoint `ep` (1..15): its buffer is done
+   *  (RP2040 datasheet 4.1.2.5), BUFF_STATUS says so. */
+  usbInTaken: (ep: number) => void = () => {};
   private romHost!: RomHost;
   private readonly roscHz: number;
   /** XOSC start-up and the PLLs held in reset (sim/rp2040/oscillators.ts). */
