@@ -242,7 +242,7 @@ async function main() {
   const uf2 = args.includes("--uf2");
   const unknown = args.filter((a) => a.startsWith("--") && a !== tap && a !== web && a !== "--uf2");
   if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS], --uf2 and --web-url=URL`);
-  if ([tap, web, uf2].filter(Boolean).length > 1) throw new Error("--double-tap, --uf2 and --web-url: build them one at a time");
+  if (tap && web) throw new Error("--double-tap and --web-url: build them one at a time");
   const webDefines = web ? webUrlDefines(web.slice("--web-url=".length)) : [];
   const tapMs = tap ? (tap.includes("=") ? Number(tap.split("=")[1]) : DOUBLE_TAP_DEFAULT_MS) : 0;
   if (tap && !(Number.isInteger(tapMs) && tapMs > 0 && tapMs < 65536)) throw new Error(`--double-tap: a window in ms, 1-65535`);
@@ -251,8 +251,11 @@ async function main() {
   const names = what === "all" ? Object.keys(BOARDS) : [what];
   for (const n of names) {
     if (!BOARDS[n]) throw new Error(`unknown board ${n}: ${Object.keys(BOARDS).join(", ")}`);
-    if (tap) await buildWithOption(n, tapMs);
-    else if (uf2) await buildWithUf2(n);
+    if (tap && uf2) {
+      const t = doubleTapOption(n, tapMs);
+      await buildOption(n, { dir: `${t.dir}-uf2`, row: `${t.row} + UF2 drive`, defines: t.defines, uf2: true });
+    } else if (tap) await buildWithOption(n, tapMs);
+    else if (uf2) await buildOption(n, { ...uf2Option(n), defines: webDefines });
     else await buildBoard(n, { defines: webDefines });
     for (const variant of exampleVariants(n)) buildExample(n, { variant });
   }
