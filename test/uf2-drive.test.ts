@@ -219,6 +219,20 @@ test("a second file copied over an unfinished first one: the second is what runs
   assert.ok(flashHolds(d.b, "rp2040", b));
 });
 
+test("a port reset mid-copy (a host's error recovery): the copy done again completes", async () => {
+  const d = await uf2Board("h750");
+  const app = fakeApp("h750", 90_000, 19);
+  const view = mountView(d.msc);
+  const w = runs(changedSectors(view, copyOnto(view, [{ name: "APP.UF2", data: uf2Of("h750", app) }])).filter((x) => x.lba >= 161), 16);
+  replay(d, w.slice(0, w.length >> 1));
+  assert.is(d.host.reset(), "ok", "reset and enumerated again");
+  d.host.sleep(500);
+  assert.is(d.b.mode, "bootloader", "nothing runs while the copy is unfinished");
+  osCopy(d, [{ name: "APP.UF2", data: uf2Of("h750", app) }], fatFirst);
+  assert.is(d.b.mode, "app");
+  assert.ok(flashHolds(d.b, "h750", app));
+});
+
 test("a file for another chip family is accepted and dropped: nothing is written", async () => {
   const d = await uf2Board("rp2040");
   const ops: unknown[] = [];
