@@ -16,9 +16,11 @@
 //   +49 63 bytes          the URL after the scheme, ASCII, zero-padded (empty: no landing page)
 //   +112 u32 uf2Family    the UF2 family ID of the chip (UF2 spec, uf2families.json): what the
 //                         UF2 drive accepts and what CURRENT.UF2 is tagged with
+//   +116 32 bytes         (a core with signed updates only, QSPIBOOT_SIGNED: 148 bytes in all)
+//                         the Ed25519 public key (RFC 8032 encoding) images must be signed with
 import { board_info } from "./hal";
 
-export const BOARD_INFO_SIZE: i32 = 116;
+export const BOARD_INFO_SIZE: i32 = isDefined(QSPIBOOT_SIGNED) ? 148 : 116;
 const info = memory.data(BOARD_INFO_SIZE);
 
 export function loadBoardInfo(): void { board_info(info); }
@@ -39,3 +41,4 @@ export function webScheme(): u8 { return load<u8>(info, 48); }
 export function webUrlPtr(): usize { return info + 49; }
 export const WEB_URL_MAX: i32 = 63;
 export function uf2Family(): u32 { return load<u32>(info, 112); }
+export function publicKeyPtr(): usize { return info + 116; }

@@ -56,8 +56,9 @@ export function bootDecide(flashOk: bool): void {
     return;
   }
   if (rs == RECORD_NONE) {
-    // No record at all: an image put there by other means runs if it looks like one.
-    if (vectorsPlausible()) start();
+    // No record at all: an image put there by other means runs if it looks like one; not on a
+    // board with a key, where only a verified (recorded) image runs.
+    if (!isDefined(QSPIBOOT_SIGNED) && vectorsPlausible()) start();
     bootReason = STAY_NO_IMAGE;
     return;
   }

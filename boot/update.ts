@@ -11,6 +11,7 @@ import { appStartOffset, appEndOffset, recordOffset, legacyRecordOffset } from "
 import { legacyRecord } from "./board";
 import { vectorsPlausible } from "./vectors";
 import * as S from "./dfu/states";
+import { sigBegin, sigChunk, sigFinish, SIG_OK } from "./sig/check";
 
 const zero = memory.data(4);
 const chunk = memory.data(1024);
@@ -98,6 +99,13 @@ export function manifestPoll(): i32 {
     if (writerTakeError() < 0) { mState = M_IDLE; return -<i32>S.errWRITE; }
     if (!mWrote && recordState == RECORD_VALID) { mState = M_IDLE; return 0; }
     if (mEnd <= mBase || !vectorsPlausible()) { mState = M_IDLE; return -<i32>S.errFIRMWARE; }
+    // A board with a key records only an image signed by it (boot/sig/check.ts): errFILE, the
+    // file is not for this device, when the trailer is missing or malformed.
+    if (isDefined(QSPIBOOT_SIGNED)) {
+      const signedEnd = sigBegin(mBase, mEnd);
+      if (signedEnd == 0) { mState = M_IDLE; return -<i32>S.errFILE; }
+      mEnd = signedEnd; // the record covers the image and its trailer
+    }
     mPos = mBase;
     mCrc = 0;
     mState = M_CRC;
@@ -109,8 +117,10 @@ export function manifestPoll(): i32 {
     if (n > 1024) n = 1024;
     if (flashRead(mPos, chunk, n) < 0) { mState = M_IDLE; return -<i32>S.errVERIFY; }
     mCrc = crc32_buf(mCrc, chunk, n);
+    if (isDefined(QSPIBOOT_SIGNED)) sigChunk(mPos - mBase, chunk, n);
     mPos += n;
     if (mPos < mEnd) return 1;
+    if (isDefined(QSPIBOOT_SIGNED) && sigFinish() != SIG_OK) { mState = M_IDLE; return -<i32>S.errFILE; }
     const seq = recordState == RECORD_VALID || recordState == RECORD_UPDATING ? recordSequence() + 1 : 1;
     recordBuild(STATE_VALID, mBase, mEnd - mBase, mCrc, seq);
     writerQueue(RECORD_SLOT, record, recordOffset(), RECORD_SIZE);

@@ -7,7 +7,7 @@
 // Both wait (NAK) while flash writes are in progress.
 import { bmRequestType, bRequest, wValue, wIndex, wLength, ctrlData, CTRL_PENDING, CTRL_STALL } from "./usb/control";
 import { crc32_buf } from "./hal";
-import { flashBase, bcdDevice, boardId, ramStart, ramEnd } from "./board";
+import { flashBase, bcdDevice, boardId, ramStart, ramEnd, publicKeyPtr } from "./board";
 import { flashRead, flashSize, flashSectorSize, flashJedecId } from "./flash/engine";
 import { writerIdle } from "./writer";
 import { appStartOffset, appEndOffset, recordOffset } from "./dfu/layout";
@@ -20,13 +20,15 @@ export const REQ_CRC: u32 = 0x43;
 
 // INFO layout (little-endian), 48 bytes:
 //   +0 u16 protocol version (1)   +2 u16 bcdDevice (bootloader version)  +4 u8 boardId
-//   +5 u8 record status (0 none, 1 valid, 2 updating, 3 bad)  +6 u8 boot reason  +7 u8 0
+//   +5 u8 record status (0 none, 1 valid, 2 updating, 3 bad)  +6 u8 boot reason
+//   +7 u8 flags: bit 0 signed updates (only images signed with the key at +56 are recorded)
 //   +8 u32 flashBase  +12 u32 flash size  +16 u32 sector size  +20 u32 JEDEC ID
 //   +24 u32 application start offset  +28 u32 application end offset  +32 u32 record offset
 //   +36 u32 image length (record)  +40 u32 image CRC (record)  +44 u32 record sequence
 //   +48 u32 RAM start  +52 u32 RAM end: where an application's initial stack pointer may point
+//   +56 32 bytes the board's Ed25519 public key (a core with signed updates only: 88 bytes then)
 // (hosts check a file against the board's own rules before they erase anything)
-export const INFO_SIZE: i32 = 56;
+export const INFO_SIZE: i32 = isDefined(QSPIBOOT_SIGNED) ? 88 : 56;
 
 const REPLY_SIZE: u32 = 4096;
 const reply = memory.data(<i32>REPLY_SIZE);
@@ -51,6 +53,10 @@ function info(): i32 {
   store<u32>(reply, load<u32>(record, 20), 44);
   store<u32>(reply, ramStart(), 48);
   store<u32>(reply, ramEnd(), 52);
+  if (isDefined(QSPIBOOT_SIGNED)) {
+    store<u8>(reply, 1, 7);
+    memory.copy(reply + 56, publicKeyPtr(), 32);
+  }
   ctrlData(reply);
   return INFO_SIZE;
 }

@@ -3,7 +3,7 @@
 // Power cuts, resets and the jump into the application are modelled here; everything the
 // bootloader decides is decided by the .wasm.
 import { readFileSync } from "node:fs";
-import { buildCore, buildCoreUf2 } from "../tools/build-core";
+import { buildCore, buildCoreUf2, buildCoreVariant, type CoreVariant } from "../tools/build-core";
 import { SimClock } from "./clock";
 import { makeHalImports, ledReset, type SimLed } from "./hal";
 import { BoardHalt } from "./halt";
@@ -39,6 +39,15 @@ let cachedUf2Module: WebAssembly.Module | undefined;
 export async function loadCore(): Promise<WebAssembly.Module> {
   if (!cachedModule) cachedModule = new WebAssembly.Module(readFileSync(await buildCore()));
   return cachedModule;
+}
+
+const variantModules = new Map<string, WebAssembly.Module>();
+/** A core variant (tools/build-core.ts): pass it as `module`. A signed core needs the board's
+ *  `facts.publicKey` set before power-on. */
+export async function loadCoreVariant(v: CoreVariant): Promise<WebAssembly.Module> {
+  const key = `${!!v.uf2}-${!!v.signed}`;
+  if (!variantModules.has(key)) variantModules.set(key, new WebAssembly.Module(readFileSync(await buildCoreVariant(v))));
+  return variantModules.get(key)!;
 }
 
 /** The core built with the UF2 drive (build/core-uf2/core.wasm): pass it as `module`. */

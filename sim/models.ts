@@ -17,8 +17,11 @@ export interface BoardFacts {
   uid: Uint8Array;          // MCU unique ID; empty when the MCU has none (the RP2040)
   bootCrc?: boolean;        // BoardInfo flag: check the image CRC on every boot
   doubleTapMs?: number;     // BoardInfo: double-tap-reset window (0/undefined: off)
-  webUrl?: string;
-  uf2Family: number;        // BoardInfo: the chip's UF2 family ID (hal/<chip>/board.h BOARD_UF2_FAMILY)          // BoardInfo: the WebUSB landing page, "https://..." or "http://..." (none: undefined)
+  webUrl?: string;          // BoardInfo: the WebUSB landing page, "https://..." or "http://..." (none: undefined)
+  uf2Family: number;        // BoardInfo: the chip's UF2 family ID (hal/<chip>/board.h BOARD_UF2_FAMILY)
+  /** BoardInfo of a signed-updates core (148 bytes): the Ed25519 public key. Set it only for
+   *  such a core (sim/board.ts loadSignedCore): the default core's BoardInfo is 116 bytes. */
+  publicKey?: Uint8Array;
 }
 
 /** The device side of USB endpoint 0 as the core sees it through the HAL. */

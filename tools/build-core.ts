@@ -6,9 +6,21 @@ import { join } from "node:path";
 
 export const root = join(import.meta.dirname, "..");
 export const coreWasm = join(root, "build/core/core.wasm");
-/** The core with the UF2 drive (QSPIBOOT_UF2: mass storage next to DFU, boot/msc/). */
-export const coreUf2Wasm = join(root, "build/core-uf2/core.wasm");
-export const UF2_ASC_FLAGS = ["--use", "QSPIBOOT_UF2=1"];
+/** Core variants, each compiled on its own: the UF2 drive (QSPIBOOT_UF2: mass storage next to
+ *  DFU, boot/msc/), signed updates (QSPIBOOT_SIGNED: boot/sig/, an image is recorded only with a
+ *  signature by the board's key). build/core-<variant>/core.wasm. */
+export interface CoreVariant { uf2?: boolean; signed?: boolean }
+export function coreDir(v: CoreVariant = {}): string {
+  const parts = [v.uf2 ? "uf2" : "", v.signed ? "signed" : ""].filter(Boolean);
+  return join(root, "build", ["core", ...parts].join("-"));
+}
+export function coreFlags(v: CoreVariant = {}): string[] {
+  return [...(v.uf2 ? ["--use", "QSPIBOOT_UF2=1"] : []), ...(v.signed ? ["--use", "QSPIBOOT_SIGNED=1"] : []),
+    // The drive's buffers and the verifier's together pass one 64 KiB page; the firmware's array
+    // holds only the static part either way (hal/common/wasm-rt-bare.c).
+    ...(v.uf2 && v.signed ? ["--initialMemory", "2", "--maximumMemory", "2"] : [])];
+}
+export const coreUf2Wasm = join(coreDir({ uf2: true }), "core.wasm");
 
 function sources(dir: string): string[] {
   const out: string[] = [];
@@ -54,8 +66,14 @@ export async function buildCore(entry = "boot/main.ts", outFile = coreWasm, quie
   return outFile;
 }
 
+/** A core variant: build/core-<variant>/core.wasm. */
+export function buildCoreVariant(v: CoreVariant = {}): Promise<string> {
+  if (!v.uf2 && !v.signed) return buildCore();
+  return buildCore("boot/main.ts", join(coreDir(v), "core.wasm"), true, coreFlags(v));
+}
+
 /** The UF2-drive core: build/core-uf2/core.wasm. */
-export function buildCoreUf2(): Promise<string> { return buildCore("boot/main.ts", coreUf2Wasm, true, UF2_ASC_FLAGS); }
+export function buildCoreUf2(): Promise<string> { return buildCoreVariant({ uf2: true }); }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   buildCore(process.argv[2], process.argv[3], false).then((p) => console.log(p), (e) => { console.error(e.message); process.exit(1); });

@@ -6,17 +6,15 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import { buildCore, buildCoreUf2, coreUf2Wasm, coreWasm, root } from "./build-core";
+import { buildCoreVariant, coreDir, root, type CoreVariant } from "./build-core";
 import { checkTools } from "./require-tools";
 import { BOARDS, type Board } from "./build/boards";
 import { sizeTable, printSizeTable } from "./build/size";
 import { makeBoot2 } from "./build/boot2";
 import { writeUf2File } from "./build/uf2";
 import { tuneGenerated } from "./build/tune-generated";
+import { publicKeyRaw } from "./cli/keys";
 
-const GEN = join(root, "build/core/gen");
-/** The UF2-drive core's translation (boot/msc/, QSPIBOOT_UF2): its own directory. */
-const GEN_UF2 = join(root, "build/core-uf2/gen");
 
 function hash(...parts: (string | Buffer)[]): string {
   const h = createHash("sha256");
@@ -50,11 +48,11 @@ function coreStaticEnd(wasm: Buffer): number {
   return (inst.exports.staticEnd as () => number)();
 }
 
-/** wasm2c once for every board: build/core/gen/core.{c,h} and the runtime header (with `uf2`:
- *  the UF2-drive core, build/core-uf2/gen). */
-export async function translateCore(uf2 = false): Promise<{ memoryBytes: number }> {
-  const wasmFile = uf2 ? await buildCoreUf2() : await buildCore();
-  const gen = uf2 ? GEN_UF2 : GEN;
+/** wasm2c once for every board: build/core/gen/core.{c,h} and the runtime header (a variant:
+ *  build/core-<variant>/gen). */
+export async function translateCore(variant: CoreVariant = {}): Promise<{ memoryBytes: number }> {
+  const wasmFile = await buildCoreVariant(variant);
+  const gen = join(coreDir(variant), "gen");
   const wasm = readFileSync(wasmFile);
   mkdirSync(gen, { recursive: true });
   cached(join(gen, "core.c"), hash(wasm, "wasm2c", readFileSync(join(root, "tools/build/tune-generated.ts"))), () => {
@@ -96,20 +94,26 @@ export interface BuildResult {
 }
 
 /** `defines`: extra -D options for a variant (e.g. "BOARD_FLAGS=1"); give it its own outDir.
- *  `uf2`: the UF2-drive core and QSPIBOOT_UF2 for the HAL's bulk endpoints. */
-export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string; defines?: string[]; uf2?: boolean } = {}): Promise<BuildResult> {
+ *  `uf2`: the UF2-drive core and QSPIBOOT_UF2 for the HAL's bulk endpoints. `publicKey`: the
+ *  signed-updates core and the board's Ed25519 public key (32 bytes) in its BoardInfo. */
+export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string; defines?: string[]; uf2?: boolean; publicKey?: Uint8Array } = {}): Promise<BuildResult> {
   const board: Board = BOARDS[name];
   if (!board) throw new Error(`unknown board ${name}: ${Object.keys(BOARDS).join(", ")}`);
   const uf2 = !!opts.uf2;
-  const gen = uf2 ? GEN_UF2 : GEN;
-  const { memoryBytes } = await translateCore(uf2);
+  const signed = !!opts.publicKey;
+  if (signed && opts.publicKey!.length !== 32) throw new Error("an Ed25519 public key is 32 bytes");
+  const variant = { uf2, signed };
+  const gen = join(coreDir(variant), "gen");
+  const { memoryBytes } = await translateCore(variant);
   const out = opts.outDir ?? join(root, "build", board.name);
   const objDir = join(out, "obj");
   mkdirSync(objDir, { recursive: true });
   const cpu = board.cpuFlags;
   const includes = ["-I", gen, "-I", join(root, "hal/common"), "-I", join(root, "hal", board.halDir)];
   const defines = [`-DQSPIBOOT_MEMORY_BYTES=${memoryBytes}`, "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0",
-    ...(uf2 ? ["-DQSPIBOOT_UF2=1"] : []), ...(opts.defines ?? []).map((d) => `-D${d}`)];
+    ...(uf2 ? ["-DQSPIBOOT_UF2=1"] : []),
+    ...(signed ? ["-DQSPIBOOT_SIGNED=1", `-DBOARD_PUBLIC_KEY={${[...opts.publicKey!].map((b) => "0x" + b.toString(16).padStart(2, "0")).join(",")}}`] : []),
+    ...(opts.defines ?? []).map((d) => `-D${d}`)];
   const hdrs = headersHash([gen, join(root, "hal/common"), join(root, "hal", board.halDir)]);
 
   const units: { src: string; flags: string[]; group: string }[] = [
@@ -195,7 +199,7 @@ export const DOUBLE_TAP_DEFAULT_MS = 500;
 
 /** Optional features: each builds into its own directory, and its size table gets a row with
  *  what the option costs over the default build of the same board. */
-export interface BuildOption { dir: string; row: string; defines?: string[]; uf2?: boolean }
+export interface BuildOption { dir: string; row: string; defines?: string[]; uf2?: boolean; publicKey?: Uint8Array }
 
 export function doubleTapOption(name: string, doubleTapMs: number): BuildOption {
   const dir = doubleTapMs === DOUBLE_TAP_DEFAULT_MS ? `${name}-double-tap` : `${name}-double-tap-${doubleTapMs}`;
@@ -215,7 +219,7 @@ export function optionVariant(name: string, doubleTapMs: number) {
 export async function buildOption(name: string, option: BuildOption, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
   const base = await buildBoard(name, { quiet: true });
   const outDir = join(root, "build", option.dir);
-  const r = await buildBoard(name, { quiet: true, outDir, defines: option.defines, uf2: option.uf2 });
+  const r = await buildBoard(name, { quiet: true, outDir, defines: option.defines, uf2: option.uf2, publicKey: option.publicKey });
   const total = (t: BuildResult["sizes"]) => Object.values(t).reduce((a, x) => ({ flash: a.flash + x.flash, ram: a.ram + x.ram }), { flash: 0, ram: 0 });
   const a = total(base.sizes), b = total(r.sizes);
   if (!opts.quiet) {
@@ -229,6 +233,14 @@ export function buildWithOption(name: string, doubleTapMs: number, opts: { quiet
   return buildOption(name, doubleTapOption(name, doubleTapMs), opts);
 }
 
+/** Signed updates with `publicKey` (and the UF2 drive too with `uf2`): build/<board>[-uf2]-signed. */
+export function signedOption(name: string, publicKey: Uint8Array, uf2 = false): BuildOption {
+  return { dir: `${name}${uf2 ? "-uf2" : ""}-signed`, row: uf2 ? "option: UF2 + signed" : "option: signed updates", uf2, publicKey };
+}
+
+/** The key file a build uses without --key: qspiboot.pub in the project's root, if there is one. */
+export const DEFAULT_KEY_FILE = join(root, "qspiboot.pub");
+
 /** The board built with the UF2 drive, with its cost over the default build. */
 export function buildWithUf2(name: string, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
   return buildOption(name, uf2Option(name), opts);
@@ -236,22 +248,34 @@ export function buildWithUf2(name: string, opts: { quiet?: boolean } = {}): Prom
 
 async function main() {
   const args = process.argv.slice(2);
+  // `--key PUB` as well as `--key=PUB`.
+  const k = args.indexOf("--key");
+  if (k >= 0) {
+    if (!args[k + 1] || args[k + 1].startsWith("--")) throw new Error("--key: the public key file (flash.ts keygen makes one)");
+    args.splice(k, 2, `--key=${args[k + 1]}`);
+  }
   const what = args.find((a) => !a.startsWith("--")) ?? "all";
   const tap = args.find((a) => a === "--double-tap" || a.startsWith("--double-tap="));
   const web = args.find((a) => a.startsWith("--web-url="));
   const uf2 = args.includes("--uf2");
-  const unknown = args.filter((a) => a.startsWith("--") && a !== tap && a !== web && a !== "--uf2");
-  if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS], --uf2 and --web-url=URL`);
+  const keyArg = args.find((a) => a.startsWith("--key="));
+  const unknown = args.filter((a) => a.startsWith("--") && a !== tap && a !== web && a !== "--uf2" && a !== keyArg);
+  if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS], --uf2, --key=PUB and --web-url=URL`);
+  const keyFile = keyArg ? keyArg.slice("--key=".length) : existsSync(DEFAULT_KEY_FILE) ? DEFAULT_KEY_FILE : undefined;
+  const publicKey = keyFile ? publicKeyRaw(keyFile) : undefined;
+  if (keyFile) console.log(`signed updates: the board takes only images signed with the key of ${relative(process.cwd(), keyFile) || keyFile}`);
+  if (publicKey && tap) throw new Error("--key and --double-tap: build them one at a time");
   if (tap && web) throw new Error("--double-tap and --web-url: build them one at a time");
   const webDefines = web ? webUrlDefines(web.slice("--web-url=".length)) : [];
   const tapMs = tap ? (tap.includes("=") ? Number(tap.split("=")[1]) : DOUBLE_TAP_DEFAULT_MS) : 0;
   if (tap && !(Number.isInteger(tapMs) && tapMs > 0 && tapMs < 65536)) throw new Error(`--double-tap: a window in ms, 1-65535`);
-  if (what === "core") { await translateCore(uf2); console.log(relative(root, uf2 ? coreUf2Wasm : coreWasm)); return; }
+  if (what === "core") { await translateCore({ uf2 }); console.log(relative(root, join(coreDir({ uf2 }), "core.wasm"))); return; }
   checkTools(["wasm2c", "arm-none-eabi-gcc", "arm-none-eabi-objcopy"]);
   const names = what === "all" ? Object.keys(BOARDS) : [what];
   for (const n of names) {
     if (!BOARDS[n]) throw new Error(`unknown board ${n}: ${Object.keys(BOARDS).join(", ")}`);
-    if (tap && uf2) {
+    if (publicKey) await buildOption(n, { ...signedOption(n, publicKey, uf2), defines: webDefines });
+    else if (tap && uf2) {
       const t = doubleTapOption(n, tapMs);
       await buildOption(n, { dir: `${t.dir}-uf2`, row: `${t.row} + UF2 drive`, defines: t.defines, uf2: true });
     } else if (tap) await buildWithOption(n, tapMs);

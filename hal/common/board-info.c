@@ -24,11 +24,19 @@ _Static_assert(sizeof(BOARD_WEB_URL) <= 63, "the landing page URL is at most 62 
 #define BOARD_FLAGS 0 // BoardInfo flags (boot/board.ts); bit 0: check the image CRC on every boot
 #endif
 
+// Signed updates (`npm run build -- --key PUB`): the Ed25519 public key images must be signed with.
+#if QSPIBOOT_SIGNED && !defined(BOARD_PUBLIC_KEY)
+#error "a signed build needs BOARD_PUBLIC_KEY (tools/build.ts --key)"
+#endif
+
 void Z_halZ_board_info(struct Z_hal_instance_t* h, u32 out) {
   static const struct board_info info = {
     BOARD_FLASH_BASE, BOARD_BOOT_RESERVED, BOARD_RAM_START, BOARD_RAM_END,
     BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, BOARD_FLAGS | (BOARD_LEGACY_RECORD << 1), BOARD_RECORD_OFFSET, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
     BOARD_WEB_SCHEME, BOARD_WEB_URL, BOARD_UF2_FAMILY,
+#if QSPIBOOT_SIGNED
+    BOARD_PUBLIC_KEY,
+#endif
   };
   uint8_t* p = hal_mem(h, out, sizeof info);
   if (p) memcpy(p, &info, sizeof info);

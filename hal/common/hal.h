@@ -33,8 +33,15 @@ struct board_info {
   uint8_t web_scheme;
   char web_url[63];
   uint32_t uf2_family;
+#if QSPIBOOT_SIGNED
+  uint8_t public_key[32];
+#endif
 };
+#if QSPIBOOT_SIGNED
+_Static_assert(sizeof(struct board_info) == 148, "BoardInfo is 148 bytes with the public key");
+#else
 _Static_assert(sizeof(struct board_info) == 116, "BoardInfo is 116 bytes");
+#endif
 
 // usb_poll's event codes (boot/hal.ts EV_*); EV_OUT carries the packet length in bits 8 and up;
 // EV_EP_IN / EV_EP_OUT the endpoint address in bits 8..15 and (OUT) the byte count in bits 16..31.

@@ -34,6 +34,8 @@ export interface BoardInfo {
   appStart: number; appEnd: number; recordOffset: number; imageLength: number; imageCrc: number; sequence: number;
   /** Where an application's initial stack pointer may point (undefined: an older bootloader). */
   ramStart?: number; ramEnd?: number;
+  /** A board built with a key (signed updates): the Ed25519 public key images must be signed with. */
+  publicKey?: Uint8Array;
 }
 export interface Progress { phase: "check" | "erase" | "write" | "read" | "verify" | "manifest"; done: number; total: number }
 export interface FlashReport { sectorsTotal: number; sectorsSent: number; bytesSent: number; erasedBlocks: number }
@@ -132,7 +134,7 @@ export class DfuDevice {
   }
 
   async readInfo(): Promise<BoardInfo> {
-    const d = await this.in(this.setup("vendor", "interface", VENDOR_INFO, 0, this.iface), 64, "board info");
+    const d = await this.in(this.setup("vendor", "interface", VENDOR_INFO, 0, this.iface), 96, "board info");
     if (d.length < 48) throw new DfuError("board info: short reply");
     const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
     const bcd = v.getUint16(2, true);
@@ -145,6 +147,7 @@ export class DfuDevice {
       jedecId: v.getUint32(20, true), appStart: v.getUint32(24, true), appEnd: v.getUint32(28, true), recordOffset: v.getUint32(32, true),
       imageLength: v.getUint32(36, true), imageCrc: v.getUint32(40, true), sequence: v.getUint32(44, true),
       ...(d.length >= 56 ? { ramStart: v.getUint32(48, true), ramEnd: v.getUint32(52, true) } : {}),
+      ...(d.length >= 88 && (v.getUint8(7) & 1) ? { publicKey: d.slice(56, 88) } : {}),
     };
   }
 

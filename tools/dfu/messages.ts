@@ -6,6 +6,10 @@ export function friendly(e: Error): string {
   if (e instanceof DfuError && e.status === 0x0a) {
     return "the board found no valid application to record and start (errFIRMWARE): flash one; the board stays in DFU mode";
   }
+  if (e instanceof DfuError && e.status === 0x02) {
+    return "the board takes only images signed with its key, and this one's signature did not verify (errFILE): " +
+      "sign it with the board's key (flash.ts sign, or flash --key); the board stays in DFU mode, nothing was recorded";
+  }
   if (e.name === "NotFoundError" || /disconnected|LIBUSB_ERROR_NO_DEVICE/.test(e.message)) {
     return "the board left DFU mode in the middle (unplugged or reset?). Its update record keeps a half-written image " +
       "from running: put it back in DFU mode and flash again.";

@@ -1,0 +1,134 @@
+// Signed updates in the Wasm simulator: a board built with a key (the signed core, its public
+// key in BoardInfo) records and runs an image only when the trailer's signature, made here by
+// Node's own Ed25519, verifies over the bytes read back from the flash. Every path into the
+// flash: DfuSe (tools/flash.ts's client), plain DFU and the UF2 drive.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { SimBoard, loadCoreVariant } from "../sim/board";
+import { SimUsbHost } from "../sim/usb-host";
+import { SimUsbDevice } from "../tools/usb/sim-device";
+import { DfuDevice, DfuError } from "../tools/dfu/client";
+import { signWithKey } from "../tools/cli/keys";
+import { fakeApp, appBase } from "./lib/images";
+import { DfuRequests, ST, STATUS } from "./lib/dfu-requests";
+import { readRecord } from "./lib/record";
+import { geometry } from "./lib/safety";
+import { attach, changedSectors, copyOnto, mountView, runs, uf2Of } from "./lib/uf2-drive";
+import type { BoardName } from "../sim/boards";
+
+function keyPair() {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const raw = new Uint8Array(publicKey.export({ format: "der", type: "spki" }).subarray(12));
+  return { raw, privateKey };
+}
+
+function signed(board: BoardName, image: Uint8Array, key: KeyObject, version = 1): Uint8Array {
+  const segs = signWithKey([{ address: appBase(board), data: image }], key, { version });
+  assert.is(segs.length, 1);
+  return segs[0].data;
+}
+
+const owner = keyPair(), stranger = keyPair();
+
+async function signedBoard(board: BoardName, opts: { uf2?: boolean } = {}) {
+  const b = await SimBoard.create({ board, module: await loadCoreVariant({ signed: true, uf2: opts.uf2 }) });
+  b.facts.publicKey = owner.raw;
+  b.powerOn({ button: true });
+  return b;
+}
+
+async function client(b: SimBoard) {
+  if (b.mode !== "bootloader") b.powerOn({ button: true });
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  return { host, dev: await new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open() };
+}
+
+function recordOf(b: SimBoard, host: SimUsbHost) {
+  const g = geometry(host);
+  return readRecord(b.flash.data, g.recordOffset, g.appStart, g.appEnd);
+}
+
+async function flashWith(b: SimBoard, data: Uint8Array, board: BoardName): Promise<"ok" | number> {
+  const { dev } = await client(b);
+  try {
+    await dev.flash([{ address: appBase(board), data }], { leave: true });
+    return "ok";
+  } catch (e) {
+    if (e instanceof DfuError && e.status !== undefined) return e.status;
+    throw e;
+  }
+}
+
+for (const board of ["h750", "rp2040"] as BoardName[]) {
+  test(`${board}: an image signed with the board's key is recorded and runs`, async () => {
+    const b = await signedBoard(board);
+    const { dev } = await client(b);
+    assert.ok(dev.info?.publicKey, "INFO says the board takes signed images");
+    assert.equal([...dev.info!.publicKey!], [...owner.raw], "and names its key");
+    const img = fakeApp(board, 40_000, 1);
+    assert.is(await flashWith(b, signed(board, img, owner.privateKey), board), "ok");
+    b.step();
+    assert.is(b.mode, "app");
+    b.powerOn();
+    assert.is(b.mode, "app", "boots on its own");
+  });
+
+  test(`${board}: unsigned, signed by another key, or changed after signing: never recorded, never run`, async () => {
+    const img = fakeApp(board, 40_000, 2);
+    const good = signed(board, img, owner.privateKey);
+    const tampered = good.slice();
+    tampered[1234] ^= 0x10;
+    const badSig = good.slice();
+    badSig[badSig.length - 1] ^= 0x01;
+    for (const [what, data] of [["unsigned", img], ["another key", signed(board, img, stranger.privateKey)], ["tampered image", tampered], ["tampered signature", badSig]] as const) {
+      const b = await signedBoard(board);
+      assert.is(await flashWith(b, data, board), STATUS.errFILE, `${what}: errFILE`);
+      const { host } = await client(b);
+      assert.not.equal(recordOf(b, host).kind, "valid", `${what}: not recorded`);
+      b.powerOn();
+      assert.is(b.mode, "bootloader", `${what}: the plausible vector table does not boot it`);
+    }
+  });
+}
+
+test("plain DFU (dfu-util's sequence) takes the same rules", async () => {
+  const img = fakeApp("h750", 20_000, 3);
+  for (const [data, ok] of [[signed("h750", img, owner.privateKey), true], [img, false]] as const) {
+    const b = await signedBoard("h750");
+    const host = new SimUsbHost(b);
+    host.enumerate();
+    const s = new DfuRequests(host).dfuUtilDownload(appBase("h750"), data, () => 0x10000);
+    if (ok) {
+      assert.is(s.state, ST.dfuMANIFEST);
+      b.step();
+      assert.is(b.mode, "app");
+    } else {
+      assert.is(s.status, STATUS.errFILE);
+      assert.is(b.mode, "bootloader");
+    }
+  }
+});
+
+test("the UF2 drive takes the same rules: a signed .uf2 runs, an unsigned one fails its last write", async () => {
+  const img = fakeApp("rp2040", 30_000, 4);
+  for (const [data, ok] of [[signed("rp2040", img, owner.privateKey), true], [img, false]] as const) {
+    const b = await signedBoard("rp2040", { uf2: true });
+    const d = attach(b);
+    const view = mountView(d.msc);
+    const w = runs(changedSectors(view, copyOnto(view, [{ name: "APP.UF2", data: uf2Of("rp2040", data) }])).sort((x, y) => x.lba - y.lba));
+    const statuses = w.map((x) => d.msc.write(x.lba, x.data).status);
+    d.host.sleep(1500);
+    if (ok) {
+      assert.ok(statuses.every((s) => s === 0));
+      assert.is(b.mode, "app");
+    } else {
+      assert.is(statuses[statuses.length - 1], 1, "the write that completed the copy fails");
+      assert.is(d.msc.requestSense().key, 0x03, "MEDIUM ERROR");
+      assert.is(b.mode, "bootloader");
+    }
+  }
+});
+
+test.run();
