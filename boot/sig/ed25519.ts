@@ -23,10 +23,17 @@ const PT: usize = 4 * FE;    // one point: X, Y, Z, T
 @lazy const bytes = memory.data(64);              // encodings, the hash
 // @ts-ignore: decorator
 @lazy const k = memory.data(36);                  // SHA-512(R || A || M) mod L, u32 limbs
-// The base point's encoding (RFC 8032 5.1: y = 4/5, x even).
+// Constants as 16-bit limbs (computed from their definitions, RFC 8032 5.1): d = -121665/121666,
+// 2d, sqrt(-1) = 2^((p-1)/4), and the base point B (y = 4/5, x even) with t = xy.
 // @ts-ignore: decorator
-@lazy const B_ENC = memory.data<u8>([0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
-  0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66]);
+@lazy const K16 = memory.data<u16>([
+  0x78a3, 0x1359, 0x4dca, 0x75eb, 0xd8ab, 0x4141, 0x0a4d, 0x0070, 0xe898, 0x7779, 0x4079, 0x8cc7, 0xfe73, 0x2b6f, 0x6cee, 0x5203,
+  0xf159, 0x26b2, 0x9b94, 0xebd6, 0xb156, 0x8283, 0x149a, 0x00e0, 0xd130, 0xeef3, 0x80f2, 0x198e, 0xfce7, 0x56df, 0xd9dc, 0x2406,
+  0xa0b0, 0x4a0e, 0x1b27, 0xc4ee, 0xe478, 0xad2f, 0x1806, 0x2f43, 0xd7a7, 0x3dfb, 0x0099, 0x2b4d, 0xdf0b, 0x4fc1, 0x2480, 0x2b83,
+  0xd51a, 0x8f25, 0x2d60, 0xc956, 0xa7b2, 0x9525, 0xc760, 0x692c, 0xdc5c, 0xfdd6, 0xe231, 0xc0a4, 0x53fe, 0xcd6e, 0x36d3, 0x2169,
+  0x6658, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666,
+  0xdda3, 0xa5b7, 0x8ab3, 0x6dde, 0x52f5, 0x7751, 0x9f80, 0x20f0, 0xe37d, 0x64ab, 0x4e8e, 0x66ea, 0x7665, 0xd78b, 0x5f0f, 0x6787,
+]);
 // L = 2^252 + 27742317777372353535851937790883648493, the order of B, as u32 limbs.
 // @ts-ignore: decorator
 @lazy const L = memory.data<u32>([0x5cf5d3ed, 0x5812631a, 0xa2f79cd6, 0x14def9de, 0, 0, 0, 0x10000000]);
@@ -61,14 +68,43 @@ function carry(o: usize): void {
   }
 }
 
-function fmul(o: usize, a: usize, b: usize): void {
-  memory.fill(prod, 0, 31 * 8);
-  for (let i: usize = 0; i < 16; i++) {
-    const ai = get(a, i);
-    for (let j: usize = 0; j < 16; j++) put(prod, i + j, get(prod, i + j) + ai * get(b, j));
+// Limbs of a and b brought into [0, 2^16) first, so that each limb product fits 32 bits: the
+// Cortex-M0+ multiplies 32 x 32 -> 32 in one instruction, while a 64-bit product is a library call.
+// @ts-ignore: decorator
+@lazy const na = memory.data(16 * 4);
+// @ts-ignore: decorator
+@lazy const nb = memory.data(16 * 4);
+
+// @ts-ignore: decorator
+@lazy const wide = memory.data(16 * 8);
+
+function normalize(dst: usize, a: usize): void {
+  memory.copy(wide, a, FE);
+  for (let pass = 0; pass < 8; pass++) {
+    let c: i64 = 0;
+    for (let i: usize = 0; i < 16; i++) {
+      const v = get(wide, i) + c;
+      c = v >> 16;
+      put(wide, i, v & 0xffff);
+    }
+    if (c == 0) break;
+    put(wide, 0, get(wide, 0) + 38 * c); // 2^256 = 38 (mod p); a borrow comes back the same way
   }
-  for (let i: usize = 0; i < 15; i++) put(prod, i, get(prod, i) + 38 * get(prod, i + 16));
-  memory.copy(o, prod, FE);
+  for (let i: usize = 0; i < 16; i++) store<u32>(dst + (i << 2), <u32>get(wide, i));
+}
+
+function fmul(o: usize, a: usize, b: usize): void {
+  normalize(na, a);
+  normalize(nb, b);
+  // Column by column, the sum in a local: one store per column instead of one per product.
+  for (let k: usize = 0; k < 31; k++) {
+    let acc: u64 = 0;
+    const lo: usize = k < 16 ? 0 : k - 15, hi: usize = k < 16 ? k : 15;
+    for (let i = lo; i <= hi; i++) acc += <u64>(load<u32>(na + (i << 2)) * load<u32>(nb + ((k - i) << 2)));
+    put(prod, k, <i64>acc);
+  }
+  for (let i: usize = 0; i < 15; i++) put(o, i, get(prod, i) + 38 * get(prod, i + 16));
+  put(o, 15, get(prod, 15));
   carry(o);
   carry(o);
 }
@@ -149,6 +185,19 @@ function padd(p: usize, q: usize): void {
   fmul(X(p), e, f); fmul(Y(p), h, g); fmul(Z(p), g, f); fmul(TT(p), e, h);
 }
 
+// p = 2p (dbl-2008-hwcd for a = -1: 4 multiplications and 4 squarings instead of 9 products).
+function pdbl(p: usize): void {
+  const a = T(0), b = T(1), c = T(2), e = T(4), f = T(5), g = T(6), h = T(7);
+  fmul(a, X(p), X(p));
+  fmul(b, Y(p), Y(p));
+  fmul(c, Z(p), Z(p)); fadd(c, c, c);
+  fadd(e, X(p), Y(p)); fmul(e, e, e); fsub(e, e, a); fsub(e, e, b);  // 2xy
+  fsub(g, b, a);       // G = D + B with D = -A
+  fsub(f, g, c);
+  fsmall(h, 0); fsub(h, h, a); fsub(h, h, b); // H = D - B
+  fmul(X(p), e, f); fmul(Y(p), g, h); fmul(TT(p), e, h); fmul(Z(p), f, g);
+}
+
 // Decode a 32-byte encoding (RFC 8032 5.1.3) into p; false when it is not a point's canonical encoding.
 function decode(p: usize, enc: usize): bool {
   const y = Y(p), x = X(p), u = T(8), v = T(9), v3 = T(10), t = T(11), chk = T(12);
@@ -190,19 +239,14 @@ function encode(out: usize, p: usize): void {
   store<u8>(out + 31, load<u8>(out + 31) ^ <u8>(par << 7));
 }
 
+function fromK16(o: usize, k: usize): void {
+  for (let i: usize = 0; i < 16; i++) put(o, i, <i64>load<u16>(K16 + ((k * 16 + i) << 1)));
+}
+
 function init(): void {
-  const d = D(), t = T(8);
-  fsmall(t, 121666);
-  finv(t, t);
-  fsmall(d, -121665);
-  fmul(d, d, t);     // d = -121665 / 121666
-  fadd(D2(), d, d);
-  // sqrt(-1) = 2^((p - 1) / 4) (2 is not a square mod p); the exponent 2^253 - 5 is 253 ones but bit 2.
-  const s = SQRTM1();
-  fsmall(s, 2);
-  const two = T(9);
-  fsmall(two, 2);
-  for (let i = 251; i >= 0; i--) { fmul(s, s, s); if (i != 2) fmul(s, s, two); }
+  fromK16(D(), 0);
+  fromK16(D2(), 1);
+  fromK16(SQRTM1(), 2);
   ready = true;
 }
 
@@ -248,7 +292,7 @@ export function ed25519Verify(sig: usize, pub: usize, msg: usize, len: u32): boo
   if (!scalarBelowL(S)) return false; // S must be below L (step 1)
   const base = pts, negA = pts + PT, bma = pts + 2 * PT, acc = pts + 3 * PT;
   if (!decode(negA, pub)) return false;
-  if (!decode(base, B_ENC)) return false;
+  fromK16(X(base), 3); fromK16(Y(base), 4); fsmall(Z(base), 1); fromK16(TT(base), 5);
   // -A: negate x and t.
   fsmall(T(8), 0);
   fsub(X(negA), T(8), X(negA));
@@ -265,7 +309,7 @@ export function ed25519Verify(sig: usize, pub: usize, msg: usize, len: u32): boo
   // [S]B + [k](-A), one doubling per bit for both (Straus), then compare with R (step 3).
   neutral(acc);
   for (let i = 255; i >= 0; i--) {
-    padd(acc, acc);
+    pdbl(acc);
     const s = bitOf(S, i), kb = bitOf(k, i);
     if (s != 0 && kb != 0) padd(acc, bma);
     else if (s != 0) padd(acc, base);
