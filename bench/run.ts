@@ -11,6 +11,7 @@ import { DfuDevice } from "../tools/dfu/client";
 import { buildBoard, buildWithUf2 } from "../tools/build";
 import { BOARDS as BUILD_BOARDS } from "../tools/build/boards";
 import { uf2Copy, uf2LimitUs } from "./uf2";
+import { verifyCost } from "./signed";
 import { DfuRequests, randomBytes } from "../test/lib/dfu-requests";
 import { fakeApp, pageSizeAt } from "../test/lib/images";
 import { rp2040Boot, rp2040CpuPerBlock } from "./rp2040";
@@ -120,6 +121,14 @@ async function main() {
       `${kibps(bytes, limit.us).toFixed(0)} KiB/s limit, target 90%`]);
   }
   results.uf2Copy = uf2;
+  // Signed updates: the check at manifestation for a 1 MiB image on each emulated chip.
+  const verify: Record<string, unknown> = {};
+  for (const chip of ["rp2040", "h750"] as const) {
+    const v = await verifyCost(chip, MiB);
+    verify[chip] = v;
+    rows.push([`verify signed 1 MiB (${chip})`, `${(v.verifyUs / 1000).toFixed(0)} ms`, "emulated firmware", "SHA-256 + Ed25519"]);
+  }
+  results.signedVerify = { ...verify, note: "simulated time of the manifestation phase, signed build minus default build, same image (bench/signed.ts)" };
   const r = await reflash();
   results.reflash = r;
   rows.push(["re-flash 1 MiB unchanged", `${(r.same / 1000).toFixed(0)} ms (${(100 * r.same / r.fresh).toFixed(1)}% of fresh)`, "", "target < 5%"]);
