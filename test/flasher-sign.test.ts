@@ -13,6 +13,7 @@ import { fakeApp } from "./lib/images";
 import { parseImage } from "../tools/image/parse";
 import { writeHex } from "../tools/image/ihex";
 import { UF2_FAMILY } from "../tools/image/uf2";
+import { writeDfuse } from "../tools/image/dfuse";
 import { parseTrailer, mergeImage } from "../tools/image/signature";
 import { publicKeyRaw } from "../tools/cli/keys";
 
@@ -334,6 +335,28 @@ test("flash: --key with a signed file, --version or --allow-downgrade without --
   const noVersion = cli(["--sim", "h750", "flash", app, "--key", `${key}.key`]);
   assert.is(noVersion.code, 2);
   assert.match(noVersion.err, /flash --key needs --version N/);
+});
+
+test("sign takes the flasher's other inputs (.uf2, .dfu); flash --key reads an encrypted key's passphrase from the environment", () => {
+  const fromUf2 = cli(["sign", join(root, "build/rp2040/example.uf2"), f("from-uf2.bin"), "--key", `${key}.key`, "--version", "5"]);
+  assert.is(fromUf2.code, 0, fromUf2.err);
+  const bin = readFileSync(join(root, "build/rp2040/example.bin"));
+  const b = readFileSync(f("from-uf2.bin"));
+  assert.equal(new Uint8Array(b.subarray(0, bin.length)), new Uint8Array(bin));
+  assert.is(cli(["verify-signature", f("from-uf2.bin"), "--pub", `${key}.pub`]).code, 0);
+  writeFileSync(f("in.dfu"), writeDfuse([{ address: H750, data: appBytes }], { vid: 0x1209, pid: 1, bcdDevice: 0xffff }));
+  const fromDfu = cli(["sign", f("in.dfu"), f("from-dfu.bin"), "--key", `${key}.key`, "--version", "258"]);
+  assert.is(fromDfu.code, 0, fromDfu.err);
+  assert.equal(readFileSync(f("from-dfu.bin")), readFileSync(signedBin), "Ed25519 is deterministic: the same bytes as from the .bin");
+  const img = f("board-enc.img");
+  const flashArgs = ["--sim", "h750", "--sim-flash", img, "flash", app, "--key", f("enc.key"), "--version", "9"];
+  const wrong = cli(flashArgs, { QSPIBOOT_KEY_PASSPHRASE: "wrong horse" });
+  assert.is(wrong.code, 4);
+  assert.match(wrong.err, /wrong passphrase/);
+  assert.not.ok(existsSync(img), "nothing flashed");
+  const r = cli(flashArgs, { QSPIBOOT_KEY_PASSPHRASE: "right horse" });
+  assert.is(r.code, 0, r.err);
+  assert.is(readFileSync(img).readUInt32LE(P + 12), 9);
 });
 
 test("--help for keygen, sign, verify-signature", () => {
