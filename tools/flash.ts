@@ -24,6 +24,10 @@ import { checkInstallable } from "./dfu/rom-install";
 import { runWatch } from "./cli/watch-run";
 import { SimPicoRom, picoRomDevices, switchFromBootsel } from "./cli/pico-rom";
 import type { BoardName } from "../sim/boards";
+import { findSigned, roundUp, toHex, TRAILER_SIZE, type Signed } from "./image/signature";
+import { generateKeyFiles, loadPrivateKey, publicKeyRaw, signWithKey, verifyImage, PASSPHRASE_ENV } from "./cli/keys";
+import { writeHex } from "./image/ihex";
+import type { KeyObject } from "node:crypto";
 
 interface Global { detach?: DetachWay | true; socket?: string; sim?: BoardName | "h750-rom" | "pico-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
 
@@ -252,12 +256,16 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
   .option("--force", "write a file even if the board would not boot it (no vector table, linked for another address)")
   .option("--watch", "production line: flash every board as it appears in DFU mode, once per appearance, in parallel, until Ctrl-C; one line per board and result")
   .option("--log <file>", "with --watch: append one JSON line per board result (serial, result, bytes, seconds, image CRC, time)")
+  .option("--key <file>", "sign the image with this private key (from keygen) before writing it; a file that is signed already is flashed as it is")
+  .option("--version <n>", "with --key: the firmware version to sign (an integer 0..4294967295; downgrade protection compares it)", parseFwVersion)
+  .option("--allow-downgrade", "with --key: the signed image may replace one with a higher version")
   .option("--install [bin]", "with --watch: a board that appears in its chip's ROM gets qspiboot first and is flashed when it comes back as a qspiboot board: a WeAct H750 in ST's ROM bootloader (BOOT0 held; build/h750/qspiboot.bin), a Pico in BOOTSEL mode (build/rp2040/qspiboot.bin); a given bin is used for the chip it is built for. Without --install a Pico in BOOTSEL mode that has qspiboot is switched into it (flash kept) and flashed")
-  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean; watch?: boolean; log?: string; install?: string | true }) => {
+  .action(async (file: string, o: { address?: number; leave: boolean; smart: boolean; force?: boolean; watch?: boolean; log?: string; install?: string | true; key?: string; version?: number; allowDowngrade?: boolean }) => {
     const g = program.opts<Global>();
     // The file first: a missing or broken file is the file's fault, whatever is plugged in.
     if (!existsSync(file)) throw new ImageError(basename(file), "no such file");
     if (o.address === undefined) { try { loadImage(file, { address: 0 }); } catch (e) { if (e instanceof ImageError) throw e; } }
+    const prepare = signingFor(file, o);
     if (g.sim === true) g.sim = boardForFile(file);
     if (o.log && !o.watch) throw new UsageError("--log goes with --watch");
     if (o.install && !o.watch) throw new UsageError("--install goes with --watch (for one board: flash.ts install)");
@@ -276,22 +284,109 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
         try { checkPicoInstallable(bin); } catch { pico = false; }
         if (pico) installPico = bin; else { checkInstallable(bin); install = bin; }
       }
-      return runWatch({ install, installPico, load: (d) => loadFor(d, file, o.address, { force: !!o.force }), leave: o.leave, smart: o.smart, force: !!o.force,
+      return runWatch({ install, installPico, load: (d) => prepare(loadFor(d, file, o.address, { force: !!o.force })), leave: o.leave, smart: o.smart, force: !!o.force,
         log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount, socket: g.socket, verbose: g.verbose });
     }
     // Parse and check the file against the first board before anything is erased anywhere.
     const t0 = performance.now();
     await each<FlashReport & { seconds: number; started?: string }>(g, "flash", async (d, t, report) => {
-      const segs = loadFor(d, file, o.address, { force: !!o.force });
+      const segs = prepare(loadFor(d, file, o.address, { force: !!o.force }));
       const start = t.sim ? t.sim.board.clock.now : performance.now() * 1000;
       const r = await d.flash(segs, { leave: o.leave, smart: o.smart, force: !!o.force, progress: report });
       const seconds = ((t.sim ? t.sim.board.clock.now : performance.now() * 1000) - start) / 1e6;
       let started: string | undefined;
       if (t.sim && o.leave) { t.sim.board.step(); started = t.sim.board.mode === "app" ? `0x${hex(t.sim.board.appEntry!)}` : undefined; }
-      return { ...r, seconds, started, bytes: imageSize(segs) } as any;
-    }, (r: any) => `flashed ${r.bytes} bytes: ${r.sectorsSent} of ${r.sectorsTotal} sectors sent (${r.sectorsTotal - r.sectorsSent} already there), ` +
+      const signed = findSigned(segs);
+      return { ...r, seconds, started, bytes: imageSize(segs), ...(signed ? { signedVersion: signed.trailer.version } : {}) } as any;
+    }, (r: any) => `flashed ${r.bytes} bytes${r.signedVersion !== undefined ? ` (signed, firmware version ${r.signedVersion})` : ""}: ${r.sectorsSent} of ${r.sectorsTotal} sectors sent (${r.sectorsTotal - r.sectorsSent} already there), ` +
       `${r.seconds.toFixed(2)} s${g.sim ? " simulated" : ""}` + (r.started ? `; the board runs the application (vector table ${r.started})` : o.leave ? "; the board starts the application" : ""));
     void t0;
+  });
+
+/** `--version N` of sign and flash --key: the firmware version in the trailer. */
+function parseFwVersion(v: string): number {
+  const n = /^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(v.trim()) ? Number(v.trim()) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--version ${v === "" ? "(no value)" : v}: the firmware version is an integer 0..4294967295`);
+  return n;
+}
+
+const NEED_VERSION = "--version N: the firmware version to sign (an integer 0..4294967295, which the bootloader's downgrade protection compares)";
+
+/** flash: what goes to the board. With --key the file's image signed here; a file that carries a
+ *  trailer already as it is (without FFh after the trailer, as in a .uf2's last block). */
+function signingFor(file: string, o: { address?: number; key?: string; version?: number; allowDowngrade?: boolean }): (segs: Segment[]) => Segment[] {
+  if (!o.key && o.version !== undefined) throw new UsageError("--version goes with --key (the version is signed into the image)");
+  if (!o.key && o.allowDowngrade) throw new UsageError("--allow-downgrade goes with --key (the flag is signed into the image)");
+  let already: Signed | undefined;
+  try { already = findSigned(loadImage(file, { address: o.address ?? 0 }).segments); } catch { /* loadFor says what is wrong */ }
+  let key: KeyObject | undefined;
+  if (o.key) {
+    if (already) throw new UsageError(`${basename(file)} is already signed (firmware version ${already.trailer.version}): flash it without --key`);
+    if (o.version === undefined) throw new UsageError(`flash --key needs ${NEED_VERSION}`);
+    key = loadPrivateKey(o.key);
+  }
+  return (segs) => {
+    if (key) return signWithKey(segs, key, { version: o.version!, allowDowngrade: !!o.allowDowngrade }, basename(file));
+    const signed = findSigned(segs);
+    return signed ? [{ address: signed.address, data: signed.signed }] : segs;
+  };
+}
+
+const describe = (s: Signed) => `${s.trailer.length} bytes at 0x${hex(s.address)}, firmware version ${s.trailer.version}, ` +
+  `SHA-256 ${toHex(s.trailer.sha256).slice(0, 16)}...${s.trailer.allowDowngrade ? ", downgrade allowed" : ""}`;
+
+program.command("keygen <name>").description("make an Ed25519 signing key: NAME.key (private, PKCS#8 PEM, mode 0600) and NAME.pub (public, SPKI PEM)")
+  .addHelpText("after", `\nWith ${PASSPHRASE_ENV} set, NAME.key is encrypted with it (sign and flash --key read it from there too).\nNeither file is overwritten. The private key is never printed.`)
+  .action((name: string) => {
+    const k = generateKeyFiles(name);
+    console.log(`wrote ${k.keyFile}: the private key (mode 0600${k.encrypted ? `, encrypted with ${PASSPHRASE_ENV}` : ""}); keep it secret, out of version control and builds`);
+    console.log(`wrote ${k.pubFile}: the public key, for the bootloader build and verify-signature`);
+    console.log(`public key (raw, hex): ${toHex(k.publicRaw)}`);
+  });
+
+program.command("sign <file> <out>").description("sign an application image: OUT (.bin, .hex, .uf2 or .dfu) is the image, FFh up to a multiple of 256 bytes, and a 128-byte trailer with the version, SHA-256 and Ed25519 signature")
+  .option("--key <file>", "the private key (from keygen)")
+  .option("--version <n>", "the firmware version (required; an integer 0..4294967295; downgrade protection compares it)", parseFwVersion)
+  .option("--allow-downgrade", "the signed image may replace one with a higher version")
+  .option("--address <addr>", "where a .bin goes", num)
+  .option("--vid <vid>", "with .dfu: USB vendor ID in the suffix", num, 0x1209)
+  .option("--pid <pid>", "with .dfu: USB product ID in the suffix", num, 0x0001)
+  .option("--family <f>", "with .uf2: rp2040 or stm32h7 (default: from the address)")
+  .action((file: string, out: string, o: { key?: string; version?: number; allowDowngrade?: boolean; address?: number; vid: number; pid: number; family?: string }) => {
+    if (!o.key) throw new UsageError("sign needs --key FILE: the private key (flash.ts keygen NAME makes NAME.key)");
+    if (o.version === undefined) throw new UsageError(`sign needs ${NEED_VERSION}`);
+    const ext = out.toLowerCase().replace(/^.*(\.[^.]*)$/, "$1");
+    if (![".bin", ".hex", ".uf2", ".dfu"].includes(ext)) throw new UsageError(`${out}: the output is .bin, .hex, .uf2 or .dfu`);
+    const { segments, warnings } = loadImage(file, { address: o.address });
+    warn(warnings);
+    const already = findSigned(segments);
+    if (already) throw new UsageError(`${basename(file)} is already signed (firmware version ${already.trailer.version}): sign the unsigned image`);
+    const key = loadPrivateKey(o.key);
+    const signed = signWithKey(segments, key, { version: o.version, allowDowngrade: !!o.allowDowngrade }, basename(file));
+    const data = ext === ".bin" ? signed[0].data
+      : ext === ".hex" ? new TextEncoder().encode(writeHex(signed))
+      : ext === ".uf2" ? writeUf2(signed, uf2FamilyFor(signed, o.family), 256, true)
+      : writeDfuse(signed, { vid: o.vid, pid: o.pid, bcdDevice: 0xffff });
+    writeFileSync(out, data);
+    const s = findSigned(signed)!;
+    const pad = roundUp(s.trailer.length) - s.trailer.length;
+    console.log(`signed ${out}: ${describe(s)}; ${pad} bytes of FFh padding and the ${TRAILER_SIZE}-byte trailer make ${s.signed.length} bytes`);
+  });
+
+program.command("verify-signature <file>").description("check a signed file on the host before flashing it: the trailer, the image's SHA-256 and the Ed25519 signature")
+  .requiredOption("--pub <file>", "the public key: NAME.pub from keygen, or a file of 64 hex digits")
+  .option("--address <addr>", "where a .bin goes (not covered by the signature)", num)
+  .action((file: string, o: { pub: string; address?: number }) => {
+    const pub = publicKeyRaw(o.pub);
+    const { segments, warnings, format } = loadImage(file, { address: o.address ?? 0 });
+    warn(warnings);
+    const v = verifyImage(segments, pub, basename(file));
+    const name = basename(file);
+    if (!v.digestOk) throw new ImageError(name, `the image's SHA-256 does not match the trailer's (digest check failed): the image bytes were changed after signing`);
+    if (!v.signatureOk) throw new ImageError(name, `the signature does not verify with ${basename(o.pub)} (signature check failed): signed with another key, or the trailer was changed`);
+    const s = findSigned(segments)!;
+    const at = format === "bin" && o.address === undefined ? `${s.trailer.length} bytes` : undefined;
+    console.log(`${name}: good signature (${basename(o.pub)}): ${at ? describe(s).replace(/^\d+ bytes at 0x[0-9a-f]+/, at) : describe(s)}`);
   });
 
 /** The UF2 family a converted file gets: --family, else the chip whose QSPI window holds it. */
@@ -375,7 +470,24 @@ program.command("install [file]").description("put qspiboot on a board through t
     await runInstall({ file, sim: g.sim === true ? "h750-rom" : g.sim, simFlash: g.simFlash, json: g.json, leave: o.leave, serial: g.serial });
   });
 
-program.parseAsync().then(() => saveSimFlash(program.opts<Global>()), (e: Error) => {
+/** `--version N` after sign or flash is the firmware version, not the flasher's own --version (a
+ *  global option, which commander would take anywhere): passed as --version=N, which the global
+ *  flag (it takes no value) leaves to the command. */
+function firmwareVersionArgs(argv: string[]): string[] {
+  const valued = new Set(["--sim-count", "--sim-flash", "--socket", "--serial"]);
+  const i = argv.findIndex((a, j) => j >= 2 && (a === "sign" || a === "flash") && !valued.has(argv[j - 1]));
+  if (i < 0) return argv;
+  const out = argv.slice(0, i + 1);
+  for (let j = i + 1; j < argv.length; j++) {
+    if (argv[j] === "--") { out.push(...argv.slice(j)); break; }
+    if (argv[j] !== "--version") { out.push(argv[j]); continue; }
+    const next = argv[j + 1];
+    if (next !== undefined && !next.startsWith("--")) { out.push(`--version=${next}`); j++; } else out.push("--version=");
+  }
+  return out;
+}
+
+program.parseAsync(firmwareVersionArgs(process.argv)).then(() => saveSimFlash(program.opts<Global>()), (e: Error) => {
   const code = exitCodeOf(e);
   if (program.opts<Global>().json) console.log(JSON.stringify({ ok: false, error: e.message, exitCode: code }, null, 2));
   else if (!(e as { printed?: boolean }).printed) console.error(`error: ${e.message}`);
