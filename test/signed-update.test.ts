@@ -9,7 +9,7 @@ import { SimBoard, loadCoreVariant } from "../sim/board";
 import { SimUsbHost } from "../sim/usb-host";
 import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice, DfuError } from "../tools/dfu/client";
-import { signWithKey } from "../tools/cli/keys";
+import { signWithKey, checkSignedForBoard } from "../tools/cli/keys";
 import { fakeApp, appBase } from "./lib/images";
 import { DfuRequests, ST, STATUS } from "./lib/dfu-requests";
 import { readRecord } from "./lib/record";
@@ -92,6 +92,21 @@ for (const board of ["h750", "rp2040"] as BoardName[]) {
     }
   });
 }
+
+test("the flasher checks a file against the key the board names before anything is erased", async () => {
+  const b = await signedBoard("h750");
+  const { dev } = await client(b);
+  const img = fakeApp("h750", 10_000, 5);
+  const key = dev.info!.publicKey!;
+  const at = (data: Uint8Array) => [{ address: appBase("h750"), data }];
+  assert.throws(() => checkSignedForBoard(at(img), key, "app.bin"), /takes only images signed with its key .* not signed: flash it with --key/);
+  assert.throws(() => checkSignedForBoard(at(signed("h750", img, stranger.privateKey)), key, "app.bin"), /signed with another key than this board's/);
+  const changed = signed("h750", img, owner.privateKey);
+  changed[10] ^= 1;
+  assert.throws(() => checkSignedForBoard(at(changed), key, "app.bin"), /changed after it was signed/);
+  checkSignedForBoard(at(signed("h750", img, owner.privateKey)), key, "app.bin");
+  assert.ok(b.flash.data.every((x) => x === 0xff), "nothing was written");
+});
 
 test("plain DFU (dfu-util's sequence) takes the same rules", async () => {
   const img = fakeApp("h750", 20_000, 3);

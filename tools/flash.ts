@@ -25,7 +25,7 @@ import { runWatch } from "./cli/watch-run";
 import { SimPicoRom, picoRomDevices, switchFromBootsel } from "./cli/pico-rom";
 import type { BoardName } from "../sim/boards";
 import { findSigned, roundUp, toHex, TRAILER_SIZE, type Signed } from "./image/signature";
-import { generateKeyFiles, loadPrivateKey, publicKeyRaw, signWithKey, verifyImage, PASSPHRASE_ENV } from "./cli/keys";
+import { generateKeyFiles, loadPrivateKey, publicKeyRaw, signWithKey, verifyImage, checkSignedForBoard, PASSPHRASE_ENV } from "./cli/keys";
 import { writeHex } from "./image/ihex";
 import type { KeyObject } from "node:crypto";
 
@@ -171,6 +171,12 @@ function loadFor(dev: DfuDevice, file: string, address?: number, flash?: { force
   return segments;
 }
 
+/** What goes to a board built with a key must be signed with it (checked here, before anything is erased). */
+function forBoard(dev: DfuDevice, segs: Segment[], file: string): Segment[] {
+  if (dev.info?.publicKey) checkSignedForBoard(segs, dev.info.publicKey, basename(file));
+  return segs;
+}
+
 const program = new Command("flash.ts")
   .description("qspiboot flasher: put firmware on WeAct STM32H750 and Raspberry Pi Pico boards over USB DFU")
   .addOption(new Option("--sim [board]", "use a simulated board in this process instead of USB (h750 or rp2040; for flash: from the file's addresses when not given; h750-rom: ST's ROM bootloader on a WeAct H750; pico-rom: an emulated Pico held in BOOTSEL, the RP2040 boot ROM)"))
@@ -284,13 +290,13 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
         try { checkPicoInstallable(bin); } catch { pico = false; }
         if (pico) installPico = bin; else { checkInstallable(bin); install = bin; }
       }
-      return runWatch({ install, installPico, load: (d) => prepare(loadFor(d, file, o.address, { force: !!o.force })), leave: o.leave, smart: o.smart, force: !!o.force,
+      return runWatch({ install, installPico, load: (d) => forBoard(d, prepare(loadFor(d, file, o.address, { force: !!o.force })), file), leave: o.leave, smart: o.smart, force: !!o.force,
         log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount, socket: g.socket, verbose: g.verbose });
     }
     // Parse and check the file against the first board before anything is erased anywhere.
     const t0 = performance.now();
     await each<FlashReport & { seconds: number; started?: string }>(g, "flash", async (d, t, report) => {
-      const segs = prepare(loadFor(d, file, o.address, { force: !!o.force }));
+      const segs = forBoard(d, prepare(loadFor(d, file, o.address, { force: !!o.force })), file);
       const start = t.sim ? t.sim.board.clock.now : performance.now() * 1000;
       const r = await d.flash(segs, { leave: o.leave, smart: o.smart, force: !!o.force, progress: report });
       const seconds = ((t.sim ? t.sim.board.clock.now : performance.now() * 1000) - start) / 1e6;

@@ -106,3 +106,17 @@ export function verifyImage(segments: Segment[], publicKey32: Uint8Array, file =
   const signatureOk = edVerify(null, header, key, img.data.subarray(p + HEADER_SIZE, p + TRAILER_SIZE));
   return { address: img.address, trailer, digestOk, signatureOk };
 }
+
+/** A board built with a key (its INFO names it) takes only images signed with that key: say so
+ *  before anything is erased, in the words of what is wrong. */
+export function checkSignedForBoard(segments: Segment[], publicKey32: Uint8Array, file = "image"): void {
+  const tail = Buffer.from(publicKey32).toString("hex").slice(-8);
+  let v: Verified;
+  try { v = verifyImage(segments, publicKey32, file); } catch (e) {
+    if (!(e instanceof ImageError)) throw e;
+    throw new ImageError(file, `this board takes only images signed with its key (public key ...${tail}), and this one is not signed: ` +
+      "flash it with --key KEY --version N, or sign it first (flash.ts sign)");
+  }
+  if (!v.signatureOk) throw new ImageError(file, `signed with another key than this board's (public key ...${tail}): the board would refuse it`);
+  if (!v.digestOk) throw new ImageError(file, "the image was changed after it was signed (its SHA-256 is not the signed one): the board would refuse it");
+}
