@@ -6,8 +6,9 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { cpus } from "node:os";
 import { checkTools } from "../tools/require-tools";
-import { buildCore } from "../tools/build-core";
-import { buildBoard, buildExample, exampleVariants } from "../tools/build";
+import { buildCore, buildCoreVariant } from "../tools/build-core";
+import { buildBoard, buildExample, exampleVariants, buildWithUf2, buildOption, signedOption } from "../tools/build";
+import { TEST_PUBLIC_KEY } from "./lib/test-key";
 import { hasTool } from "../tools/require-tools";
 
 const root = join(import.meta.dirname, "..");
@@ -53,8 +54,14 @@ async function main() {
   checkTools(["node"]);
   // Build the core and the firmware once, before test files run in parallel and would each try to.
   await buildCore();
+  for (const v of [{ uf2: true }, { signed: true }, { uf2: true, signed: true }]) await buildCoreVariant(v);
   if (hasTool("arm-none-eabi-gcc") && hasTool("wasm2c")) {
     for (const board of ["h750", "rp2040"]) { await buildBoard(board); for (const variant of exampleVariants(board)) buildExample(board, { quiet: true, variant }); }
+    // The variants several test files use, once here: test files run in parallel processes.
+    for (const board of ["h750", "rp2040"]) {
+      await buildWithUf2(board, { quiet: true });
+      await buildOption(board, signedOption(board, TEST_PUBLIC_KEY), { quiet: true });
+    }
   }
   let files = findTests(join(root, "test"));
   if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
