@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { SimBoard } from "../sim/board";
 import { SimUsbHost } from "../sim/usb-host";
 import { DfuRequests, Rng, ST } from "./lib/dfu-requests";
+import { dfuUtilUpdate, outcomeAfterCut, imageIs } from "./lib/power-cut";
 import { fakeApp, pageSizeAt } from "./lib/images";
 
 const BASE = 0x90000000;
@@ -16,29 +17,7 @@ const pages = pageSizeAt("h750", 8 << 20);
 const OLD = fakeApp("h750", 70_000, 101);
 const NEW = fakeApp("h750", 70_000, 202);
 
-/** Run a dfu-util style update of NEW; stops quietly when the board loses power. */
-function update(b: SimBoard): boolean {
-  if (b.mode !== "bootloader") return false;
-  const host = new SimUsbHost(b);
-  if (host.enumerate() !== "ok") return false;
-  const dfu = new DfuRequests(host);
-  try {
-    const s0 = dfu.getStatus();
-    if (s0.state === ST.dfuERROR) dfu.clrStatus();
-    dfu.abort();
-    const s = dfu.dfuUtilDownload(BASE, NEW, pages);
-    b.step();
-    return s.state === ST.dfuMANIFEST && b.mode === "app";
-  } catch (e) {
-    if (b.mode === "off") return false; // the host saw the device vanish
-    throw e;
-  }
-}
-
-function imageIs(b: SimBoard, img: Uint8Array) {
-  const d = b.flash.data.subarray(0, img.length);
-  return d.every((x, i) => x === img[i]);
-}
+function update(b: SimBoard): boolean { return dfuUtilUpdate(b, BASE, NEW, pages); }
 
 /** A board holding OLD with a valid record. */
 let template: Uint8Array;
@@ -57,18 +36,7 @@ async function boardWithOld(): Promise<SimBoard> {
   return b;
 }
 
-/** After a cut: power on; the board runs OLD or NEW intact, or is in DFU mode. */
-function checkAfterCut(b: SimBoard, where: string): "old" | "new" | "dfu" {
-  b.powerOn();
-  if (b.mode === "app") {
-    assert.is(b.appEntry, BASE, where);
-    if (imageIs(b, NEW)) return "new";
-    if (imageIs(b, OLD)) return "old";
-    assert.unreachable(`${where}: the board jumped into an image that is neither the old nor the new one`);
-  }
-  assert.is(b.mode, "bootloader", where);
-  return "dfu";
-}
+const checkAfterCut = (b: SimBoard, where: string) => outcomeAfterCut(b, BASE, OLD, NEW, where);
 
 test("a power cut before, during or after every flash operation of an update never runs a partial image", async () => {
   // Count the operations of an uninterrupted update.

@@ -8,6 +8,7 @@ import { SimBoard, loadCoreVariant } from "../sim/board";
 import { SimUsbHost } from "../sim/usb-host";
 import { signWithKey } from "../tools/cli/keys";
 import { DfuRequests, ST } from "./lib/dfu-requests";
+import { dfuUtilUpdate, outcomeAfterCut, imageIs } from "./lib/power-cut";
 import { fakeApp, pageSizeAt } from "./lib/images";
 import { TEST_PRIVATE_KEY, TEST_PUBLIC_KEY } from "./lib/test-key";
 
@@ -18,24 +19,7 @@ const sign = (img: Uint8Array, version: number) => signWithKey([{ address: BASE,
 const OLD = sign(fakeApp("h750", 40_000, 31), 1);
 const NEW = sign(fakeApp("h750", 40_000, 32), 2);
 
-function update(b: SimBoard): boolean {
-  if (b.mode !== "bootloader") return false;
-  const host = new SimUsbHost(b);
-  if (host.enumerate() !== "ok") return false;
-  const dfu = new DfuRequests(host);
-  try {
-    if (dfu.getStatus().state === ST.dfuERROR) dfu.clrStatus();
-    dfu.abort();
-    const s = dfu.dfuUtilDownload(BASE, NEW, pages);
-    b.step();
-    return s.state === ST.dfuMANIFEST && b.mode === "app";
-  } catch (e) {
-    if (b.mode === "off") return false;
-    throw e;
-  }
-}
-
-const imageIs = (b: SimBoard, img: Uint8Array) => b.flash.data.subarray(0, img.length).every((x, i) => x === img[i]);
+function update(b: SimBoard): boolean { return dfuUtilUpdate(b, BASE, NEW, pages); }
 
 let template: Uint8Array;
 async function boardWithOld(): Promise<SimBoard> {
@@ -54,17 +38,7 @@ async function boardWithOld(): Promise<SimBoard> {
   return b;
 }
 
-function checkAfterCut(b: SimBoard, where: string): "old" | "new" | "dfu" {
-  b.powerOn();
-  if (b.mode === "app") {
-    assert.is(b.appEntry, BASE, where);
-    if (imageIs(b, NEW)) return "new";
-    if (imageIs(b, OLD)) return "old";
-    assert.unreachable(`${where}: the board jumped into an image that is neither the old nor the new one`);
-  }
-  assert.is(b.mode, "bootloader", where);
-  return "dfu";
-}
+const checkAfterCut = (b: SimBoard, where: string) => outcomeAfterCut(b, BASE, OLD, NEW, where);
 
 test("a power cut at every flash operation of a signed update never runs a partial or unverified image", async () => {
   const ref = await boardWithOld();
