@@ -29,7 +29,8 @@ export interface MscResult {
 
 export interface Sense { key: number; asc: number; ascq: number }
 
-function cbw(tag: number, length: number, dirIn: boolean, cb: Uint8Array, lun = 0): Uint8Array {
+/** A Command Block Wrapper (BOT 5.1). */
+export function cbw(tag: number, length: number, dirIn: boolean, cb: Uint8Array, lun = 0): Uint8Array {
   const b = new Uint8Array(31);
   const v = new DataView(b.buffer);
   v.setUint32(0, CBW_SIGNATURE, true);
@@ -93,6 +94,15 @@ export class MscHost {
   /** Send a raw CBW (for malformed-command tests); returns what the endpoints did. */
   rawOut(bytes: Uint8Array): BulkResult { return this.out(bytes); }
   rawIn(len: number): BulkResult { return this.in(len); }
+
+  /** Read a CSW and take it apart (BOT 5.2); undefined when the 13 bytes are not a CSW. */
+  readCsw(): { tag: number; residue: number; status: number } | undefined {
+    const r = this.in(13);
+    if (r.status !== "ok" || r.data.length !== 13) return undefined;
+    const v = new DataView(r.data.buffer, r.data.byteOffset, 13);
+    if (v.getUint32(0, true) !== CSW_SIGNATURE) return undefined;
+    return { tag: v.getUint32(4, true), residue: v.getUint32(8, true), status: r.data[12] };
+  }
 
   /** One command: CBW, data phase in `dir`, CSW. A host does as BOT 6.7 says on a stall. */
   command(cb: Uint8Array, opts: { dataIn?: number; dataOut?: Uint8Array; lun?: number } = {}): MscResult {

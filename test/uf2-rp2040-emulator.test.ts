@@ -11,6 +11,7 @@ import { buildWithUf2, buildExample } from "../tools/build";
 import { Rp2040Emu } from "../sim/rp2040/emulator";
 import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 import { loadImage } from "../tools/image/load";
+import { MscHost, cbw } from "../sim/msc-host";
 
 const built = await buildWithUf2("rp2040", { quiet: true });
 buildExample("rp2040", { quiet: true });
@@ -20,7 +21,6 @@ const exampleUf2 = readFileSync(join(BUILD, "example.uf2"));
 const example = loadImage(join(BUILD, "example.elf")).segments;
 const APP = 0x10000;
 const EP_OUT = 0x01, EP_IN = 0x81;
-const CBW_SIG = 0x43425355, CSW_SIG = 0x53425355;
 // The drive's FAT16 (boot/msc/fat.ts): 1 reserved sector, 2 FATs of 64, 32 root directory
 // sectors, so the data region starts at LBA 161; 8 sectors per cluster, clusters 2 and 3 hold
 // the two text files: the first free cluster, 4, is LBA 177.
@@ -36,48 +36,19 @@ function freshPico(): { emu: Rp2040Emu; host: Rp2040UsbHost } {
   return { emu, host };
 }
 
-let nextTag = 0x1000;
-/** A Command Block Wrapper (BOT 5.1). */
-function cbw(tag: number, dataLen: number, dirIn: boolean, cb: number[]): Uint8Array {
-  const b = new Uint8Array(31);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, CBW_SIG, true);
-  dv.setUint32(4, tag, true);
-  dv.setUint32(8, dataLen, true);
-  b[12] = dirIn ? 0x80 : 0;
-  b[13] = 0; // LUN
-  b[14] = cb.length;
-  b.set(cb, 15);
-  return b;
-}
-
-/** The Command Status Wrapper (BOT 5.2) for `tag`: its status byte and residue. */
-function csw(host: Rp2040UsbHost, tag: number): { status: number; residue: number } {
-  const r = host.bulkIn(EP_IN, 13);
-  assert.is(r.status, "ok", "CSW received");
-  assert.is(r.data.length, 13, "a CSW is 13 bytes");
-  const dv = new DataView(r.data.buffer, r.data.byteOffset);
-  assert.is(dv.getUint32(0, true) >>> 0, CSW_SIG, "CSW signature");
-  assert.is(dv.getUint32(4, true) >>> 0, tag, "CSW tag is the CBW's");
-  return { status: r.data[12], residue: dv.getUint32(8, true) };
-}
+/** The host's mass-storage driver (sim/msc-host.ts) on the emulated chip's USB host. */
+const drive = (host: Rp2040UsbHost) => new MscHost(host);
+const u8 = (a: number[]) => new Uint8Array(a);
 
 function commandIn(host: Rp2040UsbHost, cb: number[], len: number): Uint8Array {
-  const tag = nextTag++;
-  assert.is(host.bulkOut(EP_OUT, cbw(tag, len, true, cb)).status, "ok", "CBW sent");
-  const data = host.bulkIn(EP_IN, len);
-  assert.is(data.status, "ok", "data stage");
-  assert.equal(csw(host, tag), { status: 0, residue: len - data.data.length });
-  return data.data;
+  const r = drive(host).command(u8(cb), { dataIn: len });
+  assert.equal([r.status, r.residue, r.dataStalled], [0, len - r.data.length, false], "data stage and CSW");
+  return r.data;
 }
 
 function write10(host: Rp2040UsbHost, lba: number, sectors: Uint8Array): void {
-  const count = sectors.length / 512;
-  const tag = nextTag++;
-  const cb = [0x2a, 0, (lba >>> 24) & 0xff, (lba >>> 16) & 0xff, (lba >>> 8) & 0xff, lba & 0xff, 0, (count >> 8) & 0xff, count & 0xff, 0];
-  assert.is(host.bulkOut(EP_OUT, cbw(tag, sectors.length, false, cb)).status, "ok", "CBW sent");
-  assert.is(host.bulkOut(EP_OUT, sectors, 10_000).status, "ok", `WRITE(10) data for LBA ${lba}`);
-  assert.equal(csw(host, tag), { status: 0, residue: 0 }, `WRITE(10) at LBA ${lba} passed`);
+  const r = drive(host).write(lba, sectors);
+  assert.equal([r.status, r.residue, r.dataStalled], [0, 0, false], `WRITE(10) at LBA ${lba} passed`);
 }
 
 test("the UF2 build enumerates as DFU (interface 0) plus mass storage (interface 1, bulk 0x01/0x81)", () => {
@@ -126,14 +97,14 @@ test("a stall on the bulk IN endpoint: STALL seen, CLEAR_FEATURE(ENDPOINT_HALT),
   commandIn(host, [0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0], 512);
   // TEST UNIT READY has no data; a host that expects 64 bytes in gets a stall, then the CSW
   // after it clears the halt (BOT 6.7.4, case 4).
-  const tag = nextTag++;
-  assert.is(host.bulkOut(EP_OUT, cbw(tag, 64, true, [0x00, 0, 0, 0, 0, 0])).status, "ok");
+  const tag = 0x5000;
+  assert.is(host.bulkOut(EP_OUT, cbw(tag, 64, true, u8([0x00, 0, 0, 0, 0, 0]))).status, "ok");
   assert.is(host.bulkIn(EP_IN, 64).status, "stall", "the device stalls its IN endpoint");
   assert.is(host.bulkIn(EP_IN, 64, 50).status, "stall", "and stays stalled until the host clears it");
   const halted = host.control({ bmRequestType: 0x82, bRequest: 0, wValue: 0, wIndex: EP_IN, wLength: 2 });
   assert.equal([...halted.data], [1, 0], "GET_STATUS(0x81): halted");
   assert.is(host.control({ bmRequestType: 0x02, bRequest: 1, wValue: 0, wIndex: EP_IN, wLength: 0 }).status, "ok", "CLEAR_FEATURE(ENDPOINT_HALT)");
-  assert.equal(csw(host, tag), { status: 0, residue: 64 }, "the CSW after the clear, with DATA0");
+  assert.equal(drive(host).readCsw(), { tag, status: 0, residue: 64 }, "the CSW after the clear, with DATA0");
   commandIn(host, [0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0], 8);
   assert.equal(host.pidErrors, [], "the device restarted at DATA0 after the clear, as the host did");
 });
