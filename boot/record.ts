@@ -6,9 +6,14 @@
 // A record is only ever made invalid by programming bits to 0 (the invalidated word), which
 // NOR flash does without an erase: a power cut cannot leave an old image marked valid while
 // it is being replaced. Erased (all FFh) means there is no record.
+// A core with signed updates (QSPIBOOT_SIGNED) adds 8 bytes, written with the record:
+//   +32 u32 version floor: the highest firmware version accepted so far (downgrade protection)
+//   +36 u32 the floor's complement: a torn write (bits only go 1 -> 0) cannot pass as a floor
+// and keeps two record sectors, written in turn (boot/update.ts), so that a floor stays in
+// flash while the other sector is erased.
 import { crc32_buf } from "./hal";
 
-export const RECORD_SIZE: u32 = 32;
+export const RECORD_SIZE: u32 = isDefined(QSPIBOOT_SIGNED) ? 40 : 32;
 export const RECORD_MAGIC: u32 = 0x52425351;
 export const RECORD_VERSION: u16 = 1;
 export const STATE_UPDATING: u16 = 1;
@@ -43,8 +48,15 @@ export function recordClassify(appStart: u32, appEnd: u32): i32 {
   return load<u32>(record, 28) == 0xffffffff ? RECORD_VALID : RECORD_UPDATING;
 }
 
+// The version floor the record carries (signed cores), or 0 when there is none or it is torn.
+export function recordFloor(): u32 {
+  if (!isDefined(QSPIBOOT_SIGNED)) return 0;
+  const f = load<u32>(record, 32);
+  return load<u32>(record, 36) == ~f ? f : 0;
+}
+
 // Fill `record` with a fresh record.
-export function recordBuild(state: u16, base: u32, len: u32, crc: u32, sequence: u32): void {
+export function recordBuild(state: u16, base: u32, len: u32, crc: u32, sequence: u32, floor: u32 = 0): void {
   store<u32>(record, RECORD_MAGIC);
   store<u16>(record, RECORD_VERSION, 4);
   store<u16>(record, state, 6);
@@ -54,4 +66,8 @@ export function recordBuild(state: u16, base: u32, len: u32, crc: u32, sequence:
   store<u32>(record, sequence, 20);
   store<u32>(record, crc32_buf(0, record, 24), 24);
   store<u32>(record, 0xffffffff, 28);
+  if (isDefined(QSPIBOOT_SIGNED)) {
+    store<u32>(record, floor, 32);
+    store<u32>(record, ~floor, 36);
+  }
 }

@@ -10,8 +10,9 @@ import { crc32_buf } from "./hal";
 import { flashBase, bcdDevice, boardId, ramStart, ramEnd, publicKeyPtr } from "./board";
 import { flashRead, flashSize, flashSectorSize, flashJedecId } from "./flash/engine";
 import { writerIdle } from "./writer";
-import { appStartOffset, appEndOffset, recordOffset } from "./dfu/layout";
-import { recordStatus } from "./update";
+import { appStartOffset, appEndOffset, recordOffset, recordOffset2 } from "./dfu/layout";
+import { recordStatus, recordVersionFloor } from "./update";
+import { sigResult, sigChecked } from "./sig/check";
 import { record } from "./record";
 import { bootReason } from "./boot";
 
@@ -26,9 +27,14 @@ export const REQ_CRC: u32 = 0x43;
 //   +24 u32 application start offset  +28 u32 application end offset  +32 u32 record offset
 //   +36 u32 image length (record)  +40 u32 image CRC (record)  +44 u32 record sequence
 //   +48 u32 RAM start  +52 u32 RAM end: where an application's initial stack pointer may point
-//   +56 32 bytes the board's Ed25519 public key (a core with signed updates only: 88 bytes then)
+// A core with signed updates only (100 bytes then):
+//   +56 32 bytes the board's Ed25519 public key
+//   +88 u32 version floor: the highest firmware version accepted; an older image needs a
+//       signature with ALLOW_DOWNGRADE    +92 u32 the second record sector's offset
+//   +96 u8 the last signature check since reset: 0 none, 1 accepted, 2 not a signed image,
+//       3 image changed after signing, 4 not signed with this key, 5 older than the floor
 // (hosts check a file against the board's own rules before they erase anything)
-export const INFO_SIZE: i32 = isDefined(QSPIBOOT_SIGNED) ? 88 : 56;
+export const INFO_SIZE: i32 = isDefined(QSPIBOOT_SIGNED) ? 100 : 56;
 
 const REPLY_SIZE: u32 = 4096;
 const reply = memory.data(<i32>REPLY_SIZE);
@@ -56,6 +62,9 @@ function info(): i32 {
   if (isDefined(QSPIBOOT_SIGNED)) {
     store<u8>(reply, 1, 7);
     memory.copy(reply + 56, publicKeyPtr(), 32);
+    store<u32>(reply, recordVersionFloor(), 88);
+    store<u32>(reply, recordOffset2(), 92);
+    store<u8>(reply, sigChecked() ? <u8>(sigResult() + 1) : 0, 96);
   }
   ctrlData(reply);
   return INFO_SIZE;

@@ -12,7 +12,7 @@ import { DfuDevice, DfuError } from "../tools/dfu/client";
 import { signWithKey, checkSignedForBoard } from "../tools/cli/keys";
 import { fakeApp, appBase } from "./lib/images";
 import { DfuRequests, ST, STATUS } from "./lib/dfu-requests";
-import { readRecord } from "./lib/record";
+import { readBoardRecord } from "./lib/record";
 import { geometry } from "./lib/safety";
 import { attach, changedSectors, copyOnto, mountView, runs, uf2Of } from "./lib/uf2-drive";
 import type { BoardName } from "../sim/boards";
@@ -23,8 +23,8 @@ function keyPair() {
   return { raw, privateKey };
 }
 
-function signed(board: BoardName, image: Uint8Array, key: KeyObject, version = 1): Uint8Array {
-  const segs = signWithKey([{ address: appBase(board), data: image }], key, { version });
+function signed(board: BoardName, image: Uint8Array, key: KeyObject, version = 1, allowDowngrade = false): Uint8Array {
+  const segs = signWithKey([{ address: appBase(board), data: image }], key, { version, allowDowngrade });
   assert.is(segs.length, 1);
   return segs[0].data;
 }
@@ -46,17 +46,21 @@ async function client(b: SimBoard) {
 }
 
 function recordOf(b: SimBoard, host: SimUsbHost) {
-  const g = geometry(host);
-  return readRecord(b.flash.data, g.recordOffset, g.appStart, g.appEnd);
+  return readBoardRecord(b.flash.data, geometry(host));
 }
 
 async function flashWith(b: SimBoard, data: Uint8Array, board: BoardName): Promise<"ok" | number> {
+  const r = await flashChecked(b, data, board);
+  return r === "ok" ? r : r.status!;
+}
+
+async function flashChecked(b: SimBoard, data: Uint8Array, board: BoardName): Promise<"ok" | DfuError> {
   const { dev } = await client(b);
   try {
     await dev.flash([{ address: appBase(board), data }], { leave: true });
     return "ok";
   } catch (e) {
-    if (e instanceof DfuError && e.status !== undefined) return e.status;
+    if (e instanceof DfuError && e.status !== undefined) return e;
     throw e;
   }
 }
@@ -92,6 +96,54 @@ for (const board of ["h750", "rp2040"] as BoardName[]) {
     }
   });
 }
+
+for (const board of ["h750", "rp2040"] as BoardName[]) {
+  test(`${board}: downgrade protection: an older version is refused, one signed with --allow-downgrade is taken, the floor stays the highest`, async () => {
+    const b = await signedBoard(board);
+    const img = (seed: number) => fakeApp(board, 30_000, seed);
+    assert.is(await flashWith(b, signed(board, img(1), owner.privateKey, 5), board), "ok");
+    assert.is(recordOf(b, (await client(b)).host).floor, 5, "the record keeps version 5 as the floor");
+    // Straight to the board (the host's own pre-check is tested below): the core decides.
+    const old = await flashChecked(b, signed(board, img(2), owner.privateKey, 4), board);
+    assert.ok(old instanceof DfuError, "version 4 after version 5 fails");
+    assert.is((old as DfuError).status, STATUS.errFILE);
+    assert.is((old as DfuError).check, "downgrade", "and the board says why");
+    let { host, dev } = await client(b);
+    assert.is(dev.info!.lastCheck, "downgrade");
+    assert.is(dev.info!.versionFloor, 5);
+    assert.not.equal(recordOf(b, host).kind, "valid", "nothing recorded (the download replaced the old image)");
+    b.powerOn();
+    assert.is(b.mode, "bootloader");
+    assert.is(await flashWith(b, signed(board, img(3), owner.privateKey, 3, true), board), "ok", "an older version signed for a downgrade is taken");
+    b.step();
+    assert.is(b.mode, "app");
+    ({ host, dev } = await client(b));
+    assert.is(recordOf(b, host).floor, 5, "the floor stays at 5");
+    assert.is(dev.info!.versionFloor, 5);
+    assert.is(await flashWith(b, signed(board, img(4), owner.privateKey, 4), board), STATUS.errFILE, "so version 4 without consent is still refused");
+    assert.is(await flashWith(b, signed(board, img(5), owner.privateKey, 5), board), "ok", "the same version is no downgrade");
+    assert.is(await flashWith(b, signed(board, img(6), owner.privateKey, 9), board), "ok");
+    ({ host, dev } = await client(b));
+    assert.is(dev.info!.versionFloor, 9);
+    assert.is(dev.info!.lastCheck, "none", "a reset forgets the last check");
+    b.powerOn();
+    assert.is(b.mode, "app", "the last image boots on its own");
+  });
+}
+
+test("the flasher refuses an older file against the board's floor before anything is erased", async () => {
+  const b = await signedBoard("h750");
+  const img = fakeApp("h750", 10_000, 7);
+  assert.is(await flashWith(b, signed("h750", img, owner.privateKey, 7), "h750"), "ok");
+  const { dev } = await client(b);
+  const before = b.flash.data.slice();
+  const at = (data: Uint8Array) => [{ address: appBase("h750"), data }];
+  assert.throws(() => checkSignedForBoard(at(signed("h750", img, owner.privateKey, 6)), dev.info!.publicKey!, "app.bin", dev.info!.versionFloor),
+    /firmware version 6 is older than version 7.*--allow-downgrade/);
+  checkSignedForBoard(at(signed("h750", img, owner.privateKey, 6, true)), dev.info!.publicKey!, "app.bin", dev.info!.versionFloor);
+  checkSignedForBoard(at(signed("h750", img, owner.privateKey, 7)), dev.info!.publicKey!, "app.bin", dev.info!.versionFloor);
+  assert.equal(b.flash.data, before, "nothing was written");
+});
 
 test("the flasher checks a file against the key the board names before anything is erased", async () => {
   const b = await signedBoard("h750");

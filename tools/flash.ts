@@ -173,7 +173,7 @@ function loadFor(dev: DfuDevice, file: string, address?: number, flash?: { force
 
 /** What goes to a board built with a key must be signed with it (checked here, before anything is erased). */
 function forBoard(dev: DfuDevice, segs: Segment[], file: string): Segment[] {
-  if (dev.info?.publicKey) checkSignedForBoard(segs, dev.info.publicKey, basename(file));
+  if (dev.info?.publicKey) checkSignedForBoard(segs, dev.info.publicKey, basename(file), dev.info.versionFloor);
   return segs;
 }
 

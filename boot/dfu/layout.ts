@@ -5,7 +5,8 @@
 //   [blockEnd, appEnd)       the rest of the application region in sectors (4 KiB)
 // The update-record sector, readable and written only by the bootloader, is either the last
 // sector of the bootloader's region (RP2040: the application then owns the chip up to its end)
-// or the chip's last sector, just after the application region (H750).
+// or the chip's last sector, just after the application region (H750). A core with signed
+// updates keeps a second record sector just before that one (boot/update.ts writes them in turn).
 import { bootReserved, flashBase, recordOffsetHint } from "../board";
 import { hex32, decimal } from "../usb/strings";
 
@@ -14,6 +15,7 @@ let appEnd: u32 = 0;
 let blockEnd: u32 = 0;
 let readEnd: u32 = 0;
 let recordOff: u32 = 0;
+let recordOff2: u32 = 0;
 let sectorSize: u32 = 4096;
 let blockSize: u32 = 65536;
 
@@ -23,7 +25,8 @@ export function layoutInit(chipSize: u32, sector: u32, block: u32): void {
   appStart = bootReserved();
   const hint = recordOffsetHint();
   recordOff = hint != 0 && hint < chipSize ? hint : chipSize - sector;
-  appEnd = recordOff < appStart ? chipSize : recordOff;
+  recordOff2 = isDefined(QSPIBOOT_SIGNED) ? recordOff - sector : recordOff;
+  appEnd = recordOff < appStart ? chipSize : recordOff2;
   blockEnd = appEnd & ~(block - 1);
   if (blockEnd < appStart) blockEnd = appStart;
   readEnd = chipSize;
@@ -32,6 +35,8 @@ export function layoutInit(chipSize: u32, sector: u32, block: u32): void {
 export function appStartOffset(): u32 { return appStart; }
 export function appEndOffset(): u32 { return appEnd; }
 export function recordOffset(): u32 { return recordOff; }
+// The other record sector of a signed core (the same as recordOffset() otherwise).
+export function recordOffset2(): u32 { return recordOff2; }
 // Where qspiboot kept the record before it moved into the bootloader's region: the chip's last
 // sector (boot/update.ts reads it once, when the new place is still empty).
 export function legacyRecordOffset(): u32 { return readEnd - sectorSize; }
@@ -82,7 +87,7 @@ export function layoutString(dst: usize): i32 {
   n += segment(dst + n, appStart, reservedUnit, 97);
   n += segment(dst + n, blockEnd - appStart, blockSize, 103);
   n += segment(dst + n, appEnd - blockEnd, sectorSize, 103);
-  n += segment(dst + n, recordOff >= appEnd ? sectorSize : 0, sectorSize, 97);
+  n += segment(dst + n, recordOff >= appEnd ? recordOff + sectorSize - recordOff2 : 0, sectorSize, 97);
   // Every segment began with '/': only the first keeps it.
   for (let i = first + 1; i < n; i++) if (load<u8>(dst + i) == 47) store<u8>(dst + i, 44);
   return n;

@@ -23,6 +23,7 @@ export const SIG_OK: i32 = 0;
 export const SIG_NO_TRAILER: i32 = 1;  // not a signed image (or not of the shape the format says)
 export const SIG_BAD_DIGEST: i32 = 2;  // the image is not the one that was signed
 export const SIG_BAD_SIGNATURE: i32 = 3; // not signed by this board's key
+export const SIG_DOWNGRADE: i32 = 4;   // signed, but older than what the board has accepted
 
 // @ts-ignore: decorator
 @lazy const trailer = memory.data(<i32>TRAILER_SIZE);
@@ -30,6 +31,7 @@ export const SIG_BAD_SIGNATURE: i32 = 3; // not signed by this board's key
 @lazy const digest = memory.data(32);
 let imageLen: u32 = 0;
 let last: i32 = SIG_NO_TRAILER;
+let checked: bool = false; // a check ran since reset
 
 function roundUp256(n: u32): u32 { return (n + 255) & ~<u32>255; }
 
@@ -39,6 +41,7 @@ function roundUp256(n: u32): u32 { return (n + 255) & ~<u32>255; }
 // ends (the trailer's end), or 0 when there is no well-formed trailer; then the image hash starts.
 export function sigBegin(base: u32, end: u32): u32 {
   last = SIG_NO_TRAILER;
+  checked = true;
   if (end - base < TRAILER_SIZE + 256) return 0;
   let at = ((end - base - TRAILER_SIZE) & ~<u32>255);
   for (let step: u32 = 0; step <= 4096 / 256 && at >= 256; step++, at -= 256) {
@@ -76,5 +79,8 @@ export function sigFinish(): i32 {
 
 // The last check's outcome, and the firmware version its trailer carries.
 export function sigResult(): i32 { return last; }
+export function sigChecked(): bool { return checked; }
 export function sigVersion(): u32 { return load<u32>(trailer, 12); }
 export function sigAllowsDowngrade(): bool { return (load<u16>(trailer, 6) & 1) != 0; }
+// The update code found the version below the board's floor (boot/update.ts).
+export function sigRefuseDowngrade(): void { last = SIG_DOWNGRADE; }

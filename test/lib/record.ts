@@ -2,16 +2,19 @@
 // documented in boot/record.ts (not from the core's code): 32 bytes at the record sector's start.
 //   +0 "QSBR"  +4 u16 version 1, u16 state (1 updating, 2 valid)  +8 image offset  +12 length
 //   +16 image CRC-32  +20 sequence  +24 CRC-32 of bytes 0..23  +28 FFFFFFFF unless invalidated
+// A core with signed updates adds +32 u32 version floor, +36 its complement (a floor only counts
+// when both hold), and keeps two record sectors: the current record is the intact one (checksum
+// holds, valid or updating) with the higher sequence; the floor is the higher of the two.
 import { crc32 } from "../../tools/dfu/crc32";
 
 export type RecordKind = "none" | "valid" | "updating" | "bad";
-export interface FlashRecord { kind: RecordKind; base: number; length: number; crc: number; sequence: number }
+export interface FlashRecord { kind: RecordKind; base: number; length: number; crc: number; sequence: number; floor: number }
 
 export function readRecord(flash: Uint8Array, recordOffset: number, appStart: number, appEnd: number): FlashRecord {
   const r = flash.subarray(recordOffset, recordOffset + 32);
   const dv = new DataView(r.buffer, r.byteOffset, 32);
   const u32 = (o: number) => dv.getUint32(o, true);
-  const out: FlashRecord = { kind: "bad", base: u32(8), length: u32(12), crc: u32(16), sequence: u32(20) };
+  const out: FlashRecord = { kind: "bad", base: u32(8), length: u32(12), crc: u32(16), sequence: u32(20), floor: floorAt(flash, recordOffset) };
   if (r.every((x) => x === 0xff)) return { ...out, kind: "none" };
   if (u32(0) !== 0x52425351 || dv.getUint16(4, true) !== 1) return out;
   if (crc32(0, r.subarray(0, 24)) !== u32(24)) return out;
@@ -20,6 +23,25 @@ export function readRecord(flash: Uint8Array, recordOffset: number, appStart: nu
   if (state !== 2) return out;
   if (out.base < appStart || out.base >= appEnd || out.length === 0 || out.length > appEnd - out.base) return out;
   return { ...out, kind: u32(28) === 0xffffffff ? "valid" : "updating" };
+}
+
+function floorAt(flash: Uint8Array, recordOffset: number): number {
+  const dv = new DataView(flash.buffer, flash.byteOffset + recordOffset + 32, 8);
+  const f = dv.getUint32(0, true);
+  return dv.getUint32(4, true) === (~f >>> 0) ? f : 0;
+}
+
+export interface RecordPlace { recordOffset: number; recordOffset2: number; appStart: number; appEnd: number; signed: boolean }
+
+/** The board's current record, from one record sector or (signed cores) the better of two. */
+export function readBoardRecord(flash: Uint8Array, g: RecordPlace): FlashRecord & { at: number } {
+  const a = { ...readRecord(flash, g.recordOffset, g.appStart, g.appEnd), at: g.recordOffset };
+  if (!g.signed) return { ...a, floor: 0 };
+  const b = { ...readRecord(flash, g.recordOffset2, g.appStart, g.appEnd), at: g.recordOffset2 };
+  const intact = (r: FlashRecord) => r.kind === "valid" || r.kind === "updating";
+  const floor = Math.max(a.floor, b.floor);
+  const cur = intact(b) && (!intact(a) || b.sequence > a.sequence) ? b : a;
+  return { ...cur, floor };
 }
 
 /** Does the flash hold exactly the image a VALID record describes? */

@@ -1,6 +1,6 @@
 // Update-safety invariants, checked from outside the core: what the flash chip model sees and
 // what the board does, never what the core says about itself.
-//   1. Every erase and program lands in the application region or the record sector.
+//   1. Every erase and program lands in the application region or the record sector(s).
 //   2. A VALID record's CRC equals the flash it covers (whenever the flash has changed).
 //   3. The board only jumps to the application start, and only into an image that a record
 //      vouches for: a VALID record matching the flash, or (with the record sector erased,
@@ -9,18 +9,25 @@
 import type { SimBoard } from "../../sim/board";
 import type { ControlHost } from "../../sim/usb-host";
 import { crc32 } from "../../tools/dfu/crc32";
-import { readRecord, recordMatchesFlash, type FlashRecord } from "./record";
+import { readBoardRecord, recordMatchesFlash, type FlashRecord } from "./record";
 
-export interface Geometry { flashBase: number; flashSize: number; appStart: number; appEnd: number; recordOffset: number; sector: number }
+export interface Geometry {
+  flashBase: number; flashSize: number; appStart: number; appEnd: number; sector: number;
+  /** The record sector, and (signed cores) the second one; the same offset otherwise. */
+  recordOffset: number; recordOffset2: number; signed: boolean;
+}
 
 /** The board's geometry from its INFO vendor request (boot/vendor.ts layout). */
 export function geometry(host: Pick<ControlHost, "control">): Geometry {
-  const r = host.control({ bmRequestType: 0xc1, bRequest: 0x49, wValue: 0, wIndex: 0, wLength: 48 });
-  if (r.status !== "ok" || r.data.length !== 48) throw new Error(`INFO: ${r.status}`);
-  const d = new DataView(r.data.buffer, r.data.byteOffset, 48);
+  const r = host.control({ bmRequestType: 0xc1, bRequest: 0x49, wValue: 0, wIndex: 0, wLength: 128 });
+  if (r.status !== "ok" || r.data.length < 56) throw new Error(`INFO: ${r.status}`);
+  const d = new DataView(r.data.buffer, r.data.byteOffset, r.data.length);
+  const signed = r.data.length >= 100 && (r.data[7] & 1) !== 0;
+  const recordOffset = d.getUint32(32, true);
   return {
     flashBase: d.getUint32(8, true), flashSize: d.getUint32(12, true), sector: d.getUint32(16, true),
-    appStart: d.getUint32(24, true), appEnd: d.getUint32(28, true), recordOffset: d.getUint32(32, true),
+    appStart: d.getUint32(24, true), appEnd: d.getUint32(28, true), recordOffset,
+    recordOffset2: signed ? d.getUint32(92, true) : recordOffset, signed,
   };
 }
 
@@ -56,11 +63,11 @@ export class SafetyWatch {
 
   private onModify(op: { kind: string; start: number; length: number }) {
     if (op.kind === "status") return;
-    const { appStart, appEnd, recordOffset, sector } = this.g;
+    const { appStart, appEnd, recordOffset, recordOffset2, sector } = this.g;
     const end = op.start + op.length;
     const inApp = op.start >= appStart && end <= appEnd;
-    const inRecord = op.start >= recordOffset && end <= recordOffset + sector;
-    if (!inApp && !inRecord) this.fail(`${op.kind} of 0x${op.start.toString(16)}+0x${op.length.toString(16)} outside the application region and the record sector`);
+    const inRecord = [recordOffset, recordOffset2].some((r) => op.start >= r && end <= r + sector);
+    if (!inApp && !inRecord) this.fail(`${op.kind} of 0x${op.start.toString(16)}+0x${op.length.toString(16)} outside the application region and the record sectors`);
     this.dirty = true;
     if (op.kind === "program") {
       this.counts.programs++;
@@ -76,7 +83,7 @@ export class SafetyWatch {
     }
   }
 
-  record(): FlashRecord { return readRecord(this.flash, this.g.recordOffset, this.g.appStart, this.g.appEnd); }
+  record(): FlashRecord { return readBoardRecord(this.flash, this.g); }
 
   /** Check after a step of the test. `where` names the step in messages. */
   check(where: string): void {

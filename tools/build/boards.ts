@@ -30,7 +30,7 @@ export const BOARDS: Record<string, Board> = {
   rp2040: {
     name: "rp2040", halDir: "rp2040", linkerScript: "rp2040.ld",
     cpuFlags: ["-mcpu=cortex-m0plus", "-mthumb"],
-    flashOrigin: 0x10000000, flashBudget: 16 * 1024, flashRegion: 60 * 1024, codeInRam: true, boot2: true,
+    flashOrigin: 0x10000000, flashBudget: 16 * 1024, flashRegion: 56 * 1024, codeInRam: true, boot2: true,
     uf2Family: 0xe48bff56,
     example: { define: "QSPIBOOT_RP2040", linkerScript: "app-rp2040.ld", base: 0x10010000, uf2Family: 0xe48bff56 },
   },

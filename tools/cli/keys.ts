@@ -107,9 +107,10 @@ export function verifyImage(segments: Segment[], publicKey32: Uint8Array, file =
   return { address: img.address, trailer, digestOk, signatureOk };
 }
 
-/** A board built with a key (its INFO names it) takes only images signed with that key: say so
- *  before anything is erased, in the words of what is wrong. */
-export function checkSignedForBoard(segments: Segment[], publicKey32: Uint8Array, file = "image"): void {
+/** A board built with a key (its INFO names it) takes only images signed with that key, and no
+ *  version older than the highest it has accepted unless the signer allowed it: say so before
+ *  anything is erased, in the words of what is wrong. */
+export function checkSignedForBoard(segments: Segment[], publicKey32: Uint8Array, file = "image", versionFloor?: number): void {
   const tail = Buffer.from(publicKey32).toString("hex").slice(-8);
   let v: Verified;
   try { v = verifyImage(segments, publicKey32, file); } catch (e) {
@@ -119,4 +120,8 @@ export function checkSignedForBoard(segments: Segment[], publicKey32: Uint8Array
   }
   if (!v.signatureOk) throw new ImageError(file, `signed with another key than this board's (public key ...${tail}): the board would refuse it`);
   if (!v.digestOk) throw new ImageError(file, "the image was changed after it was signed (its SHA-256 is not the signed one): the board would refuse it");
+  if (versionFloor !== undefined && v.trailer.version < versionFloor && !v.trailer.allowDowngrade) {
+    throw new ImageError(file, `firmware version ${v.trailer.version} is older than version ${versionFloor}, the highest this board has accepted: ` +
+      "the board refuses downgrades. Flash a newer version, or sign this one with --allow-downgrade");
+  }
 }

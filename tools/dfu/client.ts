@@ -21,6 +21,8 @@ const VENDOR_CRC = 0x43;
 export class DfuError extends Error {
   /** The file is the problem (it would not boot, or lies outside the writable flash). */
   fileProblem = false;
+  /** errFILE on a board with a key: why its check refused the image (from INFO). */
+  check?: SignatureCheck;
   constructor(message: string, readonly status?: number, readonly state?: number) {
     super(status !== undefined ? `${message}: ${STATUS_NAMES[status] ?? status} (state ${STATE_NAMES[state!] ?? state})` : message);
   }
@@ -36,7 +38,15 @@ export interface BoardInfo {
   ramStart?: number; ramEnd?: number;
   /** A board built with a key (signed updates): the Ed25519 public key images must be signed with. */
   publicKey?: Uint8Array;
+  /** Signed boards: the highest firmware version accepted; an older image needs ALLOW_DOWNGRADE. */
+  versionFloor?: number;
+  /** Signed boards: the second update-record sector. */
+  recordOffset2?: number;
+  /** Signed boards: what the last signature check since reset found. */
+  lastCheck?: SignatureCheck;
 }
+export type SignatureCheck = "none" | "accepted" | "not signed" | "changed after signing" | "another key" | "downgrade";
+const CHECKS: SignatureCheck[] = ["none", "accepted", "not signed", "changed after signing", "another key", "downgrade"];
 export interface Progress { phase: "check" | "erase" | "write" | "read" | "verify" | "manifest"; done: number; total: number }
 export interface FlashReport { sectorsTotal: number; sectorsSent: number; bytesSent: number; erasedBlocks: number }
 
@@ -134,7 +144,7 @@ export class DfuDevice {
   }
 
   async readInfo(): Promise<BoardInfo> {
-    const d = await this.in(this.setup("vendor", "interface", VENDOR_INFO, 0, this.iface), 96, "board info");
+    const d = await this.in(this.setup("vendor", "interface", VENDOR_INFO, 0, this.iface), 128, "board info");
     if (d.length < 48) throw new DfuError("board info: short reply");
     const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
     const bcd = v.getUint16(2, true);
@@ -148,6 +158,9 @@ export class DfuDevice {
       imageLength: v.getUint32(36, true), imageCrc: v.getUint32(40, true), sequence: v.getUint32(44, true),
       ...(d.length >= 56 ? { ramStart: v.getUint32(48, true), ramEnd: v.getUint32(52, true) } : {}),
       ...(d.length >= 88 && (v.getUint8(7) & 1) ? { publicKey: d.slice(56, 88) } : {}),
+      ...(d.length >= 100 && (v.getUint8(7) & 1) ? {
+        versionFloor: v.getUint32(88, true), recordOffset2: v.getUint32(92, true), lastCheck: CHECKS[v.getUint8(96)] ?? "none",
+      } : {}),
     };
   }
 
@@ -369,7 +382,7 @@ export class DfuDevice {
     try {
       await this.pollWhile([STATE.dfuMANIFEST_SYNC, STATE.dfuMANIFEST]);
     } catch (e) {
-      if (!isGone(e)) throw e;
+      if (!isGone(e)) throw await this.withCheck(e);
     }
     progress?.({ phase: "manifest", done: 1, total: 1 });
   }
@@ -381,9 +394,18 @@ export class DfuDevice {
     const s0 = await this.getStatus();
     if (s0.state !== STATE.dfuDNLOAD_IDLE) return; // nothing was downloaded in this session
     await this.dnload(0, new Uint8Array(0), "manifest");
-    const s = await this.pollWhile([STATE.dfuMANIFEST_SYNC, STATE.dfuMANIFEST]);
-    if (s.state !== STATE.dfuIDLE) throw new DfuError("manifestation did not end in dfuIDLE", s.status, s.state);
+    const s = await this.pollWhile([STATE.dfuMANIFEST_SYNC, STATE.dfuMANIFEST]).catch(async (e) => { throw await this.withCheck(e); });
+    if (s.state !== STATE.dfuIDLE) throw await this.withCheck(new DfuError("manifestation did not end in dfuIDLE", s.status, s.state));
     progress?.({ phase: "manifest", done: 1, total: 1 });
+  }
+
+  /** An errFILE from a board with a key: ask it which check refused the image. */
+  private async withCheck(e: unknown): Promise<unknown> {
+    if (!(e instanceof DfuError) || e.status !== 0x02 || !this.info?.publicKey) return e;
+    try {
+      e.check = (await this.readInfo()).lastCheck;
+    } catch { /* the error itself says enough */ }
+    return e;
   }
 
   /** Read `length` bytes at `addr` (DfuSe upload). */

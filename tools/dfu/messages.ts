@@ -6,6 +6,10 @@ export function friendly(e: Error): string {
   if (e instanceof DfuError && e.status === 0x0a) {
     return "the board found no valid application to record and start (errFIRMWARE): flash one; the board stays in DFU mode";
   }
+  if (e instanceof DfuError && e.status === 0x02 && e.check === "downgrade") {
+    return "the board refused the image as a downgrade (errFILE): its firmware version is older than the highest this board has " +
+      "accepted. Flash a newer version, or sign this one with --allow-downgrade; the board stays in DFU mode, nothing was recorded";
+  }
   if (e instanceof DfuError && e.status === 0x02) {
     return "the board takes only images signed with its key, and this one's signature did not verify (errFILE): " +
       "sign it with the board's key (flash.ts sign, or flash --key); the board stays in DFU mode, nothing was recorded";

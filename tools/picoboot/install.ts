@@ -1,14 +1,14 @@
 // What the flasher does with a Pico in BOOTSEL mode, through the boot ROM's PICOBOOT interface:
-// install (or update) qspiboot in the first 60 KiB of its flash, and switch a Pico that already
+// install (or update) qspiboot in the first 56 KiB of its flash, and switch a Pico that already
 // has qspiboot into qspiboot's DFU mode. Browser-safe: no Node imports.
 import { crc32Mpeg2 } from "../build/crc32-mpeg2";
 import { DfuError, hex, type Progress } from "../dfu/client";
 import { PicobootDevice, ROM_SECTOR, EXCLUSIVE } from "./client";
 
-/** qspiboot's own region on the RP2040 (link/rp2040.ld FLASH: boot2 + bootloader, 60 KiB); the
- *  region's last 4 KiB sector (0x1000F000) holds the update record and the application starts at
- *  0x10010000: an install never erases either. */
-export const RP2040_BOOT = { address: 0x10000000, size: 60 * 1024 } as const;
+/** qspiboot's own region on the RP2040 (link/rp2040.ld FLASH: boot2 + bootloader, 56 KiB); the
+ *  region's last two 4 KiB sectors (0x1000E000, 0x1000F000) hold the update records (a core with
+ *  signed updates uses both) and the application starts at 0x10010000: an install never erases them. */
+export const RP2040_BOOT = { address: 0x10000000, size: 56 * 1024 } as const;
 const BOOT2_SIZE = 256;
 /** The bytes every qspiboot build carries (its USB manufacturer string). */
 const MARKER = new TextEncoder().encode("qspiboot");
