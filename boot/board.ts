@@ -18,9 +18,11 @@
 //                         UF2 drive accepts and what CURRENT.UF2 is tagged with
 //   +116 32 bytes         (a core with signed updates only, QSPIBOOT_SIGNED: 148 bytes in all)
 //                         the Ed25519 public key (RFC 8032 encoding) images must be signed with
+//   +148 32 bytes         (a locked core only, QSPIBOOT_LOCKED: 180 bytes in all) the secret the
+//                         sector digests are keyed with (boot/sig/keyed.ts)
 import { board_info } from "./hal";
 
-export const BOARD_INFO_SIZE: i32 = isDefined(QSPIBOOT_SIGNED) ? 148 : 116;
+export const BOARD_INFO_SIZE: i32 = isDefined(QSPIBOOT_LOCKED) ? 180 : isDefined(QSPIBOOT_SIGNED) ? 148 : 116;
 const info = memory.data(BOARD_INFO_SIZE);
 
 export function loadBoardInfo(): void { board_info(info); }
@@ -42,3 +44,4 @@ export function webUrlPtr(): usize { return info + 49; }
 export const WEB_URL_MAX: i32 = 63;
 export function uf2Family(): u32 { return load<u32>(info, 112); }
 export function publicKeyPtr(): usize { return info + 116; }
+export function lockKeyPtr(): usize { return info + 148; }

@@ -190,6 +190,8 @@ export function descriptorsInit(): void {
   store<u16>(device + 12, bcdDevice());
   store<u16>(config + 18 + 5, <u16>TRANSFER_SIZE);
   store<u16>(config + 18 + 7, BCD_DFU);
+  // Locked mode: no bitCanUpload (boot/dfu/dfu.ts refuses every UPLOAD).
+  if (isDefined(QSPIBOOT_LOCKED)) store<u8>(config + 18 + 2, 0x0d);
   if (isDefined(QSPIBOOT_UF2)) {
     store<u16>(bos + 5 + 24 + 24, <u16>MSOS20_SET_LEN);
   }

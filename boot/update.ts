@@ -119,6 +119,9 @@ let mWrote: bool = false;
 let mTarget: u32 = 0;
 let mFloor: u32 = 0;
 
+// A manifestation is checking or recording an image (its SHA-256 state is in use).
+export function manifestBusy(): bool { return mState != M_IDLE; }
+
 // Manifestation of a download that wrote flash offsets [lo, hi) (lo > hi: nothing written).
 export function manifestStart(lo: u32, hi: u32): void {
   mWrote = lo < hi;

@@ -3,7 +3,8 @@
 //   REQ_INFO (0x49 'I'): the board and image state, INFO_SIZE bytes (layout below).
 //   REQ_CRC  (0x43 'C'): CRC-32 of wLength/4 consecutive 4 KiB sectors (at most 1024)
 //                        starting at sector wValue (flash offset / 4096): lets a host send
-//                        only what differs.
+//                        only what differs. A locked core answers keyed digests instead
+//                        (boot/sig/keyed.ts), which only a host with the lock key can match.
 // Both wait (NAK) while flash writes are in progress.
 import { bmRequestType, bRequest, wValue, wIndex, wLength, ctrlData, CTRL_PENDING, CTRL_STALL } from "./usb/control";
 import { crc32_buf } from "./hal";
@@ -11,7 +12,8 @@ import { flashBase, bcdDevice, boardId, ramStart, ramEnd, publicKeyPtr } from ".
 import { flashRead, flashSize, flashSectorSize, flashJedecId } from "./flash/engine";
 import { writerIdle } from "./writer";
 import { appStartOffset, appEndOffset, recordOffset, recordOffset2 } from "./dfu/layout";
-import { recordStatus, recordVersionFloor } from "./update";
+import { recordStatus, recordVersionFloor, manifestBusy } from "./update";
+import { sectorDigest } from "./sig/keyed";
 import { sigResult, sigChecked } from "./sig/check";
 import { record } from "./record";
 import { bootReason } from "./boot";
@@ -19,10 +21,12 @@ import { bootReason } from "./boot";
 export const REQ_INFO: u32 = 0x49;
 export const REQ_CRC: u32 = 0x43;
 
-// INFO layout (little-endian), 48 bytes:
+// INFO layout (little-endian), 56 bytes:
 //   +0 u16 protocol version (1)   +2 u16 bcdDevice (bootloader version)  +4 u8 boardId
 //   +5 u8 record status (0 none, 1 valid, 2 updating, 3 bad)  +6 u8 boot reason
 //   +7 u8 flags: bit 0 signed updates (only images signed with the key at +56 are recorded)
+//                bit 1 locked: no reads of the flash; REQ_CRC answers keyed digests
+//                (boot/sig/keyed.ts) and the image CRC at +40 is 0
 //   +8 u32 flashBase  +12 u32 flash size  +16 u32 sector size  +20 u32 JEDEC ID
 //   +24 u32 application start offset  +28 u32 application end offset  +32 u32 record offset
 //   +36 u32 image length (record)  +40 u32 image CRC (record)  +44 u32 record sequence
@@ -55,12 +59,12 @@ function info(): i32 {
   store<u32>(reply, appEndOffset(), 28);
   store<u32>(reply, recordOffset(), 32);
   store<u32>(reply, load<u32>(record, 12), 36);
-  store<u32>(reply, load<u32>(record, 16), 40);
+  if (!isDefined(QSPIBOOT_LOCKED)) store<u32>(reply, load<u32>(record, 16), 40);
   store<u32>(reply, load<u32>(record, 20), 44);
   store<u32>(reply, ramStart(), 48);
   store<u32>(reply, ramEnd(), 52);
   if (isDefined(QSPIBOOT_SIGNED)) {
-    store<u8>(reply, 1, 7);
+    store<u8>(reply, isDefined(QSPIBOOT_LOCKED) ? 3 : 1, 7);
     memory.copy(reply + 56, publicKeyPtr(), 32);
     store<u32>(reply, recordVersionFloor(), 88);
     store<u32>(reply, recordOffset2(), 92);
@@ -78,6 +82,8 @@ function sectorCrcs(): i32 {
   // past `reply` over the core's function tables.
   if (count == 0 || count > REPLY_SIZE / 4 || (first + count) * sector > flashSize()) return CTRL_STALL;
   if (!writerIdle()) return CTRL_PENDING;
+  // A locked core's digests share the SHA-256 state with the signature check.
+  if (isDefined(QSPIBOOT_LOCKED) && manifestBusy()) return CTRL_PENDING;
   for (let i: u32 = 0; i < count; i++) {
     let crc: u32 = 0;
     const base = (first + i) * sector;
@@ -85,7 +91,7 @@ function sectorCrcs(): i32 {
       if (flashRead(base + o, chunk, 256) < 0) return CTRL_STALL;
       crc = crc32_buf(crc, chunk, 256);
     }
-    store<u32>(reply + 4 * i, crc);
+    store<u32>(reply + 4 * i, isDefined(QSPIBOOT_LOCKED) ? sectorDigest(base, crc) : crc);
   }
   ctrlData(reply);
   return <i32>(count << 2);

@@ -43,9 +43,9 @@ export async function loadCore(): Promise<WebAssembly.Module> {
 
 const variantModules = new Map<string, WebAssembly.Module>();
 /** A core variant (tools/build-core.ts): pass it as `module`. A signed core needs the board's
- *  `facts.publicKey` set before power-on. */
+ *  `facts.publicKey` set before power-on, a locked one `facts.lockKey` too. */
 export async function loadCoreVariant(v: CoreVariant): Promise<WebAssembly.Module> {
-  const key = `${!!v.uf2}-${!!v.signed}`;
+  const key = `${!!v.uf2}-${!!v.signed}-${!!v.locked}`;
   if (!variantModules.has(key)) variantModules.set(key, new WebAssembly.Module(readFileSync(await buildCoreVariant(v))));
   return variantModules.get(key)!;
 }

@@ -66,6 +66,7 @@ export function makeHalImports(ctx: HalContext) {
         for (let i = 0; i < Math.min(62, web[2].length); i++) m[out + 49 + i] = web[2].charCodeAt(i) & 0x7f;
       }
       if (facts.publicKey) m.set(facts.publicKey.subarray(0, 32), out + 116);
+      if (facts.lockKey) m.set(facts.lockKey.subarray(0, 32), out + 148);
     },
     usb_init() { tick(); usb.init(); },
     usb_poll(setup: number) { tick(); return usb.poll(mem(), setup); },

@@ -22,6 +22,8 @@ export interface BoardFacts {
   /** BoardInfo of a signed-updates core (148 bytes): the Ed25519 public key. Set it only for
    *  such a core (sim/board.ts loadSignedCore): the default core's BoardInfo is 116 bytes. */
   publicKey?: Uint8Array;
+  /** BoardInfo of a locked core (180 bytes): the 32-byte secret its sector digests are keyed with. */
+  lockKey?: Uint8Array;
 }
 
 /** The device side of USB endpoint 0 as the core sees it through the HAL. */

@@ -2,13 +2,16 @@
 // of ../shared/design.md puts them, within the flash budget, and byte-identical when rebuilt.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { buildBoard } from "../tools/build";
 import { root } from "../tools/build-core";
 import { hasTool } from "../tools/require-tools";
+import { writeLockFile } from "../tools/cli/lock";
+import { TEST_PRIVATE_KEY, TEST_PUBLIC_KEY, TEST_LOCK_KEY } from "./lib/test-key";
 
 if (!hasTool("arm-none-eabi-gcc") || !hasTool("wasm2c")) throw new Error("cross tools missing: npm run setup");
 
@@ -84,6 +87,30 @@ test("npm run build:<board> -- --uf2 builds the UF2-drive variant on its own, wi
     const plain = readFileSync(join(root, "build", board, "qspiboot.bin"));
     assert.is(Number(row![1]), bin.length - plain.length, "the row's flash is what the image grows by");
   }
+});
+
+test("npm run build -- --key PUB --locked LOCKFILE builds the locked variant with its cost row, inside the region; --locked alone is refused", () => {
+  const dir = mkdtempSync(join(tmpdir(), "qspiboot-locked-build-"));
+  try {
+    const pub = join(dir, "k.pub"), lock = join(dir, "k.lock");
+    writeFileSync(pub, Buffer.from(TEST_PUBLIC_KEY).toString("hex"));
+    writeLockFile(TEST_PRIVATE_KEY, lock);
+    const alone = spawnSync("npx", ["tsx", "tools/build.ts", "h750", "--locked", lock], { cwd: root, encoding: "utf8" });
+    assert.is(alone.status, 1);
+    assert.match(alone.stderr, /--locked needs --key PUB/);
+    for (const [board, region] of [["rp2040", 56 * 1024], ["h750", 128 * 1024]] as const) {
+      const out = execFileSync("npx", ["tsx", "tools/build.ts", board, "--key", pub, "--locked", lock], { cwd: root, encoding: "utf8" });
+      assert.match(out, `build/${board}-signed-locked/qspiboot.`);
+      assert.match(out, /locked: the board gives no flash contents away/);
+      const row = /option: signed \+ locked\s+(\d+)\s+(\d+)/.exec(out);
+      assert.ok(row, out);
+      const bin = readFileSync(join(root, "build", `${board}-signed-locked`, "qspiboot.bin"));
+      assert.ok(bin.length <= region, `${bin.length} B within the ${region}-byte region`);
+      const plain = readFileSync(join(root, "build", board, "qspiboot.bin"));
+      assert.is(Number(row![1]), bin.length - plain.length, "the row's flash is what the image grows by");
+      assert.ok(bin.includes(Buffer.from(TEST_LOCK_KEY)), "the lock key is in the image (the internal flash / the bootloader region, which locked mode never reads out)");
+    }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test.run();

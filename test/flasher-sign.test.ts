@@ -15,7 +15,8 @@ import { writeHex } from "../tools/image/ihex";
 import { UF2_FAMILY } from "../tools/image/uf2";
 import { writeDfuse } from "../tools/image/dfuse";
 import { parseTrailer, mergeImage } from "../tools/image/signature";
-import { publicKeyRaw } from "../tools/cli/keys";
+import { publicKeyRaw, loadPrivateKey } from "../tools/cli/keys";
+import { lockKeyOf, readLockFile } from "../tools/cli/lock";
 
 const dir = mkdtempSync(join(tmpdir(), "qspiboot-sign-"));
 function cli(args: string[], env: Record<string, string> = {}) {
@@ -359,8 +360,93 @@ test("sign takes the flasher's other inputs (.uf2, .dfu); flash --key reads an e
   assert.is(readFileSync(img).readUInt32LE(P + 12), 9);
 });
 
+test("lock-key writes the lock secret (mode 0600, never printed, never overwritten): the key flash --key derives for a locked board", () => {
+  const out = f("k.lock");
+  const r = cli(["lock-key", `${key}.key`, out]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /wrote .*k\.lock: the lock secret \(mode 0600\)/);
+  assert.is(statSync(out).mode & 0o777, 0o600);
+  const text = readFileSync(out, "latin1");
+  assert.match(text, /^[0-9a-f]{64}\n$/);
+  assert.not.ok(r.all.includes(text.trim()), "the secret is not printed");
+  assertNoSecret(r.all);
+  const lockKey = readLockFile(out);
+  assert.equal(lockKey, lockKeyOf(loadPrivateKey(`${key}.key`)), "the same key flash --key derives from the signing key");
+  const again = cli(["lock-key", `${key}.key`, out]);
+  assert.is(again.code, 4);
+  assert.match(again.err, /k\.lock: exists already/);
+  assert.is(readFileSync(out, "latin1"), text, "unchanged");
+  const pub = cli(["lock-key", `${key}.pub`, f("x.lock")]);
+  assert.is(pub.code, 4);
+  assert.match(pub.err, /a public key/);
+  assert.not.ok(existsSync(f("x.lock")));
+  writeFileSync(f("bad.lock"), "not hex");
+  assert.throws(() => readLockFile(f("bad.lock")), /not a lock file/);
+});
+
+test("a signed, locked board (--sim-key, --sim-locked): downgrades and unsigned files refused before erasing, reads refused, verify and skipping with the key only", () => {
+  const img = f("locked.img"), lock = f("sim.lock");
+  assert.is(cli(["lock-key", `${key}.key`, lock]).code, 0);
+  const sim = ["--sim", "h750", "--sim-flash", img, "--sim-key", `${key}.pub`, "--sim-locked", lock];
+  const first = cli([...sim, "flash", app, "--key", `${key}.key`, "--version", "5"]);
+  assert.is(first.code, 0, first.err);
+  assert.match(first.out, /flashed \d+ bytes \(signed, firmware version 5\)/);
+  const after = readFileSync(img);
+  const info = cli([...sim, "info"]);
+  assert.match(info.out, /CRC not shown \(locked board\)/);
+  assert.match(info.out, /firmware version floor 5; locked: no reads of the flash/);
+  const older = cli([...sim, "flash", app, "--key", `${key}.key`, "--version", "4"]);
+  assert.not.equal(older.code, 0);
+  assert.match(older.all, /firmware version 4 is older than version 5, the highest this board has accepted.*--allow-downgrade/);
+  const unsigned = cli([...sim, "flash", app]);
+  assert.not.equal(unsigned.code, 0);
+  assert.match(unsigned.all, /takes only images signed with its key/);
+  assert.equal(readFileSync(img), after, "neither changed the flash");
+  const read = cli([...sim, "read", f("out.bin"), "--length", "4096"]);
+  assert.not.equal(read.code, 0);
+  assert.match(read.all, /locked .* gives no flash contents away/);
+  assert.not.ok(existsSync(f("out.bin")));
+  assert.is(cli(["sign", app, f("v5.bin"), "--key", `${key}.key`, "--version", "5", "--address", "0x90000000"]).code, 0);
+  const blind = cli([...sim, "verify", f("v5.bin"), "--address", "0x90000000"]);
+  assert.not.equal(blind.code, 0);
+  assert.match(blind.all, /keyed; compare with the signing key \(--key\)/);
+  const verified = cli([...sim, "verify", f("v5.bin"), "--address", "0x90000000", "--key", `${key}.key`]);
+  assert.is(verified.code, 0, verified.err);
+  assert.match(verified.out, /holds exactly this file/);
+  const again = cli([...sim, "--json", "flash", app, "--key", `${key}.key`, "--version", "5"]);
+  assert.is(again.code, 0, again.err);
+  const r = JSON.parse(again.out).result;
+  assert.ok(r.sectorsSent <= 2 && r.sectorsTotal > 10, `the same image again: ${r.sectorsSent} of ${r.sectorsTotal} sectors sent`);
+  const noKey = cli(["--sim", "h750", "--sim-locked", lock, "info"]);
+  assert.is(noKey.code, 2);
+  assert.match(noKey.err, /--sim-locked goes with --sim-key/);
+});
+
+test("a public key of small order or with y >= p is refused (the build would make a board that takes forged signatures)", () => {
+  const small = ["00", "01", "ec" + "ff".repeat(30) + "7f", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"]
+    .map((h) => (h.length === 2 ? h + "00".repeat(31) : h));
+  for (const y of small) {
+    for (const sign of [0, 0x80]) {
+      const raw = Buffer.from(y, "hex");
+      raw[31] |= sign;
+      writeFileSync(f("weak.hex"), raw.toString("hex"));
+      assert.throws(() => publicKeyRaw(f("weak.hex")), /weak\.hex: a point of small order/, `${raw.toString("hex")}`);
+    }
+  }
+  // The same in a PEM file (an SPKI wrapper around the identity point).
+  const identity = Buffer.from("01" + "00".repeat(31), "hex");
+  writeFileSync(f("weak.pub"), createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), identity]), format: "der", type: "spki" }).export({ format: "pem", type: "spki" }));
+  assert.throws(() => publicKeyRaw(f("weak.pub")), /small order/);
+  writeFileSync(f("big.hex"), "ed" + "ff".repeat(30) + "7f");
+  assert.throws(() => publicKeyRaw(f("big.hex")), /not below 2\^255 - 19/);
+  const build = spawnSync(process.execPath, ["--import", "tsx", join(root, "tools/build.ts"), "h750", "--key", f("weak.hex")], { cwd: root, encoding: "utf8" });
+  assert.is(build.status, 1);
+  assert.match(build.stderr, /small order/);
+  assert.is(publicKeyRaw(`${key}.pub`).length, 32, "keygen's key passes");
+});
+
 test("--help for keygen, sign, verify-signature", () => {
-  for (const c of ["keygen", "sign", "verify-signature"]) {
+  for (const c of ["keygen", "sign", "verify-signature", "lock-key"]) {
     const r = cli([c, "--help"]);
     assert.is(r.code, 0);
     assert.match(r.out, new RegExp(`Usage: flash.ts ${c}`));

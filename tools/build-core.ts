@@ -8,14 +8,17 @@ export const root = join(import.meta.dirname, "..");
 export const coreWasm = join(root, "build/core/core.wasm");
 /** Core variants, each compiled on its own: the UF2 drive (QSPIBOOT_UF2: mass storage next to
  *  DFU, boot/msc/), signed updates (QSPIBOOT_SIGNED: boot/sig/, an image is recorded only with a
- *  signature by the board's key). build/core-<variant>/core.wasm. */
-export interface CoreVariant { uf2?: boolean; signed?: boolean }
+ *  signature by the board's key), locked mode (QSPIBOOT_LOCKED, with signed updates only: no
+ *  reads of the flash over USB, keyed sector digests). build/core-<variant>/core.wasm. */
+export interface CoreVariant { uf2?: boolean; signed?: boolean; locked?: boolean }
 export function coreDir(v: CoreVariant = {}): string {
-  const parts = [v.uf2 ? "uf2" : "", v.signed ? "signed" : ""].filter(Boolean);
+  const parts = [v.uf2 ? "uf2" : "", v.signed ? "signed" : "", v.locked ? "locked" : ""].filter(Boolean);
   return join(root, "build", ["core", ...parts].join("-"));
 }
 export function coreFlags(v: CoreVariant = {}): string[] {
+  if (v.locked && !v.signed) throw new Error("locked mode goes with signed updates: anyone could otherwise flash an image that reads the rest out");
   return [...(v.uf2 ? ["--use", "QSPIBOOT_UF2=1"] : []), ...(v.signed ? ["--use", "QSPIBOOT_SIGNED=1"] : []),
+    ...(v.locked ? ["--use", "QSPIBOOT_LOCKED=1"] : []),
     // The drive's buffers and the verifier's together pass one 64 KiB page; the firmware's array
     // holds only the static part either way (hal/common/wasm-rt-bare.c).
     ...(v.uf2 && v.signed ? ["--initialMemory", "2", "--maximumMemory", "2"] : [])];
@@ -68,7 +71,7 @@ export async function buildCore(entry = "boot/main.ts", outFile = coreWasm, quie
 
 /** A core variant: build/core-<variant>/core.wasm. */
 export function buildCoreVariant(v: CoreVariant = {}): Promise<string> {
-  if (!v.uf2 && !v.signed) return buildCore();
+  if (!v.uf2 && !v.signed && !v.locked) return buildCore();
   return buildCore("boot/main.ts", join(coreDir(v), "core.wasm"), true, coreFlags(v));
 }
 

@@ -14,6 +14,7 @@ import { makeBoot2 } from "./build/boot2";
 import { writeUf2File } from "./build/uf2";
 import { tuneGenerated } from "./build/tune-generated";
 import { publicKeyRaw } from "./cli/keys";
+import { readLockFile } from "./cli/lock";
 
 
 function hash(...parts: (string | Buffer)[]): string {
@@ -95,14 +96,18 @@ export interface BuildResult {
 
 /** `defines`: extra -D options for a variant (e.g. "BOARD_FLAGS=1"); give it its own outDir.
  *  `uf2`: the UF2-drive core and QSPIBOOT_UF2 for the HAL's bulk endpoints. `publicKey`: the
- *  signed-updates core and the board's Ed25519 public key (32 bytes) in its BoardInfo. */
-export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string; defines?: string[]; uf2?: boolean; publicKey?: Uint8Array } = {}): Promise<BuildResult> {
+ *  signed-updates core and the board's Ed25519 public key (32 bytes) in its BoardInfo. `lockKey`
+ *  (with `publicKey` only): the locked core and the 32-byte secret of its sector digests. */
+export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?: string; defines?: string[]; uf2?: boolean; publicKey?: Uint8Array; lockKey?: Uint8Array } = {}): Promise<BuildResult> {
   const board: Board = BOARDS[name];
   if (!board) throw new Error(`unknown board ${name}: ${Object.keys(BOARDS).join(", ")}`);
   const uf2 = !!opts.uf2;
   const signed = !!opts.publicKey;
   if (signed && opts.publicKey!.length !== 32) throw new Error("an Ed25519 public key is 32 bytes");
-  const variant = { uf2, signed };
+  const locked = !!opts.lockKey;
+  if (locked && (!signed || opts.lockKey!.length !== 32)) throw new Error("a locked build needs a public key (--key) and a 32-byte lock key (--locked)");
+  const variant = { uf2, signed, locked };
+  const cBytes = (b: Uint8Array) => `{${[...b].map((x) => "0x" + x.toString(16).padStart(2, "0")).join(",")}}`;
   const gen = join(coreDir(variant), "gen");
   const { memoryBytes } = await translateCore(variant);
   const out = opts.outDir ?? join(root, "build", board.name);
@@ -112,7 +117,8 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
   const includes = ["-I", gen, "-I", join(root, "hal/common"), "-I", join(root, "hal", board.halDir)];
   const defines = [`-DQSPIBOOT_MEMORY_BYTES=${memoryBytes}`, "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0",
     ...(uf2 ? ["-DQSPIBOOT_UF2=1"] : []),
-    ...(signed ? ["-DQSPIBOOT_SIGNED=1", `-DBOARD_PUBLIC_KEY={${[...opts.publicKey!].map((b) => "0x" + b.toString(16).padStart(2, "0")).join(",")}}`] : []),
+    ...(signed ? ["-DQSPIBOOT_SIGNED=1", `-DBOARD_PUBLIC_KEY=${cBytes(opts.publicKey!)}`] : []),
+    ...(locked ? ["-DQSPIBOOT_LOCKED=1", `-DBOARD_LOCK_KEY=${cBytes(opts.lockKey!)}`] : []),
     ...(opts.defines ?? []).map((d) => `-D${d}`)];
   const hdrs = headersHash([gen, join(root, "hal/common"), join(root, "hal", board.halDir)]);
 
@@ -199,7 +205,7 @@ export const DOUBLE_TAP_DEFAULT_MS = 500;
 
 /** Optional features: each builds into its own directory, and its size table gets a row with
  *  what the option costs over the default build of the same board. */
-export interface BuildOption { dir: string; row: string; defines?: string[]; uf2?: boolean; publicKey?: Uint8Array }
+export interface BuildOption { dir: string; row: string; defines?: string[]; uf2?: boolean; publicKey?: Uint8Array; lockKey?: Uint8Array }
 
 export function doubleTapOption(name: string, doubleTapMs: number): BuildOption {
   const dir = doubleTapMs === DOUBLE_TAP_DEFAULT_MS ? `${name}-double-tap` : `${name}-double-tap-${doubleTapMs}`;
@@ -219,7 +225,7 @@ export function optionVariant(name: string, doubleTapMs: number) {
 export async function buildOption(name: string, option: BuildOption, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
   const base = await buildBoard(name, { quiet: true });
   const outDir = join(root, "build", option.dir);
-  const r = await buildBoard(name, { quiet: true, outDir, defines: option.defines, uf2: option.uf2, publicKey: option.publicKey });
+  const r = await buildBoard(name, { quiet: true, outDir, defines: option.defines, uf2: option.uf2, publicKey: option.publicKey, lockKey: option.lockKey });
   const total = (t: BuildResult["sizes"]) => Object.values(t).reduce((a, x) => ({ flash: a.flash + x.flash, ram: a.ram + x.ram }), { flash: 0, ram: 0 });
   const a = total(base.sizes), b = total(r.sizes);
   if (!opts.quiet) {
@@ -238,6 +244,11 @@ export function signedOption(name: string, publicKey: Uint8Array, uf2 = false): 
   return { dir: `${name}${uf2 ? "-uf2" : ""}-signed`, row: uf2 ? "option: UF2 + signed" : "option: signed updates", uf2, publicKey };
 }
 
+/** Locked mode over signed updates: build/<board>[-uf2]-signed-locked. */
+export function lockedOption(name: string, publicKey: Uint8Array, lockKey: Uint8Array, uf2 = false): BuildOption {
+  return { ...signedOption(name, publicKey, uf2), dir: `${name}${uf2 ? "-uf2" : ""}-signed-locked`, row: uf2 ? "option: UF2+signed+locked" : "option: signed + locked", lockKey };
+}
+
 /** The key file a build uses without --key: qspiboot.pub in the project's root, if there is one. */
 export const DEFAULT_KEY_FILE = join(root, "qspiboot.pub");
 
@@ -248,23 +259,28 @@ export function buildWithUf2(name: string, opts: { quiet?: boolean } = {}): Prom
 
 async function main() {
   const args = process.argv.slice(2);
-  // `--key PUB` as well as `--key=PUB`.
-  const k = args.indexOf("--key");
-  if (k >= 0) {
-    if (!args[k + 1] || args[k + 1].startsWith("--")) throw new Error("--key: the public key file (flash.ts keygen makes one)");
-    args.splice(k, 2, `--key=${args[k + 1]}`);
+  // `--key PUB` as well as `--key=PUB`; the same for --locked.
+  for (const [opt, what] of [["--key", "the public key file (flash.ts keygen makes one)"], ["--locked", "the lock file (flash.ts lock-key NAME.key FILE makes one)"]]) {
+    const k = args.indexOf(opt);
+    if (k < 0) continue;
+    if (!args[k + 1] || args[k + 1].startsWith("--")) throw new Error(`${opt}: ${what}`);
+    args.splice(k, 2, `${opt}=${args[k + 1]}`);
   }
   const what = args.find((a) => !a.startsWith("--")) ?? "all";
   const tap = args.find((a) => a === "--double-tap" || a.startsWith("--double-tap="));
   const web = args.find((a) => a.startsWith("--web-url="));
   const uf2 = args.includes("--uf2");
   const keyArg = args.find((a) => a.startsWith("--key="));
-  const unknown = args.filter((a) => a.startsWith("--") && a !== tap && a !== web && a !== "--uf2" && a !== keyArg);
-  if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS], --uf2, --key=PUB and --web-url=URL`);
+  const lockArg = args.find((a) => a.startsWith("--locked="));
+  const unknown = args.filter((a) => a.startsWith("--") && a !== tap && a !== web && a !== "--uf2" && a !== keyArg && a !== lockArg);
+  if (unknown.length) throw new Error(`unknown option ${unknown[0]}: the build knows --double-tap[=MS], --uf2, --key=PUB, --locked=LOCKFILE and --web-url=URL`);
   const keyFile = keyArg ? keyArg.slice("--key=".length) : existsSync(DEFAULT_KEY_FILE) ? DEFAULT_KEY_FILE : undefined;
   const publicKey = keyFile ? publicKeyRaw(keyFile) : undefined;
   if (keyFile) console.log(`signed updates: the board takes only images signed with the key of ${relative(process.cwd(), keyFile) || keyFile}`);
   if (publicKey && tap) throw new Error("--key and --double-tap: build them one at a time");
+  if (lockArg && !publicKey) throw new Error("--locked needs --key PUB: a locked board that took any image would run one that reads the flash out");
+  const lockKey = lockArg ? readLockFile(lockArg.slice("--locked=".length)) : undefined;
+  if (lockKey) console.log("locked: the board gives no flash contents away over USB (no UPLOAD, keyed sector digests, no CURRENT.UF2)");
   if (tap && web) throw new Error("--double-tap and --web-url: build them one at a time");
   const webDefines = web ? webUrlDefines(web.slice("--web-url=".length)) : [];
   const tapMs = tap ? (tap.includes("=") ? Number(tap.split("=")[1]) : DOUBLE_TAP_DEFAULT_MS) : 0;
@@ -274,7 +290,8 @@ async function main() {
   const names = what === "all" ? Object.keys(BOARDS) : [what];
   for (const n of names) {
     if (!BOARDS[n]) throw new Error(`unknown board ${n}: ${Object.keys(BOARDS).join(", ")}`);
-    if (publicKey) await buildOption(n, { ...signedOption(n, publicKey, uf2), defines: webDefines });
+    if (publicKey && lockKey) await buildOption(n, { ...lockedOption(n, publicKey, lockKey, uf2), defines: webDefines });
+    else if (publicKey) await buildOption(n, { ...signedOption(n, publicKey, uf2), defines: webDefines });
     else if (tap && uf2) {
       const t = doubleTapOption(n, tapMs);
       await buildOption(n, { dir: `${t.dir}-uf2`, row: `${t.row} + UF2 drive`, defines: t.defines, uf2: true });

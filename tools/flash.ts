@@ -25,11 +25,12 @@ import { runWatch } from "./cli/watch-run";
 import { SimPicoRom, picoRomDevices, switchFromBootsel } from "./cli/pico-rom";
 import type { BoardName } from "../sim/boards";
 import { findSigned, roundUp, toHex, TRAILER_SIZE, type Signed } from "./image/signature";
+import { lockKeyOf, keyedSectorDigest, writeLockFile, readLockFile } from "./cli/lock";
 import { generateKeyFiles, loadPrivateKey, publicKeyRaw, signWithKey, verifyImage, checkSignedForBoard, PASSPHRASE_ENV } from "./cli/keys";
 import { writeHex } from "./image/ihex";
 import type { KeyObject } from "node:crypto";
 
-interface Global { detach?: DetachWay | true; socket?: string; sim?: BoardName | "h750-rom" | "pico-rom" | true; simCount: number; simFlash?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
+interface Global { detach?: DetachWay | true; socket?: string; sim?: BoardName | "h750-rom" | "pico-rom" | true; simCount: number; simFlash?: string; simKey?: string; simLocked?: string; serial?: string; all?: boolean; json?: boolean; verbose?: boolean }
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -53,7 +54,10 @@ async function findTargets(g: Global): Promise<Target[]> {
     const flash = g.simFlash && existsSync(g.simFlash) ? readFileSync(g.simFlash) : undefined;
     const board = g.sim === true ? "h750" : g.sim;
     if (board !== "h750" && board !== "rp2040") throw new UsageError(`--sim ${board}: the simulated boards are h750 and rp2040`);
-    for (let i = 0; i < g.simCount; i++) out.push(await simTarget(board, { serial: i, flash }));
+    if (g.simLocked && !g.simKey) throw new UsageError("--sim-locked goes with --sim-key (a locked board is built with a key)");
+    const publicKey = g.simKey ? publicKeyRaw(g.simKey) : undefined;
+    const lockKey = g.simLocked ? readLockFile(g.simLocked) : undefined;
+    for (let i = 0; i < g.simCount; i++) out.push(await simTarget(board, { serial: i, flash, publicKey, lockKey }));
     simBoards = out;
     return out;
   }
@@ -182,6 +186,8 @@ const program = new Command("flash.ts")
   .addOption(new Option("--sim [board]", "use a simulated board in this process instead of USB (h750 or rp2040; for flash: from the file's addresses when not given; h750-rom: ST's ROM bootloader on a WeAct H750; pico-rom: an emulated Pico held in BOOTSEL, the RP2040 boot ROM)"))
   .addOption(new Option("--sim-count <n>", "with --sim: this many simulated boards").default(1).argParser(Number))
   .option("--sim-flash <file>", "with --sim: keep the simulated flash in this file between runs")
+  .option("--sim-key <pub>", "with --sim: the simulated board is built with this public key (signed updates)")
+  .option("--sim-locked <lockfile>", "with --sim-key: and locked with this lock file (flash.ts lock-key)")
   .option("--socket <path>", "the simulated board served by sim/serve.ts on this Unix socket")
   .option("--serial <serial>", "the board with this serial number")
   .addOption(new Option("--detach [way]", "with no board in DFU mode: detach any running application with a DFU runtime interface or a CDC port, not only those with qspiboot's VID:PID 1209:0001 (way: dfu or cdc)"))
@@ -230,7 +236,7 @@ program.command("list").description("boards in DFU mode: board, serial, bootload
   if (!rows.length && !picos.length && !apps.length) return console.log(NO_BOARD_HINT);
   for (const r of rows) {
     if (r.stRom) { console.log(`${r.serial}  ${r.label}: ST's ROM bootloader, not qspiboot (flash.ts install puts qspiboot on it)`); continue; }
-    console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${recordWords(r.recordStatus)}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes, CRC ${hex(r.imageCrc!)})` : ""}  in DFU mode: ${r.bootReason ?? "?"}`);
+    console.log(`${r.serial}  ${r.board ?? r.label}  bootloader ${r.bootloaderVersion ?? "?"}  flash ${((r.flashSize ?? 0) >> 20)} MiB  image: ${recordWords(r.recordStatus)}${r.recordStatus === "valid" ? ` (${r.imageLength} bytes${r.locked ? ", locked" : `, CRC ${hex(r.imageCrc!)}`})` : ""}  in DFU mode: ${r.bootReason ?? "?"}`);
   }
 });
 
@@ -246,7 +252,8 @@ program.command("info").description("everything the board says about itself").ac
       ["flash", `${r.flashSize >> 20} MiB at 0x${hex(r.flashBase)}, JEDEC ID 0x${(r.jedecId >>> 0).toString(16)}, ${r.sectorSize / 1024} KiB sectors`],
       ["application", `${at(r.appStart)}-${at(r.appEnd)} (${(r.appEnd - r.appStart) >> 10} KiB)`],
       ["update record", `${at(r.recordOffset)}: ${r.recordStatus === "valid" || r.recordStatus === "none" ? r.recordStatus : recordWords(r.recordStatus)}`],
-      ["image", valid ? `${r.imageLength} bytes at ${at(r.appStart)}, CRC-32 0x${hex(r.imageCrc)}, record #${r.sequence}` : "none"],
+      ["image", valid ? `${r.imageLength} bytes at ${at(r.appStart)}, ${r.locked ? "CRC not shown (locked board)" : `CRC-32 0x${hex(r.imageCrc)}`}, record #${r.sequence}` : "none"],
+      ...(r.publicKey ? [["signed updates", `key ...${toHex(r.publicKey).slice(-8)}, firmware version floor ${r.versionFloor ?? "?"}${r.locked ? "; locked: no reads of the flash" : ""}`] as [string, string]] : []),
       ["RAM", r.ramStart !== undefined ? `0x${hex(r.ramStart)}-0x${hex(r.ramEnd)}` : "not reported (older bootloader)"],
       ["transfer size", `${r.transferSize} bytes`],
       ["writable", r.layout.segments.filter((s: any) => s.writable).map((s: any) => `0x${hex(s.start)}-0x${hex(s.end)}`).join(", ")],
@@ -290,13 +297,14 @@ program.command("flash <file>").description("write .elf, .hex, .bin, .uf2 or .df
         try { checkPicoInstallable(bin); } catch { pico = false; }
         if (pico) installPico = bin; else { checkInstallable(bin); install = bin; }
       }
-      return runWatch({ install, installPico, load: (d) => forBoard(d, prepare(loadFor(d, file, o.address, { force: !!o.force })), file), leave: o.leave, smart: o.smart, force: !!o.force,
+      return runWatch({ install, installPico, load: (d) => { unlockDigests(d, prepare.key); return forBoard(d, prepare(loadFor(d, file, o.address, { force: !!o.force })), file); }, leave: o.leave, smart: o.smart, force: !!o.force,
         log: o.log, json: g.json, serial: g.serial, sim: g.sim || undefined, simCount: g.simCount, socket: g.socket, verbose: g.verbose });
     }
     // Parse and check the file against the first board before anything is erased anywhere.
     const t0 = performance.now();
     await each<FlashReport & { seconds: number; started?: string }>(g, "flash", async (d, t, report) => {
       const segs = forBoard(d, prepare(loadFor(d, file, o.address, { force: !!o.force })), file);
+      unlockDigests(d, prepare.key);
       const start = t.sim ? t.sim.board.clock.now : performance.now() * 1000;
       const r = await d.flash(segs, { leave: o.leave, smart: o.smart, force: !!o.force, progress: report });
       const seconds = ((t.sim ? t.sim.board.clock.now : performance.now() * 1000) - start) / 1e6;
@@ -320,7 +328,7 @@ const NEED_VERSION = "--version N: the firmware version to sign (an integer 0..4
 
 /** flash: what goes to the board. With --key the file's image signed here; a file that carries a
  *  trailer already as it is (without FFh after the trailer, as in a .uf2's last block). */
-function signingFor(file: string, o: { address?: number; key?: string; version?: number; allowDowngrade?: boolean }): (segs: Segment[]) => Segment[] {
+function signingFor(file: string, o: { address?: number; key?: string; version?: number; allowDowngrade?: boolean }): ((segs: Segment[]) => Segment[]) & { key?: KeyObject } {
   if (!o.key && o.version !== undefined) throw new UsageError("--version goes with --key (the version is signed into the image)");
   if (!o.key && o.allowDowngrade) throw new UsageError("--allow-downgrade goes with --key (the flag is signed into the image)");
   let already: Signed | undefined;
@@ -331,11 +339,17 @@ function signingFor(file: string, o: { address?: number; key?: string; version?:
     if (o.version === undefined) throw new UsageError(`flash --key needs ${NEED_VERSION}`);
     key = loadPrivateKey(o.key);
   }
-  return (segs) => {
+  return Object.assign((segs: Segment[]) => {
     if (key) return signWithKey(segs, key, { version: o.version!, allowDowngrade: !!o.allowDowngrade }, basename(file));
     const signed = findSigned(segs);
     return signed ? [{ address: signed.address, data: signed.signed }] : segs;
-  };
+  }, { key });
+}
+
+/** A locked board's sector digests are keyed: with the signing key the flasher can match them
+ *  (and send only what changed); without it every sector goes. */
+function unlockDigests(d: DfuDevice, key: KeyObject | undefined): void {
+  if (key && d.info?.locked && !d.sectorDigest) d.sectorDigest = keyedSectorDigest(lockKeyOf(key));
 }
 
 const describe = (s: Signed) => `${s.trailer.length} bytes at 0x${hex(s.address)}, firmware version ${s.trailer.version}, ` +
@@ -348,6 +362,13 @@ program.command("keygen <name>").description("make an Ed25519 signing key: NAME.
     console.log(`wrote ${k.keyFile}: the private key (mode 0600${k.encrypted ? `, encrypted with ${PASSPHRASE_ENV}` : ""}); keep it secret, out of version control and builds`);
     console.log(`wrote ${k.pubFile}: the public key, for the bootloader build and verify-signature`);
     console.log(`public key (raw, hex): ${toHex(k.publicRaw)}`);
+  });
+
+program.command("lock-key <key> <out>").description("derive the secret a locked bootloader build needs (npm run build -- --key NAME.pub --locked OUT) from the signing key; OUT is written with mode 0600")
+  .addHelpText("after", "\nThe secret keys the board's sector digests; flash --key and verify --key derive it from the signing key themselves.\nOUT is never overwritten, and its content is never printed.")
+  .action((keyFile: string, out: string) => {
+    writeLockFile(loadPrivateKey(keyFile), out);
+    console.log(`wrote ${out}: the lock secret (mode 0600); keep it as secret as the signing key`);
   });
 
 program.command("sign <file> <out>").description("sign an application image: OUT (.bin, .hex, .uf2 or .dfu) is the image, FFh up to a multiple of 256 bytes, and a 128-byte trailer with the version, SHA-256 and Ed25519 signature")
@@ -446,9 +467,12 @@ program.command("read <file>").description("read flash into a file")
 
 program.command("verify <file>").description("compare the board's flash with a file (by sector CRC)")
   .option("--address <addr>", "where a .bin goes", num)
-  .action(async (file: string, o: { address?: number }) => {
+  .option("--key <file>", "a locked board: the signing key (its sector digests are keyed with a key derived from it)")
+  .action(async (file: string, o: { address?: number; key?: string }) => {
     const g = program.opts<Global>();
+    const key = o.key ? loadPrivateKey(o.key) : undefined;
     await each(g, "verify", async (d) => {
+      unlockDigests(d, key);
       const bad = await d.verify(loadFor(d, file, o.address));
       if (bad.length) throw new MismatchError(`${bad.length} sector(s) differ: ${bad.slice(0, 8).map((a) => "0x" + hex(a)).join(", ")}${bad.length > 8 ? ", ..." : ""}`);
       return { differing: 0 };
@@ -480,7 +504,7 @@ program.command("install [file]").description("put qspiboot on a board through t
  *  global option, which commander would take anywhere): passed as --version=N, which the global
  *  flag (it takes no value) leaves to the command. */
 function firmwareVersionArgs(argv: string[]): string[] {
-  const valued = new Set(["--sim-count", "--sim-flash", "--socket", "--serial"]);
+  const valued = new Set(["--sim-count", "--sim-flash", "--sim-key", "--sim-locked", "--socket", "--serial"]);
   const i = argv.findIndex((a, j) => j >= 2 && (a === "sign" || a === "flash") && !valued.has(argv[j - 1]));
   if (i < 0) return argv;
   const out = argv.slice(0, i + 1);

@@ -295,6 +295,9 @@ function download(): i32 {
 
 function upload(): i32 {
   const len = wLength();
+  // Locked mode: the functional descriptor says bitCanUpload = 0, and no block is answered,
+  // not even DfuSe's command list (DFU 1.1 6.2: an unsupported request stalls, errSTALLEDPKT).
+  if (isDefined(QSPIBOOT_LOCKED)) return refuse();
   if (state != S.dfuIDLE && state != S.dfuUPLOAD_IDLE) return refuse();
   if (len > TRANSFER_SIZE) return refuse();
   const block = wValue();

@@ -59,8 +59,12 @@ function cstr(dst: usize, src: usize, max: i32): usize {
   return dst + n;
 }
 
-// Bytes of CURRENT.UF2: one 512-byte block per 256 bytes of the recorded image.
-function currentBlocks(): u32 { return recordStatus() == RECORD_VALID ? (recordLength() + 255) / 256 : 0; }
+// Bytes of CURRENT.UF2: one 512-byte block per 256 bytes of the recorded image. A locked core
+// has no such file: nothing on the drive comes from the flash.
+function currentBlocks(): u32 {
+  if (isDefined(QSPIBOOT_LOCKED)) return 0;
+  return recordStatus() == RECORD_VALID ? (recordLength() + 255) / 256 : 0;
+}
 function currentClusters(): u32 { return (currentBlocks() * SECTOR + PER_CLUSTER * SECTOR - 1) / (PER_CLUSTER * SECTOR); }
 
 // INFO_UF2.TXT (the UF2 spec's file of facts about the board; at most one sector).
@@ -171,7 +175,7 @@ export function fatRead(lba: u32, dst: usize): i32 {
     dirEntry(dst + 32, 1, CLUSTER_INFO, info(tmp));
     dirEntry(dst + 64, 2, CLUSTER_INDEX, index(tmp));
     const n = currentBlocks();
-    dirEntry(dst + 96, 3, n > 0 ? CLUSTER_CURRENT : 0, n * SECTOR);
+    if (!isDefined(QSPIBOOT_LOCKED)) dirEntry(dst + 96, 3, n > 0 ? CLUSTER_CURRENT : 0, n * SECTOR);
     return 0;
   }
   if (lba < DATA) return 0;

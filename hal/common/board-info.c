@@ -28,6 +28,10 @@ _Static_assert(sizeof(BOARD_WEB_URL) <= 63, "the landing page URL is at most 62 
 #if QSPIBOOT_SIGNED && !defined(BOARD_PUBLIC_KEY)
 #error "a signed build needs BOARD_PUBLIC_KEY (tools/build.ts --key)"
 #endif
+// Locked mode (`--locked LOCKFILE`): the secret the sector digests are keyed with.
+#if QSPIBOOT_LOCKED && !(QSPIBOOT_SIGNED && defined(BOARD_LOCK_KEY))
+#error "a locked build needs signed updates and BOARD_LOCK_KEY (tools/build.ts --key --locked)"
+#endif
 
 void Z_halZ_board_info(struct Z_hal_instance_t* h, u32 out) {
   static const struct board_info info = {
@@ -36,6 +40,9 @@ void Z_halZ_board_info(struct Z_hal_instance_t* h, u32 out) {
     BOARD_WEB_SCHEME, BOARD_WEB_URL, BOARD_UF2_FAMILY,
 #if QSPIBOOT_SIGNED
     BOARD_PUBLIC_KEY,
+#endif
+#if QSPIBOOT_LOCKED
+    BOARD_LOCK_KEY,
 #endif
   };
   uint8_t* p = hal_mem(h, out, sizeof info);

@@ -36,8 +36,13 @@ struct board_info {
 #if QSPIBOOT_SIGNED
   uint8_t public_key[32];
 #endif
+#if QSPIBOOT_LOCKED
+  uint8_t lock_key[32];
+#endif
 };
-#if QSPIBOOT_SIGNED
+#if QSPIBOOT_LOCKED
+_Static_assert(sizeof(struct board_info) == 180, "BoardInfo is 180 bytes with the public and the lock key");
+#elif QSPIBOOT_SIGNED
 _Static_assert(sizeof(struct board_info) == 148, "BoardInfo is 148 bytes with the public key");
 #else
 _Static_assert(sizeof(struct board_info) == 116, "BoardInfo is 116 bytes");

@@ -64,18 +64,44 @@ export function loadPrivateKey(file: string, passphrase = process.env[PASSPHRASE
   return key;
 }
 
+// The y coordinates (little-endian, x's sign bit cleared) of the eight points of order dividing
+// 8 (identity, order 2, the two of order 4, the four of order 8), as libsodium's small-order
+// blocklist lists them. A public key there makes [S]B = R + [k]A hold for forged signatures, so
+// a board built for one would take anything; keygen never makes one.
+const SMALL_ORDER_Y = [
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+];
+// p = 2^255 - 19, little-endian: an encoding whose y is p or more is no canonical point.
+const P_LE = Buffer.from("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "hex");
+
+/** Refuse a 32-byte public key that no signer could have made: a non-canonical encoding or a
+ *  point of small order. */
+export function checkPublicKey(raw: Uint8Array, name: string): Uint8Array {
+  const y = Buffer.from(raw);
+  y[31] &= 0x7f;
+  let geP = true; // y >= p, compared from the top byte down
+  for (let i = 31; i >= 0; i--) if (y[i] !== P_LE[i]) { geP = y[i] > P_LE[i]; break; }
+  if (geP) throw new KeyError(name, "not an Ed25519 public key (its y coordinate is not below 2^255 - 19)");
+  if (SMALL_ORDER_Y.includes(y.toString("hex"))) throw new KeyError(name, "a point of small order, not a real public key: a board built for it would take signatures anyone can make (flash.ts keygen makes a real one)");
+  return raw;
+}
+
 /** The raw 32-byte public key from an SPKI PEM file (NAME.pub) or a file of 64 hex digits. */
 export function publicKeyRaw(file: string): Uint8Array {
   const name = basename(file);
   const text = readKeyFile(file);
   const hex = text.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(hex)) return new Uint8Array(Buffer.from(hex, "hex"));
+  if (/^[0-9a-fA-F]{64}$/.test(hex)) return checkPublicKey(new Uint8Array(Buffer.from(hex, "hex")), name);
   if (/-----BEGIN (ENCRYPTED )?PRIVATE KEY-----/.test(text)) throw new KeyError(name, "a private key: give the public key (the .pub file keygen wrote); keep the private key out of builds");
   if (!/-----BEGIN PUBLIC KEY-----/.test(text)) throw new KeyError(name, "not a public key: an SPKI PEM file (\"-----BEGIN PUBLIC KEY-----\") or 64 hex digits");
   let key: KeyObject;
   try { key = createPublicKey({ key: text, format: "pem" }); } catch { throw new KeyError(name, "the PEM public key is malformed (damaged or truncated)"); }
   if (key.asymmetricKeyType !== "ed25519") throw new KeyError(name, `a ${key.asymmetricKeyType} key: signed images use Ed25519`);
-  return rawOf(key);
+  return checkPublicKey(rawOf(key), name);
 }
 
 export const signerOf = (key: KeyObject) => (msg: Uint8Array) => new Uint8Array(edSign(null, msg, key));

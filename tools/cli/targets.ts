@@ -3,7 +3,7 @@
 import type { USBDevice } from "../dfu/webusb";
 import { DfuDevice } from "../dfu/client";
 import type { PicobootDevice } from "../picoboot/client";
-import { SimBoard } from "../../sim/board";
+import { SimBoard, loadCoreVariant } from "../../sim/board";
 import { SimUsbHost } from "../../sim/usb-host";
 import { SimUsbDevice } from "../usb/sim-device";
 import { SocketUsbDevice } from "../usb/socket-device";
@@ -84,8 +84,12 @@ export const realBus: UsbBus = {
 };
 
 /** A simulated board in this process, in DFU mode, its flash as given (blank by default). */
-export async function simTarget(board: BoardName, opts: { serial?: number; flash?: Uint8Array } = {}): Promise<Target> {
-  const b = await SimBoard.create({ board, serial: opts.serial });
+export async function simTarget(board: BoardName, opts: { serial?: number; flash?: Uint8Array; publicKey?: Uint8Array; lockKey?: Uint8Array } = {}): Promise<Target> {
+  // A board built with a key (--sim-key) runs the signed core, with --sim-locked the locked one.
+  const module = opts.publicKey ? await loadCoreVariant({ signed: true, locked: !!opts.lockKey }) : undefined;
+  const b = await SimBoard.create({ board, serial: opts.serial, ...(module ? { module } : {}) });
+  if (opts.publicKey) b.facts.publicKey = opts.publicKey;
+  if (opts.lockKey) b.facts.lockKey = opts.lockKey;
   if (opts.flash) b.flash.data.set(opts.flash.subarray(0, b.flash.data.length));
   b.powerOn({ button: true });
   const host = new SimUsbHost(b);

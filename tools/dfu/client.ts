@@ -44,6 +44,9 @@ export interface BoardInfo {
   recordOffset2?: number;
   /** Signed boards: what the last signature check since reset found. */
   lastCheck?: SignatureCheck;
+  /** A locked board: it gives no flash contents away; its sector digests are keyed, and
+   *  imageCrc is 0. */
+  locked?: boolean;
 }
 export type SignatureCheck = "none" | "accepted" | "not signed" | "changed after signing" | "another key" | "downgrade";
 const CHECKS: SignatureCheck[] = ["none", "accepted", "not signed", "changed after signing", "another key", "downgrade"];
@@ -58,6 +61,10 @@ export interface DfuOptions {
   sleep?: (ms: number) => Promise<void>;
   /** A clock in milliseconds, the same time as `sleep`'s: for how long the device has been busy. */
   now?: () => number;
+  /** For a locked board: the keyed digest it answers for the sector at flash offset `offset`
+   *  holding `data` (tools/cli/lock.ts, with the lock key). Without it such a board's sectors
+   *  are all sent, and verify cannot compare. */
+  sectorDigest?: (offset: number, data: Uint8Array) => number;
 }
 
 // How long a device may stay busy before it counts as stuck (DfuDevice.pollWhile). A block
@@ -79,6 +86,8 @@ export class DfuDevice {
   attributes = 0;
   layout!: Layout;
   info?: BoardInfo;
+  /** DfuOptions.sectorDigest; the flasher sets it once it has the signing key. */
+  sectorDigest?: (offset: number, data: Uint8Array) => number;
   private sleep: (ms: number) => Promise<void>;
   private now: () => number;
   /** The last download sent, for saying what a device stuck busy was doing. */
@@ -87,6 +96,7 @@ export class DfuDevice {
   constructor(readonly usb: USBDevice, opts: DfuOptions = {}) {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.now = opts.now ?? (() => globalThis.performance.now());
+    this.sectorDigest = opts.sectorDigest;
   }
 
   /** Open the device, claim its DFU interface, read its layout and board info. */
@@ -158,6 +168,7 @@ export class DfuDevice {
       imageLength: v.getUint32(36, true), imageCrc: v.getUint32(40, true), sequence: v.getUint32(44, true),
       ...(d.length >= 56 ? { ramStart: v.getUint32(48, true), ramEnd: v.getUint32(52, true) } : {}),
       ...(d.length >= 88 && (v.getUint8(7) & 1) ? { publicKey: d.slice(56, 88) } : {}),
+      ...((v.getUint8(7) & 3) === 3 ? { locked: true } : {}),
       ...(d.length >= 100 && (v.getUint8(7) & 1) ? {
         versionFloor: v.getUint32(88, true), recordOffset2: v.getUint32(92, true), lastCheck: CHECKS[v.getUint8(96)] ?? "none",
       } : {}),
@@ -232,7 +243,15 @@ export class DfuDevice {
   async erasePage(addr: number) { await this.command([0x41, ...le32(addr)], `erase page 0x${hex(addr)}`); }
   async massErase() { await this.command([0x41], "mass erase"); }
 
-  /** Per-sector CRC-32s of `count` sectors from flash offset `first * sector`. */
+  /** What the board answers per sector for sector number s holding `data`: its CRC-32, or on a
+   *  locked board the keyed digest (undefined without the lock key: no comparing then). */
+  private digestFor(sector: number): ((s: number, data: Uint8Array) => number) | undefined {
+    if (!this.info?.locked) return (_s, data) => crc32(0, data);
+    const keyed = this.sectorDigest;
+    return keyed ? (s, data) => keyed(s * sector, data) : undefined;
+  }
+
+  /** Per-sector CRC-32s (keyed digests on a locked board) of `count` sectors from flash offset `first * sector`. */
   async sectorCrcs(firstSector: number, count: number): Promise<number[]> {
     const out: number[] = [];
     for (let done = 0; done < count;) {
@@ -286,11 +305,12 @@ export class DfuDevice {
     const sectors = toSectors(segments, sector, base);
     let todo = [...sectors.keys()].sort((a, b) => a - b);
     const total = todo.length;
-    if (opts.smart !== false && this.info && todo.length) {
+    const digest = this.digestFor(sector);
+    if (opts.smart !== false && this.info && todo.length && digest) {
       opts.progress?.({ phase: "check", done: 0, total: 0 });
       const first = todo[0], last = todo[todo.length - 1];
       const crcs = await this.sectorCrcs(first, last - first + 1);
-      todo = todo.filter((s) => crcs[s - first] !== crc32(0, sectors.get(s)!));
+      todo = todo.filter((s) => crcs[s - first] !== digest(s, sectors.get(s)!));
       // A download that writes the application start records exactly what it wrote, up to
       // its last byte; one that does not keeps the old record's length. Unless the board's
       // valid record already spans exactly this image, the first and the last sector go again
@@ -410,6 +430,7 @@ export class DfuDevice {
 
   /** Read `length` bytes at `addr` (DfuSe upload). */
   async read(addr: number, length: number, progress?: (p: Progress) => void): Promise<Uint8Array> {
+    if (this.info?.locked) throw new DfuError("the board is locked (built with --locked): it gives no flash contents away over USB");
     await this.recover();
     await this.setAddress(addr);
     await this.abort();
@@ -434,9 +455,11 @@ export class DfuDevice {
     const sectors = toSectors(segments, sector, base);
     const keys = [...sectors.keys()].sort((a, b) => a - b);
     if (!keys.length) return [];
+    const digest = this.digestFor(sector);
+    if (!digest) throw new DfuError("the board is locked (built with --locked): its sector digests are keyed; compare with the signing key (--key)");
     await this.recover();
     const crcs = await this.sectorCrcs(keys[0], keys[keys.length - 1] - keys[0] + 1);
-    return keys.filter((s) => crcs[s - keys[0]] !== crc32(0, sectors.get(s)!)).map((s) => base + s * sector);
+    return keys.filter((s) => crcs[s - keys[0]] !== digest(s, sectors.get(s)!)).map((s) => base + s * sector);
   }
 
   /** Erase the whole application region (DfuSe mass erase: the board keeps itself and its record). */
