@@ -8,7 +8,8 @@ import { transactionUs, DEFAULT_USB_TIMING } from "../sim/usb-timing";
 import { CHIPS } from "../sim/chips";
 import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice } from "../tools/dfu/client";
-import { buildBoard, buildWithUf2 } from "../tools/build";
+import { buildBoard, buildWithUf2, buildOption, signedOption, lockedOption } from "../tools/build";
+import { TEST_PUBLIC_KEY, TEST_LOCK_KEY } from "../test/lib/test-key";
 import { BOARDS as BUILD_BOARDS } from "../tools/build/boards";
 import { uf2Copy, uf2LimitUs } from "./uf2";
 import { verifyCost } from "./signed";
@@ -163,6 +164,17 @@ async function main() {
     (sizes[name] as Record<string, unknown>).uf2Drive = { total: uTotal, cost: u.optionCost };
     rows.push([`  option: UF2 drive`, `+${u.optionCost!.flash} B flash, +${u.optionCost!.ram} B RAM`, `total ${uTotal.flash} B`,
       `region ${BUILD_BOARDS[name].flashRegion} B`]);
+    // Signed updates, and locked mode over them (built for the public test key).
+    for (const [key, label, option] of [
+      ["signed", "signed updates", signedOption(name, TEST_PUBLIC_KEY)],
+      ["signedLocked", "signed + locked", lockedOption(name, TEST_PUBLIC_KEY, TEST_LOCK_KEY)],
+    ] as const) {
+      const o = await buildOption(name, option, { quiet: true });
+      const oTotal = Object.values(o.sizes).reduce((a, v) => ({ flash: a.flash + v.flash, ram: a.ram + v.ram }), { flash: 0, ram: 0 });
+      (sizes[name] as Record<string, unknown>)[key] = { total: oTotal, cost: o.optionCost };
+      rows.push([`  option: ${label}`, `+${o.optionCost!.flash} B flash, +${o.optionCost!.ram} B RAM`, `total ${oTotal.flash} B`,
+        `region ${BUILD_BOARDS[name].flashRegion} B`]);
+    }
   }
   results.codeSize = sizes;
   const cpu = await rp2040CpuPerBlock();

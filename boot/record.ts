@@ -8,7 +8,9 @@
 // it is being replaced. Erased (all FFh) means there is no record.
 // A core with signed updates (QSPIBOOT_SIGNED) adds 8 bytes, written with the record:
 //   +32 u32 version floor: the highest firmware version accepted so far (downgrade protection)
-//   +36 u32 the floor's complement: a torn write (bits only go 1 -> 0) cannot pass as a floor
+//   +36 u32 the floor's complement: a torn write (bits only go 1 -> 0) cannot pass as a floor;
+//           a record whose floor pair does not hold counts as damaged (a write cut off after the
+//           checksum but before the floor must not pass as a record without its floor)
 // and keeps two record sectors, written in turn (boot/update.ts), so that a floor stays in
 // flash while the other sector is erased.
 import { crc32_buf } from "./hal";
@@ -49,10 +51,9 @@ export function recordClassify(appStart: u32, appEnd: u32): i32 {
 }
 
 // The version floor the record carries (signed cores), or 0 when there is none or it is torn.
-export function recordFloor(): u32 {
-  if (!isDefined(QSPIBOOT_SIGNED)) return 0;
-  const f = load<u32>(record, 32);
-  return load<u32>(record, 36) == ~f ? f : 0;
+export function recordFloor(): u32 { return recordFloorIntact() ? load<u32>(record, 32) : 0; }
+export function recordFloorIntact(): bool {
+  return isDefined(QSPIBOOT_SIGNED) && load<u32>(record, 36) == ~load<u32>(record, 32);
 }
 
 // Fill `record` with a fresh record.

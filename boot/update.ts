@@ -4,7 +4,7 @@ import { crc32_buf } from "./hal";
 import { flashRead } from "./flash/engine";
 import { writerQueue, writerIdle, writerTakeError, writerSlotFree, RECORD_SLOT } from "./writer";
 import {
-  record, recordBuild, recordClassify, recordBase, recordLength, recordSequence, recordFloor,
+  record, recordBuild, recordClassify, recordBase, recordLength, recordSequence, recordFloor, recordFloorIntact,
   RECORD_SIZE, RECORD_NONE, RECORD_VALID, RECORD_UPDATING, RECORD_BAD, STATE_UPDATING, STATE_VALID,
 } from "./record";
 import { appStartOffset, appEndOffset, recordOffset, recordOffset2, legacyRecordOffset } from "./dfu/layout";
@@ -43,12 +43,12 @@ function intact(kind: i32): bool { return kind == RECORD_VALID || kind == RECORD
 function loadEither(): i32 {
   const app0 = appStartOffset(), app1 = appEndOffset();
   if (flashRead(recordOffset2(), record, RECORD_SIZE) < 0) return 3;
-  const k2 = recordClassify(app0, app1);
+  const k2 = classifySigned(app0, app1);
   const seq2 = recordSequence();
   versionFloor = recordFloor();
   memory.copy(spare, record, RECORD_SIZE);
   if (flashRead(recordOffset(), record, RECORD_SIZE) < 0) return 3;
-  let k = recordClassify(app0, app1);
+  let k = classifySigned(app0, app1);
   const f = recordFloor();
   if (f > versionFloor) versionFloor = f;
   if (intact(k2) && (!intact(k) || seq2 > recordSequence())) {
@@ -58,6 +58,11 @@ function loadEither(): i32 {
   }
   // No legacy record here: no qspiboot before signed updates could have recorded a signed image.
   return k == RECORD_NONE && k2 == RECORD_BAD ? RECORD_BAD : k;
+}
+
+function classifySigned(app0: u32, app1: u32): i32 {
+  const k = recordClassify(app0, app1);
+  return intact(k) && !recordFloorIntact() ? RECORD_BAD : k;
 }
 
 // The sector the next complete record goes to.

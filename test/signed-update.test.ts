@@ -145,6 +145,41 @@ test("the flasher refuses an older file against the board's floor before anythin
   assert.equal(b.flash.data, before, "nothing was written");
 });
 
+test("every single-bit flip of a small signed image and of its trailer is refused at manifestation, the original then taken", async () => {
+  const b = await signedBoard("h750");
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  const dfu = new DfuRequests(host);
+  const good = signed("h750", fakeApp("h750", 256, 9), owner.privateKey, 1); // 256 image bytes, then the 128-byte trailer
+  assert.is(good.length, 384);
+  const sector = new Uint8Array(4096).fill(0xff);
+  const manifest = (data: Uint8Array) => {
+    sector.fill(0xff).set(data);
+    dfu.abort();
+    dfu.setAddress(appBase("h750"));
+    const w = dfu.chunk(sector);
+    if (w.state === ST.dfuERROR) return w;
+    dfu.dnload(0, new Uint8Array(0)); // manifest and stay
+    return dfu.pollWhile([ST.dfuMANIFEST_SYNC, ST.dfuMANIFEST]);
+  };
+  const record = () => host.control({ bmRequestType: 0xc1, bRequest: 0x49, wValue: 0, wIndex: 0, wLength: 8 }).data[5];
+  let refused = 0;
+  for (let bit = 0; bit < good.length * 8; bit++) {
+    const bad = good.slice();
+    bad[bit >> 3] ^= 1 << (bit & 7);
+    const s = manifest(bad);
+    // A flip in the vector table may make it implausible first (errFIRMWARE): refused either way.
+    if (s.state !== ST.dfuERROR || (s.status !== STATUS.errFILE && s.status !== STATUS.errFIRMWARE)) assert.unreachable(`bit ${bit}: state ${s.state}, status ${s.status}`);
+    if (record() === 1) assert.unreachable(`bit ${bit}: recorded`);
+    dfu.clrStatus();
+    refused++;
+  }
+  assert.is(refused, 384 * 8);
+  const ok = manifest(good);
+  assert.is(ok.state, ST.dfuIDLE, "the unchanged image is taken");
+  assert.is(record(), 1, "and recorded");
+});
+
 test("the flasher checks a file against the key the board names before anything is erased", async () => {
   const b = await signedBoard("h750");
   const { dev } = await client(b);
@@ -196,6 +231,42 @@ test("the UF2 drive takes the same rules: a signed .uf2 runs, an unsigned one fa
       assert.is(b.mode, "bootloader");
     }
   }
+});
+
+test("a record cut off after its checksum but before its floor is not taken (the board stays in DFU mode)", async () => {
+  const b = await signedBoard("h750");
+  assert.is(await flashWith(b, signed("h750", fakeApp("h750", 20_000, 12), owner.privateKey, 3), "h750"), "ok");
+  const { host } = await client(b);
+  const g = geometry(host);
+  const rec = readBoardRecord(b.flash.data, g);
+  assert.is(rec.kind, "valid");
+  assert.is(rec.floor, 3);
+  b.flash.data.fill(0xff, rec.at + 32, rec.at + 40); // the floor's 8 bytes never programmed
+  b.powerOn();
+  assert.is(b.mode, "bootloader", "a record without its floor is damaged: nothing runs");
+  assert.not.equal(readBoardRecord(b.flash.data, geometry((await client(b)).host)).kind, "valid");
+});
+
+test("the UF2 drive refuses a downgrade too: version 1 after version 2 fails its last write", async () => {
+  const b = await signedBoard("rp2040", { uf2: true });
+  const copy = (data: Uint8Array) => {
+    if (b.mode !== "bootloader") b.powerOn({ button: true });
+    const d = attach(b);
+    const view = mountView(d.msc);
+    const w = runs(changedSectors(view, copyOnto(view, [{ name: "APP.UF2", data: uf2Of("rp2040", data) }])).sort((x, y) => x.lba - y.lba));
+    const statuses = w.map((x) => d.msc.write(x.lba, x.data).status);
+    d.host.sleep(1500);
+    return { d, last: statuses[statuses.length - 1] };
+  };
+  assert.is(copy(signed("rp2040", fakeApp("rp2040", 20_000, 8), owner.privateKey, 2)).last, 0);
+  assert.is(b.mode, "app", "version 2 runs");
+  const { d, last } = copy(signed("rp2040", fakeApp("rp2040", 20_000, 9), owner.privateKey, 1));
+  assert.is(last, 1, "the write that completed the older copy fails");
+  assert.is(d.msc.requestSense().key, 0x03, "MEDIUM ERROR");
+  assert.is(b.mode, "bootloader");
+  const { dev } = await client(b);
+  assert.is(dev.info!.lastCheck, "downgrade");
+  assert.is(dev.info!.versionFloor, 2);
 });
 
 test.run();

@@ -4,7 +4,8 @@
 //   +16 image CRC-32  +20 sequence  +24 CRC-32 of bytes 0..23  +28 FFFFFFFF unless invalidated
 // A core with signed updates adds +32 u32 version floor, +36 its complement (a floor only counts
 // when both hold), and keeps two record sectors: the current record is the intact one (checksum
-// holds, valid or updating) with the higher sequence; the floor is the higher of the two.
+// holds, valid or updating) with the higher sequence; the floor is the higher of the two. A
+// record whose floor pair does not hold counts as bad there.
 import { crc32 } from "../../tools/dfu/crc32";
 
 export type RecordKind = "none" | "valid" | "updating" | "bad";
@@ -25,6 +26,11 @@ export function readRecord(flash: Uint8Array, recordOffset: number, appStart: nu
   return { ...out, kind: u32(28) === 0xffffffff ? "valid" : "updating" };
 }
 
+function floorPairHolds(flash: Uint8Array, recordOffset: number): boolean {
+  const dv = new DataView(flash.buffer, flash.byteOffset + recordOffset + 32, 8);
+  return dv.getUint32(4, true) === (~dv.getUint32(0, true) >>> 0);
+}
+
 function floorAt(flash: Uint8Array, recordOffset: number): number {
   const dv = new DataView(flash.buffer, flash.byteOffset + recordOffset + 32, 8);
   const f = dv.getUint32(0, true);
@@ -39,6 +45,7 @@ export function readBoardRecord(flash: Uint8Array, g: RecordPlace): FlashRecord 
   if (!g.signed) return { ...a, floor: 0 };
   const b = { ...readRecord(flash, g.recordOffset2, g.appStart, g.appEnd), at: g.recordOffset2 };
   const intact = (r: FlashRecord) => r.kind === "valid" || r.kind === "updating";
+  for (const r of [a, b]) if (intact(r) && !floorPairHolds(flash, r.at)) r.kind = "bad";
   const floor = Math.max(a.floor, b.floor);
   const cur = intact(b) && (!intact(a) || b.sequence > a.sequence) ? b : a;
   return { ...cur, floor };
