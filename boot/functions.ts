@@ -3,7 +3,7 @@
 // endpoint events and halts to the one function that has bulk endpoints. In the default core the
 // mass-storage branches are compiled out.
 import { bmRequestType, wIndex, CTRL_STALL } from "./usb/control";
-import { classSetup as dfuSetup, classReset as dfuReset } from "./dfu/dfu";
+import { classSetup as dfuSetup, classReset as dfuReset, dfuConfigure } from "./dfu/dfu";
 import { mscSetup, mscReset, mscConfigure, mscEndpoint, mscHalt, mscHalted, mscTick, mscInit, MSC_INTERFACE } from "./msc/bot";
 
 export function interfaceCount(): u32 { return isDefined(QSPIBOOT_UF2) ? 2 : 1; }
@@ -23,6 +23,7 @@ export function classReset(): void {
 
 export function classConfigure(config: u32): void {
   if (isDefined(QSPIBOOT_UF2)) mscConfigure(config);
+  dfuConfigure(config);
 }
 
 export function classEndpoint(ev: i32): void {

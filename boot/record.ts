@@ -1,4 +1,5 @@
-// The update record: 32 bytes at the start of the reserved record sector.
+// The update record: 32 bytes in a 64-byte slot of the reserved record sector (the sector is a
+// log of such slots, boot/record-store.ts; the last one written is the current record).
 //   +0  u32 magic "QSBR"           +4  u16 format version, u16 state (UPDATING / VALID)
 //   +8  u32 image offset in flash  +12 u32 image length
 //   +16 u32 CRC-32 of the image    +20 u32 sequence number (one more per valid record)
@@ -11,8 +12,8 @@
 //   +36 u32 the floor's complement: a torn write (bits only go 1 -> 0) cannot pass as a floor;
 //           a record whose floor pair does not hold counts as damaged (a write cut off after the
 //           checksum but before the floor must not pass as a record without its floor)
-// and keeps two record sectors, written in turn (boot/update.ts), so that a floor stays in
-// flash while the other sector is erased.
+// and keeps two record sectors (boot/record-store.ts), so that a floor stays in flash while
+// one of them is erased.
 import { crc32_buf } from "./hal";
 
 export const RECORD_SIZE: u32 = isDefined(QSPIBOOT_SIGNED) ? 40 : 32;

@@ -7,6 +7,7 @@ import { SimUsbHost } from "../sim/usb-host";
 import { crc32 } from "../sim/hal";
 import { DfuRequests, ST } from "./lib/dfu-requests";
 import { fakeApp, pageSizeAt } from "./lib/images";
+import { usedSlots, SLOT } from "./lib/record";
 
 const FLAG_STAY_IN_DFU = 0x51424446;
 const FLAG_TRAPPED = 0x51425450;
@@ -26,8 +27,10 @@ async function flashed(opts: { bootCrc?: boolean } = {}) {
   return { b, app };
 }
 
+/** The current record: the last used slot of the record sector (boot/record-store.ts). */
 function record(b: SimBoard) {
-  return new DataView(b.flash.data.buffer, b.flash.data.byteOffset + RECORD_OFF, 32);
+  const at = RECORD_OFF + (usedSlots(b.flash.data, RECORD_OFF) - 1) * SLOT;
+  return new DataView(b.flash.data.buffer, b.flash.data.byteOffset + at, 32);
 }
 
 test("blank flash: stays in DFU mode", async () => {

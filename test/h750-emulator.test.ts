@@ -14,6 +14,7 @@ import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice } from "../tools/dfu/client";
 import { loadImage } from "../tools/image/load";
 import { assertSameDescriptors } from "./lib/descriptor-requests";
+import { usedSlots, SLOT } from "./lib/record";
 import { DfuRequests, ST } from "./lib/dfu-requests";
 import { buildBoard } from "../tools/build";
 import type { ChipName } from "../sim/chips";
@@ -23,6 +24,8 @@ const firmware = readFileSync(join(BUILD, "qspiboot.bin"));
 const example = loadImage(join(BUILD, "example.elf")).segments;
 const exampleEntry = (new DataView(example[0].data.buffer, example[0].data.byteOffset).getUint32(4, true) & ~1) >>> 0;
 const RECORD = (8 << 20) - 4096; // last sector of the W25Q64JV
+/** Where the record the bootloader reads is: the last used slot of the record sector. */
+const currentSlot = (nor: Uint8Array) => RECORD + (usedSlots(nor, RECORD) - 1) * SLOT;
 
 function board(opts: { watch?: number[]; chip?: ChipName } = {}) {
   const emu = new H750Emu({ watch: opts.watch, chip: opts.chip });
@@ -132,7 +135,8 @@ test("K1 held at reset keeps the bootloader; a corrupted record is not run", asy
   assert.ok(host.waitForDevice(100));
   assert.is((await dfu(host)).info!.bootReason, "button held");
   emu.button = false;
-  emu.nor.data[RECORD + 24] ^= 1; // record checksum
+  const slot = currentSlot(emu.nor.data);
+  emu.nor.data[slot + 24] ^= 1; // the current record's checksum
   emu.powerOn();
   assert.ok(host.waitForDevice(100), "stays in DFU mode");
   assert.ok(!emu.runUntil(() => emu.inApplication, 2_000_000), "the application never runs");

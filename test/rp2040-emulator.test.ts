@@ -15,6 +15,7 @@ import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice } from "../tools/dfu/client";
 import { loadImage } from "../tools/image/load";
 import { assertSameDescriptors } from "./lib/descriptor-requests";
+import { usedSlots, SLOT } from "./lib/record";
 import { DfuRequests, ST, STATUS } from "./lib/dfu-requests";
 
 const BUILD = join(import.meta.dirname, "..", "build", "rp2040");
@@ -22,6 +23,8 @@ const firmware = readFileSync(join(BUILD, "qspiboot.bin"));
 const example = loadImage(join(BUILD, "example.elf")).segments;
 const APP = 0x10000;
 const RECORD = 0xf000; // the last sector of the bootloader's 64 KiB
+/** Where the record the bootloader reads is: the last used slot of the record sector. */
+const currentSlot = (nor: Uint8Array) => RECORD + (usedSlots(nor, RECORD) - 1) * SLOT;
 
 function freshPico(): { emu: Rp2040Emu; host: Rp2040UsbHost } {
   const emu = new Rp2040Emu();
@@ -165,11 +168,12 @@ test("a corrupted record, or an update cut short, is not run: the chip stays in 
   host.reset();
   await (await dfu(host)).flash(example, { leave: true });
   assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000));
-  emu.nor.data[RECORD + 24] ^= 1; // record checksum
+  const slot = currentSlot(emu.nor.data);
+  emu.nor.data[slot + 24] ^= 1; // the current record's checksum
   emu.powerOn();
   assert.ok(host.waitForDevice(500), "stays in DFU mode");
   assert.ok(!emu.runUntil(() => emu.pc === appEntry(emu), 2_000_000), "the application never runs");
-  emu.nor.data[RECORD + 24] ^= 1;
+  emu.nor.data[slot + 24] ^= 1;
   emu.powerOn();
   assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "repaired, it boots");
 

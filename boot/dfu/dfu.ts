@@ -61,6 +61,24 @@ let leaveAfterStatus: bool = false;
 // can change the flash, so the CRC that goes into the record is the flash's final content.
 let manifesting: bool = false;
 let detachAfterManifest: bool = false; // leave DFU mode when manifestation succeeds
+let detachWhenRecorded: bool = false;  // ... by way of the DETACH wait below
+// dfu-util -R sends DETACH and resets the bus straight after (libusb_reset_device), and that
+// reset only succeeds if the device is still there when the OS has re-enumerated it: leaving at
+// once made dfu-util exit 251 although the image was in. So after a DETACH we stay until the
+// host has configured us again after its reset, and go on our own (bitWillDetach) after
+// wDetachTimeOut if it never resets or never configures.
+const DETACH_WAIT_RESET: u8 = 1;
+const DETACH_WAIT_CONFIG: u8 = 2;
+const DETACH_GOING: u8 = 3;
+const DETACH_TIMEOUT_US: u32 = 255000; // wDetachTimeOut (boot/descriptors.ts)
+const DETACH_SETTLE_US: u32 = 10000;   // the SET_CONFIGURATION status stage, and the host's ioctl returning
+let detachPhase: u8 = 0;
+let detachSinceUs: u32 = 0;
+
+function detachWait(phase: u8): void {
+  detachPhase = phase;
+  detachSinceUs = time_us();
+}
 let leaveAfterManifest: bool = true;
 let lo: u32 = 0xffffffff;    // range written during this download (flash offsets)
 let hi: u32 = 0;
@@ -120,8 +138,10 @@ export function dfuTick(): i32 {
       manifesting = false;
       if (detachAfterManifest) {
         detachAfterManifest = false;
-        if (manifestResult == 0) leave();
-        else fail(<u8>(-manifestResult));
+        if (manifestResult != 0) fail(<u8>(-manifestResult));
+        else if (detachWhenRecorded) detachWait(DETACH_WAIT_RESET);
+        else leave();
+        detachWhenRecorded = false;
       } else if (state == S.dfuMANIFEST) {
         // Manifestation tolerant (DFU 1.1 A.2.8): back to dfuMANIFEST-SYNC, whose next
         // GETSTATUS reports dfuIDLE, or the error.
@@ -133,7 +153,19 @@ export function dfuTick(): i32 {
     }
     worked = 1;
   }
+  if (detachPhase != 0) {
+    const waited = time_us() - detachSinceUs;
+    if (waited >= DETACH_TIMEOUT_US || (detachPhase == DETACH_GOING && waited >= DETACH_SETTLE_US)) {
+      detachPhase = 0;
+      leave();
+    }
+  }
   return worked;
+}
+
+// SET_CONFIGURATION: after a DETACH and the host's reset, the host has us back and we can go.
+export function dfuConfigure(config: u32): void {
+  if (config != 0 && (detachPhase == DETACH_WAIT_RESET || detachPhase == DETACH_WAIT_CONFIG)) detachWait(DETACH_GOING);
 }
 
 // The first change to flash in a download invalidates the update record first.
@@ -342,7 +374,8 @@ export function classSetup(): i32 {
     if (req == UPLOAD) return upload();
     return refuse();
   }
-  if (req == DNLOAD) return download();
+  // Nothing new goes into the flash of a board on its way out after a DETACH.
+  if (req == DNLOAD) return detachPhase != 0 ? refuse() : download();
   if (wLength() != 0) return refuse(); // CLRSTATUS, ABORT, DETACH carry no data
   if (req == CLRSTATUS) {
     if (state != S.dfuERROR) return refuse();
@@ -364,12 +397,14 @@ export function classSetup(): i32 {
     // manifested (dfu-util -D ... -R) is verified and recorded first, then we leave.
     if (manifesting) {
       detachAfterManifest = true;
+      detachWhenRecorded = true;
     } else if (updating) {
       if (!writerIdle()) return CTRL_PENDING;
       startManifest();
       detachAfterManifest = true;
+      detachWhenRecorded = true;
     } else {
-      leaveAfterStatus = true;
+      detachWait(DETACH_WAIT_RESET);
     }
     return 0;
   }
@@ -393,7 +428,9 @@ export function classReset(): void {
   // A reset after a finished download or a DETACH starts the application (DFU 1.1 fig. A.1);
   // so does one during the manifestation of a leave, once that has succeeded. Any other reset
   // just returns the class to dfuIDLE.
-  if (manifesting) {
+  if (detachPhase != 0) {
+    detachWait(DETACH_WAIT_CONFIG);
+  } else if (manifesting) {
     if (leaveAfterManifest && (state == S.dfuMANIFEST_SYNC || state == S.dfuMANIFEST)) detachAfterManifest = true;
   } else if (state == S.dfuMANIFEST || leaveAfterStatus) {
     leaveAfterStatus = false;

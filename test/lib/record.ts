@@ -1,21 +1,41 @@
 // The update record as a test reads it straight off the flash model, written from the format
-// documented in boot/record.ts (not from the core's code): 32 bytes at the record sector's start.
+// documented in boot/record.ts and boot/record-store.ts (not from the core's code): 32 bytes in
+// a 64-byte slot; a record sector is a log of 64 slots filled in order, the current record is the
+// last slot that is not erased (first 40 bytes not all FFh).
 //   +0 "QSBR"  +4 u16 version 1, u16 state (1 updating, 2 valid)  +8 image offset  +12 length
 //   +16 image CRC-32  +20 sequence  +24 CRC-32 of bytes 0..23  +28 FFFFFFFF unless invalidated
 // A core with signed updates adds +32 u32 version floor, +36 its complement (a floor only counts
 // when both hold), and keeps two record sectors: the current record is the intact one (checksum
-// holds, valid or updating) with the higher sequence; the floor is the higher of the two. A
-// record whose floor pair does not hold counts as bad there.
+// holds, valid or updating) with the higher sequence; a sector's floor is its newest slot's whose
+// pair holds, the board's the higher of the two sectors'. A record whose floor pair does not hold
+// counts as bad there.
 import { crc32 } from "../../tools/dfu/crc32";
 
 export type RecordKind = "none" | "valid" | "updating" | "bad";
-export interface FlashRecord { kind: RecordKind; base: number; length: number; crc: number; sequence: number; floor: number }
+export interface FlashRecord { kind: RecordKind; base: number; length: number; crc: number; sequence: number; floor: number; at: number }
 
-export function readRecord(flash: Uint8Array, recordOffset: number, appStart: number, appEnd: number): FlashRecord {
+export const SLOT = 64;
+const SECTOR = 4096;
+
+/** How many slots of the record sector at `sector` are used (a prefix). */
+export function usedSlots(flash: Uint8Array, sector: number): number {
+  let n = 0;
+  while (n < SECTOR / SLOT && !flash.subarray(sector + n * SLOT, sector + n * SLOT + 40).every((x) => x === 0xff)) n++;
+  return n;
+}
+
+/** The current record of the record sector at `sector`: its last used slot. */
+export function readRecord(flash: Uint8Array, sector: number, appStart: number, appEnd: number): FlashRecord {
+  const n = usedSlots(flash, sector);
+  return readRecordAt(flash, sector + Math.max(0, n - 1) * SLOT, appStart, appEnd);
+}
+
+/** The record in the slot at `recordOffset` (or in an old qspiboot's single place). */
+export function readRecordAt(flash: Uint8Array, recordOffset: number, appStart: number, appEnd: number): FlashRecord {
   const r = flash.subarray(recordOffset, recordOffset + 32);
   const dv = new DataView(r.buffer, r.byteOffset, 32);
   const u32 = (o: number) => dv.getUint32(o, true);
-  const out: FlashRecord = { kind: "bad", base: u32(8), length: u32(12), crc: u32(16), sequence: u32(20), floor: floorAt(flash, recordOffset) };
+  const out: FlashRecord = { kind: "bad", base: u32(8), length: u32(12), crc: u32(16), sequence: u32(20), floor: floorAt(flash, recordOffset), at: recordOffset };
   if (r.every((x) => x === 0xff)) return { ...out, kind: "none" };
   if (u32(0) !== 0x52425351 || dv.getUint16(4, true) !== 1) return out;
   if (crc32(0, r.subarray(0, 24)) !== u32(24)) return out;
@@ -39,14 +59,20 @@ function floorAt(flash: Uint8Array, recordOffset: number): number {
 
 export interface RecordPlace { recordOffset: number; recordOffset2: number; appStart: number; appEnd: number; signed: boolean }
 
+/** A sector's floor: that of its newest slot whose floor pair holds. */
+function sectorFloor(flash: Uint8Array, sector: number): number {
+  for (let i = usedSlots(flash, sector) - 1; i >= 0; i--) if (floorPairHolds(flash, sector + i * SLOT)) return floorAt(flash, sector + i * SLOT);
+  return 0;
+}
+
 /** The board's current record, from one record sector or (signed cores) the better of two. */
-export function readBoardRecord(flash: Uint8Array, g: RecordPlace): FlashRecord & { at: number } {
-  const a = { ...readRecord(flash, g.recordOffset, g.appStart, g.appEnd), at: g.recordOffset };
+export function readBoardRecord(flash: Uint8Array, g: RecordPlace): FlashRecord {
+  const a = readRecord(flash, g.recordOffset, g.appStart, g.appEnd);
   if (!g.signed) return { ...a, floor: 0 };
-  const b = { ...readRecord(flash, g.recordOffset2, g.appStart, g.appEnd), at: g.recordOffset2 };
+  const b = readRecord(flash, g.recordOffset2, g.appStart, g.appEnd);
   const intact = (r: FlashRecord) => r.kind === "valid" || r.kind === "updating";
   for (const r of [a, b]) if (intact(r) && !floorPairHolds(flash, r.at)) r.kind = "bad";
-  const floor = Math.max(a.floor, b.floor);
+  const floor = Math.max(sectorFloor(flash, g.recordOffset), sectorFloor(flash, g.recordOffset2));
   const cur = intact(b) && (!intact(a) || b.sequence > a.sequence) ? b : a;
   return { ...cur, floor };
 }
