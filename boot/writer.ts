@@ -6,7 +6,7 @@ import { flashWriteStart, flashPoll, FLASH_BUSY } from "./flash/engine";
 
 // Slots 0 .. DFU_BUFFERS - 1 are the DFU transfer buffers (boot/dfu/dfu.ts), then the update
 // record (boot/update.ts), then, in a core with the UF2 drive, its sector buffers (boot/msc/uf2.ts).
-export const DFU_BUFFERS: i32 = 4;
+export const DFU_BUFFERS: i32 = 8;
 export const RECORD_SLOT: i32 = DFU_BUFFERS;
 export const UF2_SLOT0: i32 = RECORD_SLOT + 1;
 export const UF2_BUFFERS: i32 = 6;

@@ -18,10 +18,7 @@ export function coreDir(v: CoreVariant = {}): string {
 export function coreFlags(v: CoreVariant = {}): string[] {
   if (v.locked && !v.signed) throw new Error("locked mode goes with signed updates: anyone could otherwise flash an image that reads the rest out");
   return [...(v.uf2 ? ["--use", "QSPIBOOT_UF2=1"] : []), ...(v.signed ? ["--use", "QSPIBOOT_SIGNED=1"] : []),
-    ...(v.locked ? ["--use", "QSPIBOOT_LOCKED=1"] : []),
-    // The drive's buffers and the verifier's together pass one 64 KiB page; the firmware's array
-    // holds only the static part either way (hal/common/wasm-rt-bare.c).
-    ...(v.uf2 && v.signed ? ["--initialMemory", "2", "--maximumMemory", "2"] : [])];
+    ...(v.locked ? ["--use", "QSPIBOOT_LOCKED=1"] : [])];
 }
 export const coreUf2Wasm = join(coreDir({ uf2: true }), "core.wasm");
 

@@ -37,10 +37,12 @@ const CMD_READ_UNPROTECT: u8 = 0x92;
 
 // Transfer buffers (writer slots 0 .. BUFFERS - 1): the host fills them while the flash works
 // on earlier ones. A buffer is busy from its DNLOAD until the writer has finished with it.
-// Four, not two: during a 64 KiB erase (150 ms) the host can send that many blocks ahead, and
-// after it the flash programs a block (6.4 ms) about as fast as USB delivers one: with only two
-// the flash waited for data after every erase (npm run bench: 86% of the physical limit with
-// two, 90% with four, for 1 MiB).
+// Eight: a 64 KiB erase (150 ms) starts when the block's first data arrives, and the host keeps
+// sending while it runs until the buffers are full. dfu-util's sequence (set-address, two
+// GETSTATUS, DNLOAD, GETSTATUS: about 9 ms per 4 KiB, slower than the 6.4 ms the flash needs to
+// program it) then has eight blocks in hand when the erase ends instead of four (npm run bench,
+// 1 MiB: dfu-util sequence 85% of the physical limit with four, 92% with eight or sixteen; our
+// flasher 92% with any of them). 32 KiB of RAM; linear memory is two 64 KiB pages for it.
 const BUFFERS: i32 = DFU_BUFFERS;
 const bufs = memory.data(<i32>TRANSFER_SIZE * BUFFERS);
 

@@ -35,6 +35,8 @@ void pins_init(void) {
   pin_af(PORT_E, 2, 9);
 }
 
+void time_rate_change(uint32_t mhz); // hal.c
+
 void clocks_raise(void) {
   // From a known state: straight after ST's ROM bootloader (flash.ts install) the ROM's own
   // clocks may still run, and a PLL takes new settings only while it is off (RM0433 8.7,
@@ -69,8 +71,10 @@ void clocks_raise(void) {
   RCC_D1CFGR = (4u << 4) | 8u;                            // D1PPRE /2, HPRE /2
   RCC_D2CFGR = (4u << 8) | (4u << 4);
   RCC_D3CFGR = 4u << 4;
+  time_rate_change(BOARD_RESET_CPU_HZ / 1000000u); // time so far: at the HSI's rate
   RCC_CFGR = (RCC_CFGR & ~7u) | RCC_CFGR_SW_PLL1;
   while (((RCC_CFGR >> 3) & 7u) != RCC_CFGR_SW_PLL1) {}
+  time_rate_change(BOARD_CPU_HZ / 1000000u);
 
   RCC_D2CCIP2R = (RCC_D2CCIP2R & ~(3u << 20)) | (2u << 20); // USB kernel clock: PLL3 Q
   RCC_D1CCIPR &= ~(3u << 4);                              // QUADSPI kernel clock: HCLK3
