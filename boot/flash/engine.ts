@@ -118,10 +118,11 @@ function opDone(): i32 {
 // in place (no bit goes from 0 to 1)? Returns 0 different, 1 programmable, 2 equal.
 // Also notes in `wasBlank` whether the flash there was all FFh (then no page of it can hold
 // data already, and the pages need no compare of their own before programming).
+// A read-back after programming (`noteBlank` false) needs only the comparison.
 let wasBlank: bool = false;
-function compare(from: u32, p: usize, n: u32): i32 {
+function compare(from: u32, p: usize, n: u32, noteBlank: bool = true): i32 {
   let result = 2;
-  wasBlank = true;
+  wasBlank = noteBlank;
   for (let o: u32 = 0; o < n; o += 256) {
     const k = n - o < 256 ? n - o : 256;
     if (chip.read(from + o, scratch, k) < 0) return -1;
@@ -133,12 +134,14 @@ function compare(from: u32, p: usize, n: u32): i32 {
   return result;
 }
 
-// Is [from, from+n) all FFh already? Then a pending erase of it has nothing to do.
+// Is [from, from+n) (whole sectors) all FFh already? Then a pending erase of it has nothing to
+// do, and its sectors are known blank: the writes that follow need not read them again.
 function blank(from: u32, n: u32): bool {
   for (let o: u32 = 0; o < n; o += 256) {
     if (chip.read(from + o, scratch, 256) < 0) return false;
     if (mem_compare(scratch, 0, 256) != 2) return false;
   }
+  for (let s = from / chip.sectorSize; s < (from + n) / chip.sectorSize; s++) setBit(knownBlank, s, true);
   return true;
 }
 
@@ -270,7 +273,7 @@ function stepWrite(): i32 {
     return FLASH_BUSY;
   }
   // P_VERIFY
-  if (compare(a, jBuf + (a - jAddr), b - a) != 2) return finish(FLASH_ERR_VERIFY);
+  if (compare(a, jBuf + (a - jAddr), b - a, false) != 2) return finish(FLASH_ERR_VERIFY);
   secStart += sec;
   phase = P_SECTOR;
   return FLASH_BUSY;

@@ -1,8 +1,9 @@
 // The SSI (Synopsys DW_apb_ssi, RP2040 datasheet 4.10) as the core's flash primitive:
 // - commands on one line: standard SPI, 8-bit frames, TX and RX in lockstep, chip select held
 //   low through the IO_QSPI output override for the whole command (as the boot ROM does);
-// - 1-4-4 reads (EBh): the SSI's own quad EEPROM-read transfer, in pieces that fit the 16-entry
-//   RX FIFO, since nothing stops the SSI clocking in data the CPU has not fetched yet;
+// - 1-4-4 reads (EBh): the SSI's own quad EEPROM-read transfer, drained by DMA (the CPU alone
+//   reads in pieces that fit the 16-entry RX FIFO: nothing stops the SSI clocking in more);
+// - 1-1-4 page programs (32h): TX-only quad, fed by DMA;
 // - the continuous-read exit (all-ones nibbles): 0xFF bytes on IO0 with IO1-IO3 pulled up;
 // - XIP: the read command the core chose, continuous-read mode when its mode bits ask for it.
 // Everything here runs from SRAM: XIP is off from the first command until flash_mmap.
@@ -72,40 +73,57 @@ static void spi_exchange(const uint8_t* hdr, uint32_t nhdr, uint8_t* data, uint3
 
 // A 1-4-4 read: instruction on IO0, address and mode byte on four lines, `dummy` wait clocks,
 // data on four lines. 32-bit frames arrive most significant byte first (the first byte read).
+static void quad_read_start(const struct cmd* c, uint32_t addr, uint32_t frames, uint32_t dfs, uint32_t spi) {
+  ssi_setup((SSI_FRF_QUAD << SSI_CTRLR0_SPI_FRF_SHIFT) | (dfs << SSI_CTRLR0_DFS32_SHIFT) |
+            (SSI_TMOD_EEPROM_READ << SSI_CTRLR0_TMOD_SHIFT), frames - 1, spi);
+  SSI_DR0 = c->instr;
+  SSI_DR0 = c->mode_lines ? (addr << 8) | c->mode : addr;
+}
+
+// Whole words into a word-aligned buffer go in one transfer (CTRLR1's NDF: up to 65536 frames),
+// drained by DMA channel 1 on DREQ_XIP_SSIRX, bytes swapped so that the first byte on the wire
+// lands at the lowest address. The CPU alone had to cut reads into 16-frame pieces, each with
+// its own instruction and address, since nothing stops the SSI clocking in more frames than
+// its RX FIFO holds. The rest (an unaligned buffer, tail bytes) the CPU reads a FIFO at a time.
 static void quad_read(const struct cmd* c, uint8_t* data, uint32_t len) {
   uint32_t addr_nibbles = 2 * c->addr_bytes + (c->mode_lines ? 2 : 0);
   uint32_t spi = (1u << SSI_SPI_TRANS_TYPE_SHIFT) | (addr_nibbles << SSI_SPI_ADDR_L_SHIFT) |
                  (2u << SSI_SPI_INST_L_SHIFT) | (c->dummy << SSI_SPI_WAIT_CYCLES_SHIFT);
   cs_force(0); // the SSI drives chip select itself for the transfer
   uint32_t addr = c->addr, done = 0;
+  while (!((uintptr_t)data & 3) && len - done >= 4) {
+    uint32_t words = (len - done) / 4;
+    if (words > 65536) words = 65536;
+    DMA_CH1_READ_ADDR = (uint32_t)&SSI_DR0;
+    DMA_CH1_WRITE_ADDR = (uint32_t)(data + done);
+    DMA_CH1_TRANS_COUNT = words;
+    DMA_CH1_CTRL_TRIG = DMA_CTRL_EN | DMA_CTRL_SIZE_WORD | DMA_CTRL_INCR_WRITE | DMA_CTRL_BSWAP |
+                        DMA_CTRL_TREQ_SSIRX | DMA_CTRL_IRQ_QUIET | DMA_CTRL_CHAIN_TO_SELF1;
+    quad_read_start(c, addr, words, 31, spi);
+    SSI_DMARDLR = 0; // a request for every frame received
+    SSI_DMACR = SSI_DMACR_RDMAE;
+    while (DMA_CH1_CTRL_TRIG & DMA_CTRL_BUSY) {}
+    SSI_DMACR = 0;
+    ssi_wait_idle();
+    done += 4 * words;
+    addr += 4 * words;
+  }
   while (done < len) {
     uint32_t left = len - done;
     uint32_t words = left >= 4 ? (left / 4 < SSI_FIFO_DEPTH ? left / 4 : SSI_FIFO_DEPTH) : 0;
-    uint32_t frames = words ? words : left, dfs = words ? 31 : 7;
-    ssi_setup((SSI_FRF_QUAD << SSI_CTRLR0_SPI_FRF_SHIFT) | (dfs << SSI_CTRLR0_DFS32_SHIFT) |
-              (SSI_TMOD_EEPROM_READ << SSI_CTRLR0_TMOD_SHIFT), frames - 1, spi);
-    SSI_DR0 = c->instr;
-    SSI_DR0 = c->mode_lines ? (addr << 8) | c->mode : addr;
-    if (words && !(((uintptr_t)data + done) & 3)) {
-      uint32_t* w = (uint32_t*)(data + done);
-      for (uint32_t i = 0; i < frames; i++) {
-        while (!(SSI_SR & SSI_SR_RFNE)) {}
-        w[i] = __builtin_bswap32(SSI_DR0); // REV: the first byte on the wire is the lowest address
-      }
-      done += 4 * frames;
-    } else {
-      for (uint32_t i = 0; i < frames; i++) {
-        while (!(SSI_SR & SSI_SR_RFNE)) {}
-        uint32_t v = SSI_DR0;
-        if (words) {
-          data[done++] = (uint8_t)(v >> 24); data[done++] = (uint8_t)(v >> 16);
-          data[done++] = (uint8_t)(v >> 8); data[done++] = (uint8_t)v;
-        } else {
-          data[done++] = (uint8_t)v;
-        }
+    uint32_t frames = words ? words : left;
+    quad_read_start(c, addr, frames, words ? 31 : 7, spi);
+    for (uint32_t i = 0; i < frames; i++) {
+      while (!(SSI_SR & SSI_SR_RFNE)) {}
+      uint32_t v = SSI_DR0;
+      if (words) {
+        data[done++] = (uint8_t)(v >> 24); data[done++] = (uint8_t)(v >> 16);
+        data[done++] = (uint8_t)(v >> 8); data[done++] = (uint8_t)v;
+      } else {
+        data[done++] = (uint8_t)v;
       }
     }
-    addr += words ? 4 * words : frames;
+    addr += frames * (words ? 4 : 1);
     ssi_wait_idle();
   }
   cs_force(SS_CTRL_OUTOVER_HIGH);
@@ -114,29 +132,39 @@ static void quad_read(const struct cmd* c, uint8_t* data, uint32_t len) {
 // A 1-1-4 page program (32h): instruction and address on IO0, data on four lines, 32-bit
 // frames (the first byte on the wire is the frame's top byte). In TX-only mode the SSI ends
 // the transfer whenever its FIFO runs dry, and would take the next word for a new instruction:
-// at SCK = clk_sys / 4 a word lasts 32 clk_sys cycles, comfortably more than the ~20 this
-// loop takes per word (at clk_sys / 2 it fell behind in the emulator after 43 words).
-// Chip select is held low by the override as well. A length that is not a multiple of 4 is
-// padded with FFh, which programs nothing (NOR programming only clears bits).
+// DMA channel 1 keeps the FIFO fed on DREQ_XIP_SSITX (a request while it holds 8 or fewer
+// frames: 8 frames are 64 SCK, far longer than the DMA takes to answer). The CPU, at about 20
+// cycles a word, could not keep up with SCK = clk_sys / 2 (16 cycles a word); it ran the
+// programs at clk_sys / 4. A word-aligned page goes from the buffer with its bytes swapped; any
+// other is packed first, a length that is not a multiple of 4 padded with FFh (NOR programming
+// only clears bits). Chip select is held low by the override as well.
 static int quad_write(const struct cmd* c, const uint8_t* data, uint32_t len) {
   uint32_t words[64], n = (len + 3) / 4;
   if (n > 64) return -1; // more than a page
-  // Packed first, whatever the buffer's alignment: the feeding loop must not fall behind.
-  for (uint32_t i = 0; i < 4 * n; i++) words[i >> 2] = (words[i >> 2] << 8) | (i < len ? data[i] : 0xFFu);
+  const void* src = data;
+  uint32_t swap = DMA_CTRL_BSWAP;
+  if (((uintptr_t)data & 3) || (len & 3)) {
+    for (uint32_t i = 0; i < 4 * n; i++) words[i >> 2] = (words[i >> 2] << 8) | (i < len ? data[i] : 0xFFu);
+    src = words;
+    swap = 0;
+  }
   ssi_setup((SSI_FRF_QUAD << SSI_CTRLR0_SPI_FRF_SHIFT) | (31u << SSI_CTRLR0_DFS32_SHIFT) |
             (SSI_TMOD_TX_ONLY << SSI_CTRLR0_TMOD_SHIFT), 0,
             (6u << SSI_SPI_ADDR_L_SHIFT) | (2u << SSI_SPI_INST_L_SHIFT)); // TRANS_TYPE 0
-  SSI_SSIENR = 0;
-  SSI_BAUDR = 2 * BOARD_SSI_BAUD_DIV;
-  SSI_SSIENR = 1;
+  SSI_DMATDLR = 8;
+  // Armed first, fed once the instruction and the address are in the FIFO ahead of the data.
+  DMA_CH1_READ_ADDR = (uint32_t)src;
+  DMA_CH1_WRITE_ADDR = (uint32_t)&SSI_DR0;
+  DMA_CH1_TRANS_COUNT = n;
+  DMA_CH1_CTRL_TRIG = DMA_CTRL_EN | DMA_CTRL_SIZE_WORD | DMA_CTRL_INCR_READ | swap |
+                      DMA_CTRL_TREQ_SSITX | DMA_CTRL_IRQ_QUIET | DMA_CTRL_CHAIN_TO_SELF1;
   cs_force(SS_CTRL_OUTOVER_LOW);
   SSI_DR0 = c->instr;
   SSI_DR0 = c->addr;
-  for (uint32_t i = 0; i < n; i++) {
-    while (!(SSI_SR & SSI_SR_TFNF)) {}
-    SSI_DR0 = words[i];
-  }
+  SSI_DMACR = SSI_DMACR_TDMAE;
+  while (DMA_CH1_CTRL_TRIG & DMA_CTRL_BUSY) {}
   ssi_wait_idle();
+  SSI_DMACR = 0;
   cs_force(SS_CTRL_OUTOVER_HIGH);
   return 0;
 }

@@ -99,6 +99,15 @@
 #define DMA_CTRL_IRQ_QUIET (1u << 21)
 #define DMA_CTRL_SNIFF_EN (1u << 23)
 #define DMA_CTRL_BUSY (1u << 24)
+// Channel 1 (2.5.7, channels 0x40 apart): the SSI's data in both directions (flash.c)
+#define DMA_CH1_READ_ADDR REG32(DMA_BASE + 0x040)
+#define DMA_CH1_WRITE_ADDR REG32(DMA_BASE + 0x044)
+#define DMA_CH1_TRANS_COUNT REG32(DMA_BASE + 0x048)
+#define DMA_CH1_CTRL_TRIG REG32(DMA_BASE + 0x04C)
+#define DMA_CTRL_CHAIN_TO_SELF1 (1u << 11)    // CHAIN_TO = its own index: no chain
+#define DMA_CTRL_BSWAP (1u << 22)             // byte order reversed within each word
+#define DMA_CTRL_TREQ_SSITX (38u << 15)       // DREQ_XIP_SSITX (pico-sdk dreq.h)
+#define DMA_CTRL_TREQ_SSIRX (39u << 15)       // DREQ_XIP_SSIRX
 #define DMA_SNIFF_CTRL REG32(DMA_BASE + 0x434)
 #define DMA_SNIFF_DATA REG32(DMA_BASE + 0x438)
 #define DMA_SNIFF_EN (1u << 0)                // DMACH 0
@@ -119,6 +128,11 @@
 #define SSI_DR0 REG32(SSI_BASE + 0x60)
 #define SSI_RX_SAMPLE_DLY REG32(SSI_BASE + 0xF0)
 #define SSI_SPI_CTRLR0 REG32(SSI_BASE + 0xF4)
+#define SSI_DMACR REG32(SSI_BASE + 0x4C)     // TDMAE (1), RDMAE (0): the DMA handshakes
+#define SSI_DMATDLR REG32(SSI_BASE + 0x50)   // TX request while TXFLR <= this
+#define SSI_DMARDLR REG32(SSI_BASE + 0x54)   // RX request while RXFLR >= this + 1
+#define SSI_DMACR_RDMAE (1u << 0)
+#define SSI_DMACR_TDMAE (1u << 1)
 #define SSI_CTRLR0_DFS32_SHIFT 16      // data frame size - 1
 #define SSI_CTRLR0_TMOD_SHIFT 8
 #define SSI_TMOD_TX_AND_RX 0u

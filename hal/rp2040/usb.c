@@ -11,6 +11,16 @@ static uint8_t out_ptr_valid;
 static uint32_t out_ptr, out_max;   // where the armed OUT packet goes in the core's memory
 static int32_t pending_addr = -1;   // SET_ADDRESS takes effect after its status stage
 
+// Packets to and from the DPRAM a word at a time where both ends are aligned (the DPRAM takes
+// 32-bit accesses, 4.1.2.5): a 4 KiB DFU block is 64 packets, and the byte loop was a sixth of
+// the RP2040's cycles per block (npm run bench).
+static void dpram_copy(volatile void* to, const volatile void* from, uint32_t len) {
+  uint32_t i = 0;
+  if (!(((uintptr_t)to | (uintptr_t)from) & 3))
+    for (; i + 4 <= len; i += 4) *(volatile uint32_t*)((uintptr_t)to + i) = *(const volatile uint32_t*)((uintptr_t)from + i);
+  for (; i < len; i++) ((volatile uint8_t*)to)[i] = ((const volatile uint8_t*)from)[i];
+}
+
 // 4.1.2.5.1: AVAILABLE is set in a second write, a few clk_usb cycles after the rest of the
 // word, so the controller never sees AVAILABLE with a stale length or PID. 125/48 MHz: 3 usb
 // cycles are 8 sys cycles; the loop below is longer than that.
@@ -169,7 +179,7 @@ u32 Z_halZ_usb_poll(struct Z_hal_instance_t* h, u32 setup) {
     uint32_t len = DPRAM_EP0_OUT_CTRL & BUF_LEN_MASK;
     if (len > out_max) len = out_max;
     uint8_t* dst = out_ptr_valid ? hal_mem(h, out_ptr, len) : NULL;
-    if (dst) for (uint32_t i = 0; i < len; i++) dst[i] = DPRAM_EP0_BUF[i];
+    if (dst) dpram_copy(dst, DPRAM_EP0_BUF, len);
     out_ptr_valid = 0;
     return EV_OUT | (len << 8);
   }
@@ -201,7 +211,7 @@ void Z_halZ_usb_ep0_in(struct Z_hal_instance_t* h, u32 buf, u32 len) {
   if (len > 64) len = 64;
   const uint8_t* src = hal_mem(h, buf, len);
   if (!src) len = 0;
-  for (uint32_t i = 0; i < len; i++) DPRAM_EP0_BUF[i] = src[i];
+  dpram_copy(DPRAM_EP0_BUF, src, len);
   uint32_t ctrl = BUF_FULL | len | (in_pid ? BUF_DATA1 : 0);
   in_pid ^= 1;
   buf_ctrl_write(&DPRAM_EP0_IN_CTRL, ctrl);

@@ -18,7 +18,8 @@
 // - IO_QSPI and PADS_QSPI (sim/rp2040/qspi-pins.ts), XIP_CTRL as storage with its flush, from
 //   pico-sdk's register data (vendor-regs.json); the BOOTSEL button on the QSPI_SS pad, read
 //   through the SIO GPIO_HI_IN register;
-// - the DMA sniffer and DMA transfer timing (sim/rp2040/dma-sniff.ts);
+// - the DMA sniffer and DMA transfer timing (sim/rp2040/dma-sniff.ts); DMA paced by the SSI's
+//   requests, DREQ_XIP_SSITX and DREQ_XIP_SSIRX (sim/rp2040/ssi-dreq.ts);
 // - RESETS (sim/rp2040/resets.ts): every block in reset at power-on, the ROM releasing what
 //   it releases, and an error when code touches a block still held in reset;
 // - the XOSC's start-up delay, PLLs held in reset and powered down (sim/rp2040/oscillators.ts);
@@ -37,6 +38,7 @@ import { CHIPS, type ChipName } from "../chips";
 import type { SimClock } from "../clock";
 import { Rp2040Flash, SsiError } from "./ssi";
 import { installDmaSniffer } from "./dma-sniff";
+import { installSsiDreq } from "./ssi-dreq";
 import { bootRom, flashExitXip, type RomHost } from "./boot-rom";
 import { QspiPins } from "./qspi-pins";
 import { RegFile } from "./vendor-regs";
@@ -86,6 +88,7 @@ export class Rp2040Emu {
   log: string[] = [];
   usb: UsbHooks | null = null;
   private stallCycles = 0;
+  private ssiDreqChanged: () => void = () => {};
   private watchdogFired = false;
   private scratch = new Uint32Array(8);
   private chipId: number | undefined;
@@ -154,6 +157,7 @@ export class Rp2040Emu {
     this.installFlash(mcu);
     this.installUsb(mcu);
     installDmaSniffer(mcu);
+    this.ssiDreqChanged = installSsiDreq(mcu, () => this.flash);
     const osc = this.oscillators = new Oscillators(mcu, () => this.clock.nanos, this.roscHz);
     osc.install();
     const resets = this.resetsBlock = new Resets(this.ungated);
@@ -201,6 +205,7 @@ export class Rp2040Emu {
       nanos: () => this.clock.nanos,
       clkSys: () => mcu.clkSys,
       stall: (c) => { this.stallCycles += c; },
+      dreqChanged: () => this.ssiDreqChanged(),
     }, this.pins);
     const f = this.flash, pins = this.pins;
     const periph = (read: (o: number) => number, write: (o: number, v: number) => void) => ({

@@ -14,8 +14,15 @@
 //   transfer ends when the TX FIFO runs dry, and the next entry starts a new one as its
 //   instruction (a driver that does not keep the FIFO fed corrupts its command, as on silicon);
 // - FIFOs of 16 entries with the time each frame takes at SCK = clk_sys / BAUDR: SR's BUSY,
-//   TFNF, TFE and RFNE, TXFLR and RXFLR follow simulated time, frames received while the RX
-//   FIFO is full are lost (counted in `rxOverflows`, as the RXOI interrupt would);
+//   TFNF, TFE and RFNE, TXFLR and RXFLR follow simulated time; a frame that arrives while 16
+//   received frames wait unread is lost (counted in `rxOverflows`, as the RXOI interrupt would);
+// - the DMA handshake (DW_apb_ssi databook, DMA controller interface; registers DMACR, DMATDLR,
+//   DMARDLR): the transmit request is up while TDMAE is set and the TX FIFO holds at most
+//   DMATDL entries, the receive request while RDMAE is set and the RX FIFO holds at least
+//   DMARDL + 1. On the RP2040 they are DREQ_XIP_SSITX (38) and DREQ_XIP_SSIRX (39) (datasheet
+//   2.5.3.1, pico-sdk dreq.h); sim/rp2040/ssi-dreq.ts paces DMA channels by them. Only the
+//   level request is modelled, not DW_apb_ssi's single-frame one: with DMARDL above 0 the last
+//   few frames of a transfer raise nothing here (the firmware uses 0);
 // - XIP: with SSIENR = 1 and TMOD 3, a read of the window is a transaction built from
 //   SPI_CTRLR0 (XIP_CMD as instruction, or, with INST_L 0, as the mode bits after the address).
 //   A 16 KiB cache of 8-byte lines is modelled for its timing only (a miss stalls the CPU for
@@ -26,8 +33,8 @@
 //   stay in the TX FIFO and the flash sees nothing;
 // - the pins (sim/rp2040/qspi-pins.ts): the chip select is the QSPI_SS pad, and a transfer
 //   with SCLK/SD pins not on the XIP function throws (nothing would reach the flash).
-// Reset values and the registers not modelled beyond storage (interrupt masks, thresholds,
-// DMA) come from pico-sdk's ssi.h through vendor-regs.json. Not modelled: CPOL/CPHA
+// Reset values and the registers not modelled beyond storage (interrupt masks and their
+// thresholds) come from pico-sdk's ssi.h through vendor-regs.json. Not modelled: CPOL/CPHA
 // (SCPOL/SCPH are stored; every setting reads the same), interrupts.
 // Anything else (other frame sizes, TX-only quad, DDR) throws: the driver would be relying
 // on behaviour nobody has checked.
@@ -47,6 +54,8 @@ export interface SsiHost {
   clkSys(): number;
   /** The CPU waits `cycles` of clk_sys (an XIP cache miss). */
   stall(cycles: number): void;
+  /** The SSI's state changed in a way that may raise a DMA request (sim/rp2040/ssi-dreq.ts). */
+  dreqChanged?(): void;
 }
 
 const FIFO_DEPTH = 16;
@@ -68,7 +77,8 @@ export class Rp2040Flash {
   /** XIP statistics: accesses, cache misses. */
   xip = { reads: 0, misses: 0 };
 
-  private rx: Frame[] = [];
+  private rx: Frame[] = [];        // received, not read yet (at most 16)
+  private incoming: Frame[] = [];  // still on the wires: `at` is when each lands in the FIFO
   private txStarts: number[] = []; // when each pushed TX frame starts shifting
   private lastDone = 0;            // when the last frame finishes (ns)
   private pending: number[] = [];  // quad EEPROM read: instruction/address entries so far
@@ -116,15 +126,56 @@ export class Rp2040Flash {
   }
 
   private pushRx(value: number, at: number): void {
-    // Conservative: a transfer's frames are all queued when it starts, so more than 16 unread
-    // counts as an overflow even if the CPU could have drained some while the rest arrived.
-    if (this.rx.length >= FIFO_DEPTH) { this.rxOverflows++; return; }
-    this.rx.push({ value: value >>> 0, at });
+    this.incoming.push({ value: value >>> 0, at });
+  }
+
+  // Frames that have landed by now join the FIFO in order; one that finds it full is lost.
+  // Exact: nothing leaves the FIFO between two register accesses, and every access lands first.
+  private land(): void {
+    const now = this.now();
+    let i = 0;
+    for (; i < this.incoming.length && this.incoming[i].at <= now; i++) {
+      if (this.rx.length >= FIFO_DEPTH) this.rxOverflows++;
+      else this.rx.push(this.incoming[i]);
+    }
+    if (i) this.incoming.splice(0, i);
+  }
+
+  private txLevel(): number {
+    const now = this.now();
+    this.txStarts = this.txStarts.filter((t) => t > now);
+    return this.txStarts.length + this.stuck;
+  }
+
+  /** Nanoseconds from now until DMA request `dreq` (38 TX, 39 RX) is up; null while it stays
+   *  down until the CPU does something (DMACR, an empty transfer, a disabled SSI). */
+  dreqDelayNs(dreq: number): number | null {
+    this.settle();
+    const dmacr = this.regs.read(0x4c) ?? 0;
+    if (!(this.ssienr & 1)) return null;
+    if (dreq === 39) {
+      if (!(dmacr & 1)) return null;
+      this.land();
+      const want = ((this.regs.read(0x54) ?? 0) & 0xff) + 1;
+      if (this.rx.length >= want) return 0;
+      const k = want - this.rx.length - 1;
+      return k < this.incoming.length ? this.incoming[k].at - this.now() : null;
+    }
+    if (dreq === 38) {
+      if (!(dmacr & 2)) return null;
+      const thr = (this.regs.read(0x50) ?? 0) & 0xff;
+      const level = this.txLevel();
+      if (level <= thr) return 0;
+      if (this.stuck) return null; // frames that never leave (SER = 0)
+      return this.txStarts[level - thr - 1] - this.now(); // sorted: they leave in order
+    }
+    return null;
   }
 
   // ---- registers (offsets from 0x18000000) ----
   read(offset: number): number {
     this.settle();
+    this.land();
     const now = this.now();
     switch (offset) {
       case 0x00: return this.ctrlr0;
@@ -133,19 +184,17 @@ export class Rp2040Flash {
       case 0x14: return this.baudr;
       case 0x10: return this.ser;
       case 0x20: return this.txStarts.filter((t) => t > now).length + this.stuck;
-      case 0x24: return this.rx.filter((f) => f.at <= now).length;
+      case 0x24: return this.rx.length;
       case 0x28: {
         this.txStarts = this.txStarts.filter((t) => t > now);
-        const ready = this.rx.filter((f) => f.at <= now).length;
+        const ready = this.rx.length;
         const tx = this.txStarts.length + this.stuck;
         return (this.busy() ? SR_BUSY : 0) | (tx < FIFO_DEPTH ? SR_TFNF : 0) |
           (tx === 0 ? SR_TFE : 0) | (ready ? SR_RFNE : 0) | (ready >= FIFO_DEPTH ? SR_RFF : 0);
       }
       case 0x60: {
-        const f = this.rx[0];
-        if (!f || f.at > now) return 0; // underflow: nothing there yet
-        this.rx.shift();
-        return f.value;
+        const f = this.rx.shift();
+        return f ? f.value : 0; // underflow: nothing there yet
       }
       case 0xf0: return this.rxSampleDly;
       case 0xf4: return this.spiCtrlr0;
@@ -157,6 +206,7 @@ export class Rp2040Flash {
     const raw = value >>> 0;
     value = (raw & (WRITABLE.get(offset) ?? 0)) >>> 0;
     this.settle();
+    this.land();
     const locked = this.ssienr & 1;
     switch (offset) {
       case 0x00: if (!locked) this.ctrlr0 = value; break;
@@ -166,7 +216,7 @@ export class Rp2040Flash {
         this.xipFast = false;
         if (!this.ssienr) {
           // Disabling stops everything at once: FIFOs cleared, the SSI's select released.
-          this.rx = []; this.txStarts = []; this.pending = []; this.stuck = 0;
+          this.rx = []; this.incoming = []; this.txStarts = []; this.pending = []; this.stuck = 0;
           this.txWrite = null; // a transfer cut off by disabling never completes
           this.lastDone = Math.min(this.lastDone, this.now());
           this.ssiSelect = false;
@@ -178,8 +228,9 @@ export class Rp2040Flash {
       case 0xf0: if (!locked) this.rxSampleDly = value; break;
       case 0xf4: if (!locked) this.spiCtrlr0 = value; break;
       case 0x60: this.push(raw); break;
-      default: this.regs.write(offset, raw); break; // interrupt masks, DMA, thresholds: storage only
+      default: this.regs.write(offset, raw); break; // interrupt masks; DMACR and the DMA levels (dreqDelayNs)
     }
+    this.host.dreqChanged?.();
   }
 
   /** IO_QSPI or PADS_QSPI were written: the chip select may have moved. */
