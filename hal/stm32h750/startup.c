@@ -13,7 +13,17 @@ void Fault_Handler(void) __attribute__((noreturn));
 void Reset_Handler(void) {
   const uint32_t* src = &__data_load;
   for (uint32_t* dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
-  for (uint32_t* dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
+  // Four words per store (STM): .bss is mostly the core's linear memory (~40 KB), and cleared a
+  // word at a time it was most of the boot path (npm run bench: 41k of 52k instructions).
+  uint32_t* dst = &__bss_start;
+  __asm volatile(
+    "movs r2, #0\n\tmovs r3, #0\n\tmovs r4, #0\n\tmovs r5, #0\n"
+    "1: cmp %0, %1\n\t"
+    "bhs 2f\n\t"
+    "stmia %0!, {r2, r3, r4, r5}\n\t"
+    "b 1b\n"
+    "2:"
+    : "+r"(dst) : "r"(&__bss_end) : "r2", "r3", "r4", "r5", "memory", "cc");
   main();
   for (;;) {}
 }
