@@ -26,7 +26,10 @@ const pending = memory.data(<i32>(MAX_SECTORS / 8));
 // block erase the other fifteen sectors of the block were each read whole (4 KiB of FFh) only to
 // learn that (npm run bench, 1 MiB: 2 MiB read during the writes, 1 MiB with this).
 const knownBlank = memory.data(<i32>(MAX_SECTORS / 8));
-const scratch = memory.data(256);
+// Reads go in pieces of this size: each is one command (on the RP2040 one DMA transfer), so a
+// larger piece costs fewer set-ups (npm run bench: 256 -> 1024 B, CPU per block -7%).
+export const READ_CHUNK: u32 = 1024;
+const scratch = memory.data(<i32>READ_CHUNK);
 
 let ready: bool = false;
 
@@ -123,8 +126,8 @@ let wasBlank: bool = false;
 function compare(from: u32, p: usize, n: u32, noteBlank: bool = true): i32 {
   let result = 2;
   wasBlank = noteBlank;
-  for (let o: u32 = 0; o < n; o += 256) {
-    const k = n - o < 256 ? n - o : 256;
+  for (let o: u32 = 0; o < n; o += READ_CHUNK) {
+    const k = n - o < READ_CHUNK ? n - o : READ_CHUNK;
     if (chip.read(from + o, scratch, k) < 0) return -1;
     if (wasBlank && mem_compare(scratch, 0, k) != 2) wasBlank = false;
     const c = mem_compare(scratch, p + o, k);
@@ -137,9 +140,9 @@ function compare(from: u32, p: usize, n: u32, noteBlank: bool = true): i32 {
 // Is [from, from+n) (whole sectors) all FFh already? Then a pending erase of it has nothing to
 // do, and its sectors are known blank: the writes that follow need not read them again.
 function blank(from: u32, n: u32): bool {
-  for (let o: u32 = 0; o < n; o += 256) {
-    if (chip.read(from + o, scratch, 256) < 0) return false;
-    if (mem_compare(scratch, 0, 256) != 2) return false;
+  for (let o: u32 = 0; o < n; o += READ_CHUNK) {
+    if (chip.read(from + o, scratch, READ_CHUNK) < 0) return false;
+    if (mem_compare(scratch, 0, READ_CHUNK) != 2) return false;
   }
   for (let s = from / chip.sectorSize; s < (from + n) / chip.sectorSize; s++) setBit(knownBlank, s, true);
   return true;
