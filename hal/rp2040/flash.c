@@ -84,7 +84,7 @@ static void quad_read_start(const struct cmd* c, uint32_t addr, uint32_t frames,
 // drained by DMA channel 1 on DREQ_XIP_SSIRX, bytes swapped so that the first byte on the wire
 // lands at the lowest address. The CPU alone had to cut reads into 16-frame pieces, each with
 // its own instruction and address, since nothing stops the SSI clocking in more frames than
-// its RX FIFO holds. The rest (an unaligned buffer, tail bytes) the CPU reads a FIFO at a time.
+// its RX FIFO holds. The rest (an unaligned buffer, tail bytes) the CPU reads 16 bytes at a time.
 static void quad_read(const struct cmd* c, uint8_t* data, uint32_t len) {
   uint32_t addr_nibbles = 2 * c->addr_bytes + (c->mode_lines ? 2 : 0);
   uint32_t spi = (1u << SSI_SPI_TRANS_TYPE_SHIFT) | (addr_nibbles << SSI_SPI_ADDR_L_SHIFT) |
@@ -108,22 +108,15 @@ static void quad_read(const struct cmd* c, uint8_t* data, uint32_t len) {
     done += 4 * words;
     addr += 4 * words;
   }
+  // 8-bit frames, a FIFO's worth per command: only small or unaligned reads come here.
   while (done < len) {
-    uint32_t left = len - done;
-    uint32_t words = left >= 4 ? (left / 4 < SSI_FIFO_DEPTH ? left / 4 : SSI_FIFO_DEPTH) : 0;
-    uint32_t frames = words ? words : left;
-    quad_read_start(c, addr, frames, words ? 31 : 7, spi);
+    uint32_t frames = len - done < SSI_FIFO_DEPTH ? len - done : SSI_FIFO_DEPTH;
+    quad_read_start(c, addr, frames, 7, spi);
     for (uint32_t i = 0; i < frames; i++) {
       while (!(SSI_SR & SSI_SR_RFNE)) {}
-      uint32_t v = SSI_DR0;
-      if (words) {
-        data[done++] = (uint8_t)(v >> 24); data[done++] = (uint8_t)(v >> 16);
-        data[done++] = (uint8_t)(v >> 8); data[done++] = (uint8_t)v;
-      } else {
-        data[done++] = (uint8_t)v;
-      }
+      data[done++] = (uint8_t)SSI_DR0;
     }
-    addr += frames * (words ? 4 : 1);
+    addr += frames;
     ssi_wait_idle();
   }
   cs_force(SS_CTRL_OUTOVER_HIGH);
