@@ -4,8 +4,11 @@
 //   accumulator a write seeds, read through OUT_REV/OUT_INV;
 // - the sniffer sees every byte the chosen channel reads when that channel has CTRL.SNIFF_EN
 //   (bit 23); CALC 0 is CRC-32 over the data as it is (most significant bit first), CALC 1 the
-//   same over bit-reversed data (zlib's CRC, with OUT_REV and OUT_INV); other CALC values and
-//   sniffed 16/32-bit transfers throw (nothing here needs them);
+//   same over bit-reversed data (zlib's CRC, with OUT_REV and OUT_INV); a 32-bit transfer feeds
+//   its four bytes in memory order, least significant first: what a chip gave for 16 bytes
+//   sniffed as 32-bit transfers in pico-sdk issue 576 (CALC 0: 0x4c811132, CALC 1: 0x4dab62d9
+//   after inversion, seed FFFFFFFFh; test/rp2040-dma-sniff.test.ts holds the case); other CALC
+//   values and sniffed 16-bit or byte-swapped transfers throw (nothing here needs them);
 // - a transfer paced by TREQ "permanent" takes one clk_sys cycle, as on the chip (rp2040js ran a
 //   whole transfer sequence within one CPU step).
 // Offsets, reset values and SNIFF_CTRL's writable bits: pico-sdk's dma.h (vendor-regs.json).
@@ -61,10 +64,15 @@ export function installDmaSniffer(mcu: RP2040): { ctrl: number; data: number } {
       if (sniffed()) feed(b);
       mcu.writeUint8(ch.writeAddr, b);
     };
-    for (const k of ["transfer16", "transfer32", "transferSwap16", "transferSwap32"] as const) {
+    ch.transfer32 = () => {
+      const w = mcu.readUint32(ch.readAddr);
+      if (sniffed()) for (let i = 0; i < 32; i += 8) feed((w >>> i) & 0xff);
+      mcu.writeUint32(ch.writeAddr, w);
+    };
+    for (const k of ["transfer16", "transferSwap16", "transferSwap32"] as const) {
       const orig = ch[k].bind(ch);
       ch[k] = () => {
-        if (sniffed()) throw new Error("DMA sniffer model: only byte transfers are sniffed here");
+        if (sniffed()) throw new Error("DMA sniffer model: only byte and unswapped 32-bit transfers are sniffed here");
         orig();
       };
     }
