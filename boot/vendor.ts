@@ -7,9 +7,8 @@
 //                        (boot/sig/keyed.ts), which only a host with the lock key can match.
 // Both wait (NAK) while flash writes are in progress.
 import { bmRequestType, bRequest, wValue, wIndex, wLength, ctrlData, CTRL_PENDING, CTRL_STALL } from "./usb/control";
-import { crc32_buf } from "./hal";
 import { flashBase, bcdDevice, boardId, ramStart, ramEnd, publicKeyPtr } from "./board";
-import { flashRead, flashSize, flashSectorSize, flashJedecId, READ_CHUNK } from "./flash/engine";
+import { flashScanSector, flashSize, flashSectorSize, flashJedecId } from "./flash/engine";
 import { writerIdle } from "./writer";
 import { appStartOffset, appEndOffset, recordOffset, recordOffset2 } from "./dfu/layout";
 import { recordStatus, recordVersionFloor, manifestBusy } from "./update";
@@ -42,7 +41,6 @@ export const INFO_SIZE: i32 = isDefined(QSPIBOOT_SIGNED) ? 100 : 56;
 
 const REPLY_SIZE: u32 = 4096;
 const reply = memory.data(<i32>REPLY_SIZE);
-const chunk = memory.data(<i32>READ_CHUNK);
 
 function info(): i32 {
   memory.fill(reply, 0, INFO_SIZE);
@@ -85,12 +83,10 @@ function sectorCrcs(): i32 {
   // A locked core's digests share the SHA-256 state with the signature check.
   if (isDefined(QSPIBOOT_LOCKED) && manifestBusy()) return CTRL_PENDING;
   for (let i: u32 = 0; i < count; i++) {
-    let crc: u32 = 0;
+    const r = flashScanSector(first + i);
+    if (r < 0) return CTRL_STALL;
+    const crc = <u32>r;
     const base = (first + i) * sector;
-    for (let o: u32 = 0; o < sector; o += READ_CHUNK) {
-      if (flashRead(base + o, chunk, READ_CHUNK) < 0) return CTRL_STALL;
-      crc = crc32_buf(crc, chunk, READ_CHUNK);
-    }
     store<u32>(reply + 4 * i, isDefined(QSPIBOOT_LOCKED) ? sectorDigest(base, crc) : crc);
   }
   ctrlData(reply);

@@ -9,7 +9,7 @@
 //   otherwise the sector is erased first, and its bytes outside the write become FFh.
 // - Pages of all FFh and pages already holding the data are not programmed; every write is
 //   read back and compared.
-import { time_us, flash_mmap, mem_read32, mem_compare } from "../hal";
+import { time_us, flash_mmap, mem_read32, mem_compare, crc32_buf } from "../hal";
 import { flashBase } from "../board";
 import * as chip from "./chip";
 
@@ -30,7 +30,6 @@ const knownBlank = memory.data(<i32>(MAX_SECTORS / 8));
 // larger piece costs fewer set-ups (npm run bench: 256 -> 1024 B, CPU per block -7%).
 export const READ_CHUNK: u32 = 1024;
 const scratch = memory.data(<i32>READ_CHUNK);
-
 let ready: bool = false;
 
 export function flashInit(): i32 {
@@ -57,6 +56,7 @@ function setBit(map: usize, s: u32, on: bool): void {
   store<u8>(p, on ? load<u8>(p) | bit : load<u8>(p) & ~bit);
 }
 function isPending(s: u32): bool { return bitOf(pending, s); }
+function touch(s: u32): void { setBit(knownBlank, s, false); }
 function setPending(s: u32, on: bool): void { setBit(pending, s, on); }
 
 export function flashEraseRequest(addr: u32, len: u32): i32 {
@@ -117,34 +117,48 @@ function opDone(): i32 {
   return 1;
 }
 
-// Bytes [from, from+n) of flash equal to the buffer at p? Also: can they be programmed
-// in place (no bit goes from 0 to 1)? Returns 0 different, 1 programmable, 2 equal.
-// Also notes in `wasBlank` whether the flash there was all FFh (then no page of it can hold
-// data already, and the pages need no compare of their own before programming).
-// A read-back after programming (`noteBlank` false) needs only the comparison.
+// Reads [from, from+n) of flash: is it equal to the buffer at p? Also: can it be programmed
+// in place (no bit goes from 0 to 1)? Returns 0 different, 1 programmable, 2 equal; with p = 0
+// it only reads (2). Notes in `wasBlank` whether the flash there was all FFh (then no page of it
+// can hold data already, and the pages need no compare of their own before programming), and
+// with p = 0 in `readCrc` the CRC-32 of what it read. Always reads all of it: a sector that differs is
+// erased next, so stopping early would save little.
 let wasBlank: bool = false;
-function compare(from: u32, p: usize, n: u32, noteBlank: bool = true): i32 {
+let readCrc: u32 = 0;
+function compare(from: u32, p: usize, n: u32): i32 {
   let result = 2;
-  wasBlank = noteBlank;
+  let crc: u32 = 0;
+  wasBlank = true;
   for (let o: u32 = 0; o < n; o += READ_CHUNK) {
     const k = n - o < READ_CHUNK ? n - o : READ_CHUNK;
     if (chip.read(from + o, scratch, k) < 0) return -1;
     if (wasBlank && mem_compare(scratch, 0, k) != 2) wasBlank = false;
-    const c = mem_compare(scratch, p + o, k);
-    if (c == 0) return 0;
-    if (c < result) result = c;
+    if (p) {
+      const c = mem_compare(scratch, p + o, k);
+      if (c < result) result = c;
+    } else crc = crc32_buf(crc, scratch, k);
   }
+  readCrc = crc;
   return result;
 }
+
+// Sector `s` read whole: whether it is all FFh is noted. The host's scan (boot/vendor.ts) reads
+// through here, so the write that follows it neither reads a blank sector again nor erases it
+// (npm run bench, blank chip: the blank check had read each 64 KiB block once more).
+function readSector(s: u32): bool {
+  if (compare(s * chip.sectorSize, 0, chip.sectorSize) < 0) return false;
+  if (wasBlank) setBit(knownBlank, s, true);
+  return true;
+}
+// The host's scan: the sector's CRC-32, or -1 if the flash did not answer.
+export function flashScanSector(s: u32): i64 { return readSector(s) ? <i64>readCrc : -1; }
 
 // Is [from, from+n) (whole sectors) all FFh already? Then a pending erase of it has nothing to
 // do, and its sectors are known blank: the writes that follow need not read them again.
 function blank(from: u32, n: u32): bool {
-  for (let o: u32 = 0; o < n; o += READ_CHUNK) {
-    if (chip.read(from + o, scratch, READ_CHUNK) < 0) return false;
-    if (mem_compare(scratch, 0, READ_CHUNK) != 2) return false;
+  for (let s = from / chip.sectorSize; s < (from + n) / chip.sectorSize; s++) {
+    if (!bitOf(knownBlank, s) && !(readSector(s) && wasBlank)) return false;
   }
-  for (let s = from / chip.sectorSize; s < (from + n) / chip.sectorSize; s++) setBit(knownBlank, s, true);
   return true;
 }
 
@@ -190,12 +204,13 @@ function startErase(s: u32): bool {
   if (chip.blockSize > chip.sectorSize && blockAllPending(s)) {
     const n = sectorsPerBlock();
     const first = s - s % n;
-    for (let i: u32 = 0; i < n; i++) setPending(first + i, false);
+    for (let i: u32 = 0; i < n; i++) { setPending(first + i, false); touch(first + i); }
     eraseFirst = first; eraseCount = n;
     startOp(chip.tBlock);
     return chip.startErase(first * chip.sectorSize, chip.blockErase) == 0;
   }
   setPending(s, false);
+  touch(s);
   eraseFirst = s; eraseCount = 1;
   startOp(chip.tSector);
   return chip.startErase(s * chip.sectorSize, chip.sectorErase) == 0;
@@ -215,7 +230,7 @@ function stepWrite(): i32 {
     b = end < jAddr + jLen ? end : jAddr + jLen;
     const s = secStart / sec;
     let c = 1;
-    if (bitOf(knownBlank, s) && !isPending(s)) wasBlank = true;
+    if (bitOf(knownBlank, s)) wasBlank = true; // erased since, or scanned blank: no read
     else c = compare(a, jBuf + (a - jAddr), b - a);
     if (c < 0) return finish(FLASH_ERR_TIMEOUT);
     erased = false;
@@ -261,7 +276,7 @@ function stepWrite(): i32 {
     const allFF = mem_compare(p, 0, n) == 2;
     // Nothing to do for FFh on an erased page, nor for a page that already holds the data.
     if (allFF || (!erased && compare(pos, p, n) == 2)) { pos += n; return FLASH_BUSY; }
-    setBit(knownBlank, pos / chip.sectorSize, false);
+    touch(pos / chip.sectorSize);
     startOp(chip.tPage);
     if (chip.startProgram(pos, p, n) < 0) return finish(FLASH_ERR_PROG);
     pos += n;
@@ -276,7 +291,7 @@ function stepWrite(): i32 {
     return FLASH_BUSY;
   }
   // P_VERIFY
-  if (compare(a, jBuf + (a - jAddr), b - a, false) != 2) return finish(FLASH_ERR_VERIFY);
+  if (compare(a, jBuf + (a - jAddr), b - a) != 2) return finish(FLASH_ERR_VERIFY);
   secStart += sec;
   phase = P_SECTOR;
   return FLASH_BUSY;
