@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SimBoard } from "../sim/board";
-import { SimUsbHost } from "../sim/usb-host";
+import { SimUsbHost, setupBytes } from "../sim/usb-host";
 import { DfuRequests, DFU, ST, STATUS, le32 } from "./lib/dfu-requests";
 import { fakeApp, pageSizeAt } from "./lib/images";
 import { geometry, SafetyWatch } from "./lib/safety";
@@ -230,5 +230,31 @@ for (const [trigger, req, answer, after, mode] of during) {
     assert.equal(b.flash.data.subarray(0, img.length), img, "and nothing sent during manifestation reached the flash");
   });
 }
+
+// dfu-util ends a leave at the first GETSTATUS answering dfuMANIFEST and fails if that request
+// finds the device gone. A manifestation that ends while the answer still waits in the
+// endpoint for the host's IN token must not take the device away before the host has it.
+test("leave: the device waits for the host to take the dfuMANIFEST answer, even when the manifestation ends first", async () => {
+  const b = await SimBoard.create({ board: "h750", timing: "typical" });
+  b.powerOn();
+  const host = new SimUsbHost(b);
+  host.enumerate();
+  const dfu = new DfuRequests(host);
+  const img = fakeApp("h750", 24_000, 33);
+  dfu.dfuUtilDownload(0x90000000, img, pageSizeAt("h750", 8 << 20), false);
+  dfu.setAddress(0x90000000);
+  assert.is(dfu.dnload(2, new Uint8Array(0)), "ok");
+  b.ep0.hostSetup(setupBytes({ bmRequestType: 0xa1, bRequest: DFU.GETSTATUS, wValue: 0, wIndex: 0, wLength: 6 }));
+  b.runUntil(b.clock.now + 2e6); // the host is slow to send its IN token: verified and recorded meanwhile
+  assert.is(b.mode, "bootloader", "still in DFU mode");
+  assert.ok(host.present(), "and on the bus");
+  const r = b.ep0.hostIn();
+  assert.is(r.kind, "data");
+  assert.is(r.kind === "data" && r.data[4], ST.dfuMANIFEST, "the answer is dfuMANIFEST");
+  b.runUntil(b.clock.now + 100);
+  assert.is(b.ep0.hostOut(new Uint8Array(0)), "ack", "status stage");
+  b.runUntil(b.clock.now + 1e6);
+  assert.is(b.mode, "app", "then it starts the application");
+});
 
 test.run();

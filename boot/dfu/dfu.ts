@@ -259,9 +259,10 @@ function getStatus(): i32 {
       // DFU 1.1 A.2.7: dfuMANIFEST-SYNC answers with the state it enters, dfuMANIFEST while
       // manifestation runs, never with itself (dfu-util stops polling at dfuMANIFEST). A leave
       // needs nothing more from the host: the board starts the application once the image is
-      // recorded, or reports the error to a host that asks again.
+      // recorded, or reports the error to a host that asks again. Not before the host has this
+      // answer, though (classDone): dfu-util stops at it, and fails if the device is gone first.
       state = S.dfuMANIFEST;
-      if (leaveAfterManifest) detachAfterManifest = true;
+      if (leaveAfterManifest) leaveAfterStatus = true;
       return reply(S.dfuMANIFEST, busyPollMs() + 1);
     }
     if (manifestResult < 0) { fail(<u8>(-manifestResult)); return reply(S.dfuERROR, 0); }
@@ -422,7 +423,10 @@ export function classData(): i32 {
 export function classDone(): void {
   if (leaveAfterStatus) {
     leaveAfterStatus = false;
-    leave();
+    // Still verifying: leave when it succeeds. Done: leave if it succeeded; a failure is for
+    // the next GETSTATUS to report (dfuMANIFEST-SYNC goes to dfuERROR).
+    if (manifesting) detachAfterManifest = true;
+    else if (manifestResult == 0) leave();
   }
 }
 
