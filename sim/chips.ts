@@ -25,6 +25,8 @@ export interface ChipParams {
   /** Minimum chip-select high time in ns between commands (tSHSL1), and after an erase,
    *  program or status write (tSHSL2). */
   csHighNs: { read: number; write: number };
+  /** Fastest SCK for every instruction but 03h (Read Data, 50 MHz on these parts), Hz. */
+  maxSckHz: number;
 }
 
 const W25Q_COMMON = {
@@ -32,6 +34,7 @@ const W25Q_COMMON = {
   statusWrite: { typMs: 10, maxMs: 15 },
   qe: "sr2.1" as const, qer: 4, volatileSrWrite: true, qeDefault: true, quadDummy: 4, hasSfdp: true,
   csHighNs: { read: 10, write: 50 }, // W25Q64JV/W25Q16JV 9.6: tSHSL1, tSHSL2
+  maxSckHz: 133e6, // W25Q64JV/W25Q16JV 9.6: fR, clock for all instructions except 03h
   erases: [
     { instr: 0x20, size: 4096, typMs: 45, maxMs: 400 },
     { instr: 0x52, size: 32768, typMs: 120, maxMs: 1600 },

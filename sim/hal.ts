@@ -68,7 +68,8 @@ export function makeHalImports(ctx: HalContext) {
       if (facts.publicKey) m.set(facts.publicKey.subarray(0, 32), out + 116);
       if (facts.lockKey) m.set(facts.lockKey.subarray(0, 32), out + 148);
     },
-    usb_init() { tick(); usb.init(); },
+    // Both HALs raise the clocks for DFU mode here (hal/<chip>/clocks.c), flash SCK with them.
+    usb_init() { tick(); flash.setSckHz?.(facts.flashSckHz.dfu); usb.init(); },
     usb_poll(setup: number) { tick(); return usb.poll(mem(), setup); },
     usb_ep0_in(buf: number, len: number) { tick(); usb.in(mem(), buf, len); },
     usb_ep0_out(buf: number, max: number) { tick(); usb.out(buf, max); },

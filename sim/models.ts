@@ -19,6 +19,9 @@ export interface BoardFacts {
   doubleTapMs?: number;     // BoardInfo: double-tap-reset window (0/undefined: off)
   webUrl?: string;          // BoardInfo: the WebUSB landing page, "https://..." or "http://..." (none: undefined)
   uf2Family: number;        // BoardInfo: the chip's UF2 family ID (hal/<chip>/board.h BOARD_UF2_FAMILY)
+  /** Flash SCK on the boot path (reset clocks) and in DFU mode (after usb_init raises them), Hz:
+   *  what hal/<chip> programs, so that bus time in the simulator is the real chip's. */
+  flashSckHz: { boot: number; dfu: number };
   /** BoardInfo of a signed-updates core (148 bytes): the Ed25519 public key. Set it only for
    *  such a core (sim/board.ts loadSignedCore): the default core's BoardInfo is 116 bytes. */
   publicKey?: Uint8Array;
@@ -54,4 +57,6 @@ export interface FlashBus {
   /** Simulated time (SimClock.now) at which the chip's current operation ends; now when idle.
    *  The board skips idle polling up to it, so waiting for a 150 ms erase costs no host time. */
   readyAt?(): number;
+  /** The controller's SCK from now on, Hz (the HAL raises clocks for DFU mode). */
+  setSckHz?(hz: number): void;
 }

@@ -35,7 +35,9 @@ export class QspiBus implements FlashBus {
   /** Controller overhead per command (register setup, flag polling by the CPU), microseconds. */
   commandOverheadUs = 0.5;
 
-  constructor(readonly chip: NorFlash, readonly clock: SimClock, readonly hz = 60e6) {}
+  constructor(readonly chip: NorFlash, readonly clock: SimClock, public hz = 60e6) {}
+
+  setSckHz(hz: number): void { this.hz = hz; }
 
   command(fmt: number, addr: number, data: Uint8Array): number {
     this.mapped = false;

@@ -89,10 +89,11 @@ test("identical second download erases and programs nothing", async () => {
 
 test("bwPollTimeout is the real time to wait: sleep it and the device is (all but) ready", async () => {
   const { b, dfu } = await open();
-  // Long enough for the programs to fall behind USB and fill all eight buffers (200 kB did not,
-  // once blocks erased here are known blank and are not read before programming).
-  b.flash.data.set(randomBytes(400_000, 77), 0); // old content: the blocks need erasing
-  const image = randomBytes(400_000, 78);
+  // Thirteen 64 KiB blocks: each block's erase (150 ms) lets USB fill all eight buffers, and
+  // the device asks the host to wait (400 kB had been enough while programs also fell behind
+  // USB between erases; they no longer do).
+  b.flash.data.set(randomBytes(800_000, 77), 0); // old content: the blocks need erasing
+  const image = randomBytes(800_000, 78);
   for (let a = 0; a < image.length; a += 65536) dfu.erase(0x90000000 + a);
   let waits = 0, maxPoll = 0, maxZeroStreak = 0;
   dfu.setAddress(0x90000000);

@@ -148,7 +148,7 @@ test("H750: the LED flickers while a download is being written", async () => {
   const started = emu.nowUs;
   await dev.flash(imageOf("h750"), { leave: false });
   // Flash work keeps the flicker on 250 ms after it (boot/led.ts WORK_HOLD_US): enough to see it.
-  emu.runUntil(() => led.edges.length - from >= 3, 50_000_000);
+  emu.runUntil(() => led.edges.length - from >= 3, 100_000_000);
   const during = led.edges.slice(from);
   assert.ok(emu.nowUs - started < 600_000, `short: ${ms(emu.nowUs - started)}`);
   assertFlicker(during);

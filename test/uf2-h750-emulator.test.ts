@@ -111,7 +111,7 @@ test("a UF2 copy end to end: the example's blocks written from LBA 177, the boar
     const n = Math.min(8, blocks - b);
     write10(host, FREE_LBA + b, exampleUf2.subarray(b * 512, (b + n) * 512));
   }
-  assert.ok(emu.runUntil(() => emu.inApplication, 20_000_000), "the board manifests and jumps to the example");
+  assert.ok(emu.runUntil(() => emu.inApplication, 60_000_000), "the board manifests and jumps to the example");
   assert.ok(emu.runUntil(() => emu.uart.includes("blink on"), 10_000_000), "the example's USART1 output");
   assert.match(emu.uart, /hello from the WeAct H750, running from QSPI flash/);
   assert.equal(host.pidErrors, [], "every IN packet had the toggle the host expected");

@@ -17,7 +17,7 @@
 #ifndef BOARD_DOUBLE_TAP_MS
 #define BOARD_DOUBLE_TAP_MS 0        // double-tap-reset window in ms: off by default (no boot delay)
 #endif
-#define BOARD_CPU_HZ 200000000u          // in DFU mode: PLL1 from the 25 MHz HSE (hal/stm32h750/clocks.c)
+#define BOARD_CPU_HZ 400000000u          // in DFU mode: PLL1 from the 25 MHz HSE (hal/stm32h750/clocks.c)
 #define BOARD_RESET_CPU_HZ 64000000u     // at reset and on the boot path: HSI 64 MHz (RM0433 8.5.2)
 #define BOARD_HSE_HZ 25000000u
 // QUADSPI on the WeAct board: CLK PB2, NCS PB6, IO0 PD11, IO1 PD12, IO2 PE2, IO3 PD13.

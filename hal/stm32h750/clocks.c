@@ -7,8 +7,11 @@
 // In DFU mode (clocks_raise, from usb_init):
 // - LDO supply (the H750 has no SMPS), VOS1;
 // - HSE 25 MHz / DIVM 5 = 5 MHz into PLL1 and PLL3;
-//   PLL1: x80 = 400 MHz VCO, /2 = 200 MHz SYSCLK (a conservative clock: the part does 480);
-//   AHB /2 = 100 MHz (QUADSPI kernel clock, rcc_hclk3), APBs /2 = 50 MHz;
+//   PLL1: x160 = 800 MHz VCO (wide range 192-960 MHz), /2 = 400 MHz SYSCLK, the most VOS1
+//   allows (datasheet DS12556 table 23; 480 needs VOS0 and the overdrive);
+//   AHB /2 = 200 MHz (VOS1 maximum; QUADSPI kernel clock, rcc_hclk3), APBs /2 = 100 MHz.
+//   QUADSPI SCK is then HCLK3 / 2 = 100 MHz (qspi.c), within the W25Q64JV's 133 MHz: the
+//   download's scan and read-backs run at twice the speed they had at 50 MHz;
 //   PLL3: x96 = 480 MHz VCO, Q /10 = 48 MHz for USB (crystal-accurate, no CRS needed);
 // - flash: 2 wait states, WRHIGHFREQ 2 (RM0433 table 17, VOS1, AXI clock up to 210 MHz);
 // - QUADSPI and OTG_FS pins in their alternate functions.
@@ -17,7 +20,7 @@
 
 static void pin_af(uint32_t port, uint32_t pin, uint32_t af) {
   GPIO_MODER(port) = (GPIO_MODER(port) & ~(3u << (2 * pin))) | (2u << (2 * pin));
-  GPIO_OSPEEDR(port) |= 3u << (2 * pin); // very high speed: QSPI at 50 MHz
+  GPIO_OSPEEDR(port) |= 3u << (2 * pin); // very high speed: QSPI at 100 MHz
   GPIO_AFR(port, pin >> 3) = (GPIO_AFR(port, pin >> 3) & ~(0xFu << (4 * (pin & 7)))) | (af << (4 * (pin & 7)));
 }
 
@@ -61,7 +64,7 @@ void clocks_raise(void) {
   RCC_PLLCKSELR = 2u | (5u << 4) | (5u << 20);            // HSE, DIVM1 = DIVM3 = 5
   // PLL1 and PLL3: input range 4-8 MHz (RGE 2), wide VCO, outputs P1, Q3 enabled.
   RCC_PLLCFGR = (2u << 2) | (2u << 10) | (1u << 16) | (1u << 23);
-  RCC_PLL1DIVR = (80u - 1) | ((2u - 1) << 9) | ((4u - 1) << 16) | ((2u - 1) << 24);
+  RCC_PLL1DIVR = (160u - 1) | ((2u - 1) << 9) | ((4u - 1) << 16) | ((2u - 1) << 24);
   RCC_PLL3DIVR = (96u - 1) | ((2u - 1) << 9) | ((10u - 1) << 16) | ((2u - 1) << 24);
   RCC_CR |= RCC_CR_PLL1ON | RCC_CR_PLL3ON;
   while ((RCC_CR & (RCC_CR_PLL1RDY | RCC_CR_PLL3RDY)) != (RCC_CR_PLL1RDY | RCC_CR_PLL3RDY)) {}

@@ -1,8 +1,9 @@
 // QUADSPI (RM0433 23) as the core's flash primitive. The fmt word of boot/flash/cmd.ts maps
 // nearly field for field onto CCR: line counts use the same 0/1/2/3 = none/1/2/4 encoding as
 // IMODE/ADMODE/ABMODE/DMODE; the mode byte is the alternate-byte phase (8 bits).
-// Indirect mode for commands, memory-mapped mode for XIP. Kernel clock HCLK3 = 100 MHz,
-// PRESCALER 1: 50 MHz SCK (W25Q64JV: 133 MHz), sampling shifted half a cycle.
+// Indirect mode for commands, memory-mapped mode for XIP. Kernel clock HCLK3: 64 MHz on the boot
+// path (HSI), 200 MHz in DFU mode (clocks.c); PRESCALER 1: SCK 32 / 100 MHz (W25Q64JV: 133 MHz),
+// sampling shifted half a cycle.
 #include "../common/hal.h"
 #include "board.h"
 #include "regs.h"
@@ -11,7 +12,7 @@
 // needs tSHSL2 >= 50 ns after an erase, program or status write (W25Q64JV datasheet 9.6, /CS
 // deselect time; tSHSL1 >= 10 ns between reads). This DCR stays with the application, which may
 // run SCK at up to 120 MHz (HCLK3 240 MHz, PRESCALER 1): 7 cycles are 58 ns there, and still
-// over 50 ns at the chip's 133 MHz limit; at the bootloader's own 50 MHz they are 140 ns.
+// over 50 ns at the chip's 133 MHz limit; at the bootloader's own 100 MHz they are 70 ns.
 #define QSPI_CSHT 6u
 #define QSPI_DCR_OF(fsize_bits) (((fsize_bits) << QSPI_DCR_FSIZE_SHIFT) | (QSPI_CSHT << QSPI_DCR_CSHT_SHIFT))
 

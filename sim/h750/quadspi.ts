@@ -17,7 +17,8 @@
 // - nCS is high for at least DCR.CSHT + 1 SCK cycles between commands (23.5.2), SCK being the
 //   kernel clock / (CR.PRESCALER + 1): the model checks that this meets the chip's tSHSL1, and
 //   its tSHSL2 after a command that starts an erase, a program or a status write, and throws
-//   when it does not (the chip may then miss the command).
+//   when it does not (the chip may then miss the command); and that SCK is within the chip's
+//   clock limit (fR; 50 MHz for 03h, W25Q64JV 9.6).
 // Bus timing is not modelled otherwise (transfers complete at once); the chip's busy time is.
 import type { NorFlash, Transaction } from "../nor-flash";
 import { resetOf } from "./vendor";
@@ -43,15 +44,20 @@ export class QuadspiModel {
 
   /** Shortest chip-select high time seen before a command, in ns (for tests). */
   minCsHighNs = Infinity;
+  /** Fastest SCK any command ran at, Hz (for tests). */
+  maxSckHz = 0;
   private lastInstr = -1;
 
   constructor(readonly chip: NorFlash, private readonly pinsOk: () => boolean, private readonly kernelHz: () => number = () => 100e6) {}
 
   private checkCsHigh(instr: number): void {
+    const sck = this.kernelHz() / (((this.cr >>> 24) & 0xff) + 1);
+    const maxHz = instr === 0x03 ? 50e6 : this.chip.params.maxSckHz;
+    if (sck > maxHz) throw new Error(`QUADSPI: SCK ${(sck / 1e6).toFixed(1)} MHz for ${instr.toString(16)}h, the chip allows ${maxHz / 1e6} MHz`);
+    this.maxSckHz = Math.max(this.maxSckHz, sck);
     const prev = this.lastInstr;
     this.lastInstr = instr;
     if (prev < 0) return;
-    const sck = this.kernelHz() / (((this.cr >>> 24) & 0xff) + 1);
     const ns = ((((this.dcr >>> 8) & 7) + 1) * 1e9) / sck;
     this.minCsHighNs = Math.min(this.minCsHighNs, ns);
     const need = WRITE_OPS.has(prev) ? this.chip.params.csHighNs.write : this.chip.params.csHighNs.read;
