@@ -108,8 +108,11 @@ async function main() {
     const ours = await flashTs(bytes);
     const du = await dfuUtil(bytes);
     throughput.push({ image: label, bytes, limitUs: limit, flashTsUs: ours, dfuUtilUs: du });
-    rows.push([`download ${label}`, `${kibps(bytes, ours).toFixed(0)} KiB/s (${(100 * limit.us / ours).toFixed(0)}%)`,
-      `${kibps(bytes, du).toFixed(0)} KiB/s (${(100 * limit.us / du).toFixed(0)}%)`, `${kibps(bytes, limit.us).toFixed(0)} KiB/s limit`]);
+    // Issue 22's targets: tools/flash.ts 95% for 1 MiB and the full chip, 85% for any download
+    // of 64 KiB or more; the dfu-util sequence 90% for 1 MiB.
+    const target = label === "64 KiB" ? "target 85%" : label === "1 MiB" ? "targets 95% / 90%" : "target 95%";
+    rows.push([`download ${label}`, `${kibps(bytes, ours).toFixed(0)} KiB/s (${(100 * limit.us / ours).toFixed(1)}%)`,
+      `${kibps(bytes, du).toFixed(0)} KiB/s (${(100 * limit.us / du).toFixed(1)}%)`, `${kibps(bytes, limit.us).toFixed(0)} KiB/s limit, ${target}`]);
   }
   results.throughput = throughput;
   // The UF2 drive: the same flash limit, and the bus carrying twice the bytes (bench/uf2.ts).
@@ -185,12 +188,12 @@ async function main() {
   const cpuUs = cpu.cyclesPerBlock / 125;
   results.cpuCostPerBlock = { ...cpu, cpuUsAt125MHz: cpuUs, blockFlashUs, percent: (100 * cpuUs) / blockFlashUs,
     note: "RP2040 emulator, instant-timing flash, host without overhead: all cycles minus idle main-loop passes" };
-  rows.push(["CPU per 4 KiB block (RP2040)", `${Math.round(cpu.cyclesPerBlock)} cycles`, `${(100 * cpuUs / blockFlashUs).toFixed(0)}% of ${(blockFlashUs / 1000).toFixed(1)} ms flash`, "target < 10%"]);
+  rows.push(["CPU per 4 KiB block (RP2040)", `${Math.round(cpu.cyclesPerBlock)} cycles`, `${(100 * cpuUs / blockFlashUs).toFixed(2)}% of ${(blockFlashUs / 1000).toFixed(1)} ms flash`, "target < 10%"]);
   const web = await webPage();
   results.webPage = web;
   rows.push(["web page (HTML + CSS + bundle)", `${(web.bytes / 1024).toFixed(1)} KiB, ${(web.gzipBytes / 1024).toFixed(1)} KiB gzipped`,
     web.firstLoadMs === null ? web.note : `first load ${web.firstLoadMs.toFixed(0)} ms`, "chromium, localhost"]);
-  const w = [34, 30, 26, 20];
+  const w = [38, 30, 32, 20];
   console.log(["", "tools/flash.ts", "dfu-util sequence", ""].map((c, i) => c.padEnd(w[i])).join(""));
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(w[i])).join(""));
   writeFileSync(join(import.meta.dirname, "results.json"), JSON.stringify(results, null, 2));
