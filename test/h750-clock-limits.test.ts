@@ -4,7 +4,7 @@
 // offsets and reset values from ST's SVD (sim/h750/vendor-regs.json).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { RccModel, PwrModel, SyscfgModel } from "../sim/h750/rcc";
+import { RccModel, PwrModel, SyscfgModel, FlashAcrModel } from "../sim/h750/rcc";
 import { reg } from "../sim/h750/vendor";
 
 const off = (name: string, base: string) => reg(name).address - reg(base).address;
@@ -65,6 +65,28 @@ test("PCLK2 is HCLK through D2PPRE2, and is USART1's kernel clock by default", (
   assert.is(rcc.usart1KernelHz(), 120e6);
   rcc.write(off("RCC_D2CFGR", "RCC_CR"), 7 << 8);              // /16
   assert.is(rcc.pclk2(), 15e6);
+});
+
+test("HCLK above what FLASH_ACR.LATENCY allows at the voltage scale is recorded (RM0433 table 17)", () => {
+  const pwr = new PwrModel(), acr = new FlashAcrModel();
+  const rcc = new RccModel(() => pwr.maxSysclkHz(), undefined, () => acr.maxHclkHz(pwr.scale));
+  pwr.write(off("PWR_D3CR", "PWR_CR1"), 3 << 14);              // scale 1
+  assert.is(acr.maxHclkHz(1), Infinity, "LATENCY 7 after reset: any clock");
+  acr.write(0, 1 | (1 << 4));                                  // 1 wait state: up to 140 MHz at VOS1
+  rcc.write(off("RCC_D1CFGR", "RCC_CR"), 8);                   // HPRE /2
+  rcc.write(0, rcc.read(0) | (1 << 16));
+  rcc.write(off("RCC_PLLCKSELR", "RCC_CR"), 2 | (5 << 4));
+  rcc.write(off("RCC_PLL1DIVR", "RCC_CR"), 159 | (1 << 9));   // 5 MHz x 160 / 2 = 400 MHz
+  rcc.write(0, rcc.read(0) | (1 << 24));
+  rcc.write(off("RCC_CFGR", "RCC_CR"), 3);
+  assert.is(rcc.hclk(), 200e6);
+  assert.equal(rcc.violations, ["HCLK 200 MHz above the 140 MHz the flash wait states allow"]);
+  rcc.violations.length = 0;
+  acr.write(0, 2 | (2 << 4));                                  // 2 wait states, WRHIGHFREQ 2: up to 210 MHz
+  rcc.write(off("RCC_D1CFGR", "RCC_CR"), 8);
+  assert.equal(rcc.violations, [], "what clocks_raise programs for DFU mode");
+  rcc.write(off("RCC_D1CFGR", "RCC_CR"), 0);                   // HPRE /1: 400 MHz AXI
+  assert.equal(rcc.violations, ["HCLK 400 MHz above the 210 MHz the flash wait states allow"]);
 });
 
 test.run();

@@ -127,7 +127,8 @@ export class H750Emu {
   private newModels(): Models {
     const gpio = new GpioModel();
     const pwr = new PwrModel();
-    const rcc = new RccModel(() => pwr.maxSysclkHz(), () => this.nowUs);
+    const acr = new FlashAcrModel();
+    const rcc = new RccModel(() => pwr.maxSysclkHz(), () => this.nowUs, () => acr.maxHclkHz(pwr.scale));
     const qspi = new QuadspiModel(this.nor, () =>
       rcc.enabled(0x0d4, 14) && gpio.pinAf(1, 2, 9) && gpio.pinAf(1, 6, 10) && gpio.pinAf(3, 11, 9) &&
       gpio.pinAf(3, 12, 9) && gpio.pinAf(3, 13, 9) && gpio.pinAf(4, 2, 9), () => rcc.qspiKernelHz());
@@ -141,7 +142,7 @@ export class H750Emu {
       }
     };
     return {
-      rcc, pwr, syscfg: new SyscfgModel(rcc, pwr), acr: new FlashAcrModel(), gpio, usart: new UsartModel(),
+      rcc, pwr, syscfg: new SyscfgModel(rcc, pwr), acr, gpio, usart: new UsartModel(),
       crc: new CrcModel(), scs: new ScsModel(() => this.instructions), qspi, otg: new OtgFsModel(),
     };
   }

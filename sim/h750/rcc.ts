@@ -13,7 +13,10 @@
 //   after power-on only (6.8.4); CSR1.ACTVOSRDY is set once it is written; D3CR.VOSRDY is set
 //   after a VOS write; CR3.USB33RDY follows USB33DEN (the regulator is always in range here);
 //   CR1.DBP (6.8.1) unlocks writes to the backup domain (backup SRAM included).
-// - FLASH_ACR (4.9.1): LATENCY and WRHIGHFREQ read back as written.
+// - FLASH_ACR (4.9.1): LATENCY and WRHIGHFREQ read back as written. The AXI clock (HCLK) each
+//   LATENCY allows per voltage scale (4.3.8, table 17 "FLASH recommended number of wait states
+//   and programming delay"): a switch of SYSCLK or of the HCLK prescalers that runs HCLK above
+//   it is recorded in RccModel.violations (reads from the internal flash may then fail).
 // - SYSCFG_PWRCR.ODEN (RM0433, SYSCFG chapter): the overdrive that turns VOS1 into VOS0 (RM0433,
 //   PWR "Voltage scaling": ODEN is set once VOS1 is selected in PWR_D3CR; D3CR.VOSRDY says when
 //   VOS0 is reached, here at once; ODEN set at another scale does not give VOS0 here).
@@ -53,7 +56,8 @@ export class RccModel {
   violations: string[] = [];
   /** When each xxON bit (by bit number) was last set, in the clock's microseconds. */
   private onSince = new Map<number, number>();
-  constructor(private readonly maxSysclkHz: () => number = () => Infinity, private readonly nowUs?: () => number) {
+  constructor(private readonly maxSysclkHz: () => number = () => Infinity, private readonly nowUs?: () => number,
+    private readonly maxHclkHz: () => number = () => Infinity) {
     for (const [off, v] of RCC.resets) this.regs[off >> 2] = v;
     for (let bit = 0; bit < 32; bit++) if (this.regs[0] & (1 << bit)) this.onSince.set(bit, -Infinity);
   }
@@ -98,8 +102,10 @@ export class RccModel {
       this.regs[4] = (value & ~(7 << 3)) | (sws << 3);
       const hz = this.sysclk(), max = this.maxSysclkHz();
       if (hz > max) this.violations.push(`SYSCLK ${hz / 1e6} MHz above the voltage scale's ${max / 1e6} MHz`);
+      this.checkHclk();
       return;
     }
+    if (off === 0x018) { this.regs[off >> 2] = value >>> 0; this.checkHclk(); return; }
     // RM0433 8.7 (RCC_PLLCKSELR, RCC_PLLCFGR, RCC_PLLxDIVR): a PLL's settings can be written
     // only while it is off (PLLSRC only while all are); PLL1 cannot be stopped while it is SYSCLK.
     const cr = this.regs[0];
@@ -116,6 +122,11 @@ export class RccModel {
       }
     }
     this.regs[off >> 2] = value >>> 0;
+  }
+
+  private checkHclk(): void {
+    const hz = this.hclk(), max = this.maxHclkHz();
+    if (hz > max) this.violations.push(`HCLK ${hz / 1e6} MHz above the ${max / 1e6} MHz the flash wait states allow`);
   }
 
   /** SYSCLK in Hz, from the switch status and PLL1's settings. */
@@ -219,8 +230,15 @@ export class SyscfgModel {
   }
 }
 
+// RM0433 table 17: the highest AXI clock (MHz) for LATENCY 0, 1, 2, ... per voltage scale 0-3
+// (2 wait states reach 185 MHz with WRHIGHFREQ 1 and 210 with 2: the read latency is what
+// limits reads); beyond the listed latencies, any clock the scale allows.
+const ACR_MAX_MHZ = [[70, 140, 210, 225, 240], [70, 140, 210, 225], [55, 110, 165, 225], [45, 90, 135, 180, 225]];
+
 export class FlashAcrModel {
   acr = modelResetOf("FLASH_ACR");
   read(off: number): number { return off === 0 ? this.acr : 0; }
   write(off: number, value: number): void { if (off === 0) this.acr = value & 0x3f; }
+  /** The fastest HCLK the programmed LATENCY allows at voltage scale `scale`, Hz. */
+  maxHclkHz(scale: number): number { return (ACR_MAX_MHZ[scale][this.acr & 0xf] ?? Infinity) * 1e6; }
 }
