@@ -14,8 +14,8 @@
 //   after a VOS write; CR3.USB33RDY follows USB33DEN (the regulator is always in range here);
 //   CR1.DBP (6.8.1) unlocks writes to the backup domain (backup SRAM included).
 // - FLASH_ACR (4.9.1): LATENCY and WRHIGHFREQ read back as written. The AXI clock (HCLK) each
-//   LATENCY allows per voltage scale (4.3.8, table 17 "FLASH recommended number of wait states
-//   and programming delay"): a switch of SYSCLK or of the HCLK prescalers that runs HCLK above
+//   LATENCY allows at VOS1 (4.3.8, table 17 "FLASH recommended number of wait states and
+//   programming delay"; the other scales are not modelled): a switch of SYSCLK or of the HCLK prescalers that runs HCLK above
 //   it is recorded in RccModel.violations (reads from the internal flash may then fail).
 // - SYSCFG_PWRCR.ODEN (RM0433, SYSCFG chapter): the overdrive that turns VOS1 into VOS0 (RM0433,
 //   PWR "Voltage scaling": ODEN is set once VOS1 is selected in PWR_D3CR; D3CR.VOSRDY says when
@@ -230,15 +230,17 @@ export class SyscfgModel {
   }
 }
 
-// RM0433 table 17: the highest AXI clock (MHz) for LATENCY 0, 1, 2, ... per voltage scale 0-3
-// (2 wait states reach 185 MHz with WRHIGHFREQ 1 and 210 with 2: the read latency is what
-// limits reads); beyond the listed latencies, any clock the scale allows.
-const ACR_MAX_MHZ = [[70, 140, 210, 225, 240], [70, 140, 210, 225], [55, 110, 165, 225], [45, 90, 135, 180, 225]];
+// RM0433 table 17 at VOS1, the scale DFU mode runs at: the highest AXI clock (MHz) for LATENCY
+// 0, 1, 2, 3 (2 wait states reach 185 MHz with WRHIGHFREQ 1 and 210 with 2: the read latency is
+// what limits reads). Cross-checked against a public H7 driver's VOS1 table (0/1/2/2/3 WS up to
+// 70/140/185/210/225 MHz) and ST's CubeH7 examples (400 MHz CPU, 200 MHz HCLK, VOS1). The other
+// scales' rows were not at hand to check: there, and beyond the listed latencies, no limit.
+const ACR_MAX_MHZ_VOS1 = [70, 140, 210, 225];
 
 export class FlashAcrModel {
   acr = modelResetOf("FLASH_ACR");
   read(off: number): number { return off === 0 ? this.acr : 0; }
   write(off: number, value: number): void { if (off === 0) this.acr = value & 0x3f; }
   /** The fastest HCLK the programmed LATENCY allows at voltage scale `scale`, Hz. */
-  maxHclkHz(scale: number): number { return (ACR_MAX_MHZ[scale][this.acr & 0xf] ?? Infinity) * 1e6; }
+  maxHclkHz(scale: number): number { return scale === 1 ? (ACR_MAX_MHZ_VOS1[this.acr & 0xf] ?? Infinity) * 1e6 : Infinity; }
 }
