@@ -8,7 +8,8 @@ export const BOARDS: Record<BoardName, BoardFacts> = {
   h750: {
     id: "h750", boardId: 1, name: "WeAct H750", hasButton: true, // K1 on PC13
     uf2Family: 0x6db66082,
-    // hal/stm32h750: QUADSPI PRESCALER 1 of HCLK3, HSI 64 MHz at reset, 200 MHz in DFU mode.
+    // hal/stm32h750: QUADSPI PRESCALER 1 of HCLK3, HSI 64 MHz at reset, 200 MHz in DFU mode
+    // (test/h750-emulator.test.ts measures both on the firmware).
     flashSckHz: { boot: 32e6, dfu: 100e6 },
     flashBase: 0x90000000, bootReserved: 0,
     ramStart: 0x20000000, ramEnd: 0x24080000,
@@ -21,7 +22,8 @@ export const BOARDS: Record<BoardName, BoardFacts> = {
     id: "rp2040", boardId: 2, name: "Pico RP2040", hasButton: false, // BOOTSEL belongs to the boot ROM
     uf2Family: 0xe48bff56,
     // hal/rp2040: SSI BAUDR 2 of clk_sys: the ROSC sped up to ~52 MHz on the boot path
-    // (typical), 125 MHz in DFU mode.
+    // (typical; board.h BOARD_ROSC_BOOT_DIV), 125 MHz in DFU mode (test/rp2040-emulator.test.ts
+    // checks the DFU-mode rate on the firmware).
     flashSckHz: { boot: 26e6, dfu: 62.5e6 },
     flashBase: 0x10000000, bootReserved: 0x10000,
     ramStart: 0x20000000, ramEnd: 0x20042000,

@@ -18,6 +18,7 @@ import { usedSlots, SLOT } from "./lib/record";
 import { DfuRequests, ST } from "./lib/dfu-requests";
 import { buildBoard } from "../tools/build";
 import type { ChipName } from "../sim/chips";
+import { BOARDS } from "../sim/boards";
 
 const BUILD = join(import.meta.dirname, "..", "build", "h750");
 const firmware = readFileSync(join(BUILD, "qspiboot.bin"));
@@ -98,6 +99,7 @@ test("DFU download of the example, leave: the CPU runs its reset handler from th
   const back = await dev.read(0x90000000, 4096);
   assert.equal([...back.subarray(0, example[0].data.length)], [...example[0].data], "read back over DFU upload");
   assert.is(emu.m.qspi.maxSckHz, 100e6, "the download ran QUADSPI at 100 MHz (HCLK3 200 MHz / 2), under the chip's 133 MHz");
+  assert.is(emu.m.qspi.maxSckHz, BOARDS.h750.flashSckHz.dfu, "what the Wasm simulator charges DFU-mode bus time at");
   const resets = emu.resets;
   await dev.leave();
   assert.ok(emu.runUntil(() => emu.inApplication, 5_000_000), "in the application");
@@ -118,6 +120,7 @@ test("DFU download of the example, leave: the CPU runs its reset handler from th
   const csht = (emu.m.qspi.dcr >>> 8) & 7;
   assert.ok(((csht + 1) * 1e9) / 120e6 >= 50, `DCR.CSHT ${csht} left to the application keeps nCS high for tSHSL2 (50 ns) even at 120 MHz SCK`);
   assert.ok(emu.m.qspi.minCsHighNs >= 50, "every command the bootloader sent had nCS high >= tSHSL2 before it");
+  assert.is(emu.m.qspi.maxSckHz, BOARDS.h750.flashSckHz.boot, "the boot path ran QUADSPI at the HSI's 64 MHz / 2, as the Wasm simulator charges it");
   assert.ok(!host.present(), "the bootloader's USB device is gone");
 });
 

@@ -10,6 +10,7 @@ import { Rp2040Emu } from "../sim/rp2040/emulator";
 import { BOOT2_SRAM } from "../sim/rp2040/boot-rom";
 import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 import { SimBoard } from "../sim/board";
+import { BOARDS } from "../sim/boards";
 import { SimUsbHost, type ControlHost } from "../sim/usb-host";
 import { SimUsbDevice } from "../tools/usb/sim-device";
 import { DfuDevice } from "../tools/dfu/client";
@@ -58,6 +59,8 @@ test("blank flash (bootloader only): the chip comes up as the DFU device, no ima
   assert.is(dev.info!.jedecId, 0x1540ef, "W25Q16JV found over the SSI");
   assert.is(dev.info!.flashSize, 2 << 20);
   assert.ok(emu.nor.quadEnabled(), "boot2 left QE set");
+  assert.is(emu.mcu.clkSys / emu.flash.baudr, BOARDS.rp2040.flashSckHz.dfu,
+    "DFU mode runs the SSI at clk_sys / BAUDR, the SCK the Wasm simulator charges its bus time at");
   checkBus(emu, host);
 });
 
