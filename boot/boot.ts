@@ -1,8 +1,8 @@
 // The boot decision after every reset, and leaving DFU mode.
 import { flag_get, flag_set, button, jump, system_reset, crc32_phys, time_us } from "./hal";
-import { flashBase, bootCrcCheck, doubleTapMs } from "./board";
-import { flashMapAndCheck, flashInit } from "./flash/engine";
-import { appStartOffset } from "./dfu/layout";
+import { flashBase, bootCrcCheck, doubleTapMs, mappedAtReset } from "./board";
+import { flashMapAndCheck, flashInit, flashReadMapped } from "./flash/engine";
+import { appStartOffset, layoutInit } from "./dfu/layout";
 import { recordLoad, recordStatus } from "./update";
 import { recordBase, recordLength, recordCrc, RECORD_NONE, RECORD_VALID } from "./record";
 import { vectorsPlausible } from "./vectors";
@@ -24,9 +24,8 @@ export const STAY_TRAPPED: u8 = 7;
 export const STAY_DOUBLE_TAP: u8 = 8;
 export let bootReason: u8 = STAY_NONE;
 
-// Map the flash and hand over. Returns only if the mapped window does not read back right.
-function start(): void {
-  // Optional double-tap window (off by default): a second reset within it stays in DFU mode.
+// Optional double-tap window (off by default): a second reset within it stays in DFU mode.
+function doubleTap(): void {
   const window = doubleTapMs();
   if (window != 0) {
     flag_set(FLAG_DOUBLE_TAP);
@@ -34,7 +33,34 @@ function start(): void {
     while (time_us() - t < window * 1000) {}
     flag_set(0);
   }
+}
+
+// Map the flash and hand over. Returns only if the mapped window does not read back right.
+function start(): void {
+  doubleTap();
   if (flashMapAndCheck() != 0) { flashInit(); return; }
+  jump(flashBase() + appStartOffset());
+}
+
+// What a 24-bit address reaches: the bound on a record's image while the chip is not identified
+// (a record is only ever written for an image the chip held).
+const MAPPED_CHIP_BYTES: u32 = 16 << 20;
+
+// Where boot2 has left the flash memory-mapped (the RP2040), as the application will run it, the
+// common case (nothing asks to stay, the record names a valid image) is decided on reads through
+// that window alone: no command, no identification of the chip, no re-mapping, and none of DFU
+// mode's code needed yet (hal/rp2040/startup.c loads it only when this returns). Everything
+// else returns with nothing decided or changed, and bootDecide() starts over with the chip
+// identified. The record sector is the last 4 KiB of the bootloader's region (BoardInfo).
+export function bootMapped(): void {
+  if (!mappedAtReset() || flag_get() != 0 || button() != 0) return;
+  layoutInit(MAPPED_CHIP_BYTES, 4096, 65536);
+  flashReadMapped(true);
+  const rs = recordLoad(false);
+  flashReadMapped(false);
+  if (rs != RECORD_VALID) return;
+  if (bootCrcCheck() && crc32_phys(0, flashBase() + recordBase(), recordLength()) != recordCrc()) return;
+  doubleTap();
   jump(flashBase() + appStartOffset());
 }
 

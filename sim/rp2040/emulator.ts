@@ -142,7 +142,12 @@ export class Rp2040Emu {
     }
     const mcu = new RP2040(this.clock);
     this.mcu = mcu;
-    if (old && cause === "run") mcu.sram.set(old.sram);
+    // SRAM keeps its contents through every reset but a power cycle (the RP2040 has no power
+    // gating on its SRAM: a watchdog or RUN reset keeps it, pico-sdk issue 2203, Raspberry Pi's
+    // answer), and powers up holding whatever the cells settled to. Stand-in: a fixed pseudo-random pattern, so code that runs from SRAM
+    // it never loaded (hal/rp2040/startup.c's split load) fails here as it would on the chip.
+    if (old && cause !== "power") mcu.sram.set(old.sram);
+    else powerUpPattern(mcu.sram);
     mcu.logger = {
       debug() {}, info() {},
       warn: (c: string, m: string) => { this.log.push(`${c}: ${m}`); },
@@ -378,4 +383,14 @@ export class Rp2040Emu {
   get pc(): number { return this.mcu.core.PC >>> 0; }
   /** Simulated time in microseconds. */
   get nowUs(): number { return this.clock.nanos / 1000; }
+}
+
+/** What SRAM holds at power-up here: xorshift32 from a fixed seed (deterministic tests). */
+function powerUpPattern(sram: Uint8Array): void {
+  const words = new Uint32Array(sram.buffer, sram.byteOffset, sram.byteLength >> 2);
+  let x = 0x2545f491;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    words[i] = x;
+  }
 }
