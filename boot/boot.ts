@@ -38,7 +38,7 @@ function doubleTap(): void {
 // Map the flash and hand over. Returns only if the mapped window does not read back right.
 function start(): void {
   doubleTap();
-  if (flashMapAndCheck() != 0) { flashInit(); return; }
+  if (!mapped && flashMapAndCheck() != 0) { flashInit(); return; }
   jump(flashBase() + appStartOffset());
 }
 
@@ -50,30 +50,33 @@ const MAPPED_CHIP_BYTES: u32 = 16 << 20;
 // common case (nothing asks to stay, the record names a valid image) is decided on reads through
 // that window alone: no command, no identification of the chip, no re-mapping, and none of DFU
 // mode's code needed yet (hal/rp2040/startup.c loads it only when this returns). Everything
-// else returns with nothing decided or changed, and bootDecide() starts over with the chip
+// else returns with nothing changed, and bootDecide(flashOk, false) starts over with the chip
 // identified. The record sector is the last 4 KiB of the bootloader's region (BoardInfo).
+// A variable, not a parameter: one copy of the decision serves both passes (a constant argument
+// had the compiler make two).
+let mapped: bool = false;
 export function bootMapped(): void {
-  if (!mappedAtReset() || flag_get() != 0 || button() != 0) return;
+  if (!mappedAtReset()) return;
   layoutInit(MAPPED_CHIP_BYTES, 4096, 65536);
-  flashReadMapped(true);
-  const rs = recordLoad(false);
-  flashReadMapped(false);
-  if (rs != RECORD_VALID) return;
-  if (bootCrcCheck() && crc32_phys(0, flashBase() + recordBase(), recordLength()) != recordCrc()) return;
-  doubleTap();
-  jump(flashBase() + appStartOffset());
+  mapped = true;
+  bootDecide(true);
+  mapped = false;
 }
 
 // After reset: returns when the bootloader should stay in DFU mode (bootReason says why).
+// While `mapped` (bootMapped): returns at the first sign of staying, having changed nothing.
 export function bootDecide(flashOk: bool): void {
+  bootReason = STAY_NONE;
   const flag = flag_get();
-  if (flag != 0) flag_set(0);
+  if (flag != 0) { if (mapped) return; flag_set(0); }
   if (flag == FLAG_STAY_IN_DFU) { bootReason = STAY_REQUESTED; }
   else if (flag == FLAG_TRAPPED) { bootReason = STAY_TRAPPED; }
   else if (flag == FLAG_DOUBLE_TAP) { bootReason = STAY_DOUBLE_TAP; }
-  else if (button() != 0) { bootReason = STAY_BUTTON; }
+  else if (button() != 0) { if (mapped) return; bootReason = STAY_BUTTON; }
   if (!flashOk) { bootReason = STAY_NO_FLASH; return; }
-  const rs = recordLoad();
+  flashReadMapped(mapped);
+  const rs = recordLoad(!mapped); // the legacy record's move is a write: not while mapped
+  flashReadMapped(false);
   if (bootReason != STAY_NONE) return;
   if (rs == RECORD_VALID) {
     if (bootCrcCheck() && !imageCrcOk()) { bootReason = STAY_BAD_IMAGE; return; }
@@ -83,8 +86,9 @@ export function bootDecide(flashOk: bool): void {
   }
   if (rs == RECORD_NONE) {
     // No record at all: an image put there by other means runs if it looks like one; not on a
-    // board with a key, where only a verified (recorded) image runs.
-    if (!isDefined(QSPIBOOT_SIGNED) && vectorsPlausible()) start();
+    // board with a key, where only a verified (recorded) image runs. Not while mapped either:
+    // the record may still be in its old place (recordLoad's legacy read).
+    if (!isDefined(QSPIBOOT_SIGNED) && !mapped && vectorsPlausible()) start();
     bootReason = STAY_NO_IMAGE;
     return;
   }
@@ -92,9 +96,9 @@ export function bootDecide(flashOk: bool): void {
 }
 
 function imageCrcOk(): bool {
-  if (flashMapAndCheck() != 0) { flashInit(); return false; }
+  if (!mapped && flashMapAndCheck() != 0) { flashInit(); return false; }
   const ok = crc32_phys(0, flashBase() + recordBase(), recordLength()) == recordCrc();
-  flashInit(); // back to command mode: the jump maps it again
+  if (!mapped) flashInit(); // back to command mode: the jump maps it again
   return ok;
 }
 
