@@ -59,6 +59,7 @@ export function bootMapped(): void {
   if (!mappedAtReset()) return;
   layoutInit(MAPPED_CHIP_BYTES, 4096, 65536);
   mapped = true;
+  flashReadMapped(true); // until flashInit
   bootDecide(true);
   mapped = false;
 }
@@ -74,9 +75,7 @@ export function bootDecide(flashOk: bool): void {
   else if (flag == FLAG_DOUBLE_TAP) { bootReason = STAY_DOUBLE_TAP; }
   else if (button() != 0) { if (mapped) return; bootReason = STAY_BUTTON; }
   if (!flashOk) { bootReason = STAY_NO_FLASH; return; }
-  flashReadMapped(mapped);
   const rs = recordLoad(!mapped); // the legacy record's move is a write: not while mapped
-  flashReadMapped(false);
   if (bootReason != STAY_NONE) return;
   if (rs == RECORD_VALID) {
     if (bootCrcCheck() && !imageCrcOk()) { bootReason = STAY_BAD_IMAGE; return; }

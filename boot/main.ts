@@ -21,7 +21,6 @@ export function boot(): void {
 
 // Decide: boot the application (hal.jump does not return) or stay in DFU mode.
 export function init(): void {
-  loadBoardInfo();
   const flashOk = flashInit() == 0;
   if (flashOk) layoutInit(flashSize(), flashSectorSize(), flashBlockSize());
   else layoutClear();

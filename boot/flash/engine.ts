@@ -33,6 +33,7 @@ const scratch = memory.data(<i32>READ_CHUNK);
 let ready: bool = false;
 
 export function flashInit(): i32 {
+  mappedReads = false; // commands from here on: the map is gone
   const r = chip.chipInit();
   ready = r == 0 && chip.chipSize / chip.sectorSize <= MAX_SECTORS;
   memory.fill(pending, 0, MAX_SECTORS / 8);
@@ -55,7 +56,8 @@ export function flashRead(addr: u32, buf: usize, len: u32): i32 {
 }
 
 // Reads through the memory-mapped window instead of commands (whole words: the record store's
-// reads are), while the flash is still mapped as it was at reset (boot.ts's bootMapped).
+// reads are), while the flash is still mapped as it was at reset (boot.ts's bootMapped), until
+// flashInit.
 let mappedReads: bool = false;
 export function flashReadMapped(on: bool): void { mappedReads = on; }
 
