@@ -8,9 +8,6 @@
 //   +22 u8  boardId       1 = WeAct STM32H750, 2 = Raspberry Pi Pico (RP2040)
 //   +23 u8  flags         bit 0: check the whole image's CRC on every boot (slower boot)
 //                         bit 1: older qspiboot kept the record in the chip's last sector
-//                         bit 2: the flash is memory-mapped when the core starts (the RP2040's
-//                                boot2 left XIP on): boot.ts decides the common case on reads
-//                                through the window alone
 //   +24 u32 recordOffset  flash offset of the update-record sector (0 = last sector of the chip)
 //   +28 u16 doubleTapMs   double-tap-reset window in ms (0: off, the default: no boot delay)
 //   +30 u16 reserved
@@ -39,7 +36,6 @@ export function bcdDevice(): u16 { return load<u16>(info, 20); }
 export function boardId(): u8 { return load<u8>(info, 22); }
 export function bootCrcCheck(): bool { return (load<u8>(info, 23) & 1) != 0; }
 export function legacyRecord(): bool { return (load<u8>(info, 23) & 2) != 0; }
-export function mappedAtReset(): bool { return (load<u8>(info, 23) & 4) != 0; }
 export function doubleTapMs(): u32 { return load<u16>(info, 28); }
 export function recordOffsetHint(): u32 { return load<u32>(info, 24); }
 export function boardNamePtr(): usize { return info + 32; }

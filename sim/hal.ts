@@ -52,7 +52,7 @@ export function makeHalImports(ctx: HalContext) {
       dv.setUint16(out + 18, facts.pid, true);
       dv.setUint16(out + 20, facts.bcdDevice, true);
       dv.setUint8(out + 22, facts.boardId);
-      dv.setUint8(out + 23, (facts.bootCrc ? 1 : 0) | (facts.legacyRecord ? 2 : 0) | (facts.mappedAtReset ? 4 : 0));
+      dv.setUint8(out + 23, (facts.bootCrc ? 1 : 0) | (facts.legacyRecord ? 2 : 0));
       dv.setUint32(out + 24, facts.recordOffset, true);
       dv.setUint16(out + 28, facts.doubleTapMs ?? 0, true);
       dv.setUint16(out + 30, 0, true);

@@ -10,9 +10,6 @@
 #ifndef BOARD_LEGACY_RECORD
 #define BOARD_LEGACY_RECORD 0 // the record used to be in the chip's last sector
 #endif
-#ifndef BOARD_MAPPED_AT_RESET
-#define BOARD_MAPPED_AT_RESET 0 // the flash is memory-mapped when the core starts
-#endif
 
 // The WebUSB landing page (`npm run build -- --web-url URL`): scheme 1 https://, 0 http://.
 #ifndef BOARD_WEB_URL
@@ -39,7 +36,7 @@ _Static_assert(sizeof(BOARD_WEB_URL) <= 63, "the landing page URL is at most 62 
 void Z_halZ_board_info(struct Z_hal_instance_t* h, u32 out) {
   static const struct board_info info = {
     BOARD_FLASH_BASE, BOARD_BOOT_RESERVED, BOARD_RAM_START, BOARD_RAM_END,
-    BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, BOARD_FLAGS | (BOARD_LEGACY_RECORD << 1) | (BOARD_MAPPED_AT_RESET << 2), BOARD_RECORD_OFFSET, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
+    BOARD_USB_VID, BOARD_USB_PID, BOARD_BCD_DEVICE, BOARD_ID, BOARD_FLAGS | (BOARD_LEGACY_RECORD << 1), BOARD_RECORD_OFFSET, BOARD_DOUBLE_TAP_MS, 0, BOARD_NAME,
     BOARD_WEB_SCHEME, BOARD_WEB_URL, BOARD_UF2_FAMILY,
 #if QSPIBOOT_SIGNED
     BOARD_PUBLIC_KEY,

@@ -14,9 +14,6 @@
 #define BOARD_RECORD_OFFSET 0xF000u
 // Where qspiboot before 0.2 kept it (the chip's last sector): honoured once, then moved.
 #define BOARD_LEGACY_RECORD 1
-// boot2 leaves the flash memory-mapped (XIP, continuous read): boot/boot.ts decides on reads
-// through the window (BoardInfo flags bit 2).
-#define BOARD_MAPPED_AT_RESET 1
 #define BOARD_RAM_START 0x20000000u
 #define BOARD_RAM_END 0x20042000u       // SRAM0-3 striped, then SCRATCH_X/Y
 #define BOARD_USB_VID 0x1209u
