@@ -1,8 +1,8 @@
 // The boot decision after every reset, and leaving DFU mode.
-import { flag_get, flag_set, button, jump, system_reset, crc32_phys, time_us } from "./hal";
+import { flag_get, flag_set, button, jump, system_reset, crc32_phys, time_us, flash_mapped } from "./hal";
 import { flashBase, bootCrcCheck, doubleTapMs } from "./board";
-import { flashMapAndCheck, flashInit } from "./flash/engine";
-import { appStartOffset } from "./dfu/layout";
+import { flashMapAndCheck, flashInit, flashReadMapped } from "./flash/engine";
+import { appStartOffset, layoutInit } from "./dfu/layout";
 import { recordLoad, recordStatus } from "./update";
 import { recordBase, recordLength, recordCrc, RECORD_NONE, RECORD_VALID } from "./record";
 import { vectorsPlausible } from "./vectors";
@@ -11,6 +11,7 @@ import { vectorsPlausible } from "./vectors";
 export const FLAG_STAY_IN_DFU: u32 = 0x51424446; // "FDBQ": the application asked for DFU mode
 export const FLAG_TRAPPED: u32 = 0x51425450;     // "PTBQ": the core trapped; never run on after that
 export const FLAG_DOUBLE_TAP: u32 = 0x51424454;  // "TDBQ": inside the double-tap window
+export const FLAG_BOOT: u32 = 0x51424f42;        // "BOBQ": the full decision found an image to run (mapped boards)
 
 // Why the bootloader stayed (reported in GETSTATUS's iString-less world through `bootReason`).
 export const STAY_NONE: u8 = 0;
@@ -24,9 +25,8 @@ export const STAY_TRAPPED: u8 = 7;
 export const STAY_DOUBLE_TAP: u8 = 8;
 export let bootReason: u8 = STAY_NONE;
 
-// Map the flash and hand over. Returns only if the mapped window does not read back right.
-function start(): void {
-  // Optional double-tap window (off by default): a second reset within it stays in DFU mode.
+// Optional double-tap window (off by default): a second reset within it stays in DFU mode.
+function doubleTap(): void {
   const window = doubleTapMs();
   if (window != 0) {
     flag_set(FLAG_DOUBLE_TAP);
@@ -34,20 +34,62 @@ function start(): void {
     while (time_us() - t < window * 1000) {}
     flag_set(0);
   }
-  if (flashMapAndCheck() != 0) { flashInit(); return; }
+}
+
+// Map the flash and hand over. Returns only if the mapped window does not read back right.
+// A board mapped at reset hands over only from the mapped pass, on the map boot2 made: the full
+// decision asks for it through the flag and a reset; finding its own flag again here means the
+// mapped pass could not (the image CRC, say), so it stays.
+// (flash_mapped() is a constant of the chip: each test of it on its own leaves one chip's branch.)
+function start(): void {
+  if (flash_mapped() && !mapped) {
+    if (bootFlag != FLAG_BOOT) { flag_set(FLAG_BOOT); system_reset(); }
+    return;
+  }
+  if (bootFlag != 0) flag_set(0);
+  doubleTap();
+  if (!flash_mapped() && flashMapAndCheck() != 0) { flashInit(); return; }
   jump(flashBase() + appStartOffset());
 }
 
+// What a 24-bit address reaches: the bound on a record's image while the chip is not identified
+// (a record is only ever written for an image the chip held).
+const MAPPED_CHIP_BYTES: u32 = 16 << 20;
+
+// Where boot2 has left the flash memory-mapped (the RP2040), as the application will run it, the
+// common case (nothing asks to stay, the record names a valid image) is decided on reads through
+// that window alone: no command, no identification of the chip, no re-mapping, and none of DFU
+// mode's code needed yet (hal/rp2040/startup.c loads it only when this returns). Everything
+// else returns with nothing changed, and bootDecide(flashOk, false) starts over with the chip
+// identified. The record sector is the last 4 KiB of the bootloader's region (BoardInfo).
+// A variable, not a parameter: one copy of the decision serves both passes (a constant argument
+// had the compiler make two).
+let mapped: bool = false;
+// The flag word as this boot found it.
+let bootFlag: u32 = 0;
+export function bootMapped(): void {
+  if (!flash_mapped()) return;
+  layoutInit(MAPPED_CHIP_BYTES, 4096, 65536);
+  mapped = true;
+  flashReadMapped(true); // until flashInit
+  bootDecide(true);
+  mapped = false;
+}
+
 // After reset: returns when the bootloader should stay in DFU mode (bootReason says why).
+// While `mapped` (bootMapped): returns at the first sign of staying, having changed nothing.
 export function bootDecide(flashOk: bool): void {
-  const flag = flag_get();
-  if (flag != 0) flag_set(0);
+  bootReason = STAY_NONE;
+  const flag = bootFlag = flag_get();
+  // The mapped pass leaves every flag to the full decision but its own request (kept set until
+  // the jump, so that a mapped pass that fails is not asked again).
+  if (flag != 0) { if (mapped) { if (flag != FLAG_BOOT) return; } else flag_set(0); }
   if (flag == FLAG_STAY_IN_DFU) { bootReason = STAY_REQUESTED; }
   else if (flag == FLAG_TRAPPED) { bootReason = STAY_TRAPPED; }
   else if (flag == FLAG_DOUBLE_TAP) { bootReason = STAY_DOUBLE_TAP; }
-  else if (button() != 0) { bootReason = STAY_BUTTON; }
+  else if (button() != 0) { if (mapped) return; bootReason = STAY_BUTTON; }
   if (!flashOk) { bootReason = STAY_NO_FLASH; return; }
-  const rs = recordLoad();
+  const rs = recordLoad(!mapped); // the legacy record's move is a write: not while mapped
   if (bootReason != STAY_NONE) return;
   if (rs == RECORD_VALID) {
     if (bootCrcCheck() && !imageCrcOk()) { bootReason = STAY_BAD_IMAGE; return; }
@@ -57,8 +99,9 @@ export function bootDecide(flashOk: bool): void {
   }
   if (rs == RECORD_NONE) {
     // No record at all: an image put there by other means runs if it looks like one; not on a
-    // board with a key, where only a verified (recorded) image runs.
-    if (!isDefined(QSPIBOOT_SIGNED) && vectorsPlausible()) start();
+    // board with a key, where only a verified (recorded) image runs. While mapped, only when
+    // the full decision asked: the record may still be in its old place (recordLoad's legacy read).
+    if (!isDefined(QSPIBOOT_SIGNED) && (!mapped || flag == FLAG_BOOT) && vectorsPlausible()) start();
     bootReason = STAY_NO_IMAGE;
     return;
   }
@@ -66,9 +109,10 @@ export function bootDecide(flashOk: bool): void {
 }
 
 function imageCrcOk(): bool {
-  if (flashMapAndCheck() != 0) { flashInit(); return false; }
+  if (flash_mapped()) { if (!mapped) return true; } // checked by the mapped pass that runs it (start)
+  else if (flashMapAndCheck() != 0) { flashInit(); return false; }
   const ok = crc32_phys(0, flashBase() + recordBase(), recordLength()) == recordCrc();
-  flashInit(); // back to command mode: the jump maps it again
+  if (!flash_mapped()) flashInit(); // back to command mode: the jump maps it again
   return ok;
 }
 

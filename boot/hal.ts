@@ -49,6 +49,9 @@
 @external("hal", "flash_mmap") export declare function flash_mmap(fmt: u32): i32;
 // One 32-bit load from a physical address (the mapped flash window, for checks).
 @external("hal", "mem_read32") export declare function mem_read32(addr: u32): u32;
+// 1 when the flash is memory-mapped as the core starts, and stays so until the first flash_cmd
+// (the RP2040: boot2 leaves XIP on), 0 otherwise. A constant of the chip: the C build folds it.
+@external("hal", "flash_mapped") export declare function flash_mapped(): i32;
 
 // Compare `len` bytes of linear memory: `have` (what the flash holds) with `want` (what should
 // be there; 0 = erased flash, all FFh). 2 = identical, 1 = programmable in place (every 1 bit of

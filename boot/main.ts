@@ -1,22 +1,29 @@
-// Entry points: the C main loop (hal/common/main.c) and the simulator call init() once after
-// reset, then poll() forever.
+// Entry points: the C main loop (hal/common/main.c) and the simulator call boot() and init()
+// once after reset, then poll() forever.
 import { loadBoardInfo } from "./board";
 import { usb_init } from "./hal";
 import { ctrlPoll } from "./usb/control";
 import { standardReset } from "./usb/standard";
 import { descriptorsInit } from "./descriptors";
 import { dfuInit, dfuTick } from "./dfu/dfu";
-import { layoutInit } from "./dfu/layout";
+import { layoutInit, layoutClear } from "./dfu/layout";
 import { flashInit, flashSize, flashSectorSize, flashBlockSize } from "./flash/engine";
-import { bootDecide } from "./boot";
+import { bootDecide, bootMapped } from "./boot";
 import { ledTick } from "./led";
 import { functionsInit, functionsTick } from "./functions";
 
+// The boot decision's fast path: jumps to the application, or returns having changed nothing.
+// Runs first, with only the boot path's code in SRAM on the RP2040 (hal/common/main.c).
+export function boot(): void {
+  loadBoardInfo();
+  bootMapped();
+}
+
 // Decide: boot the application (hal.jump does not return) or stay in DFU mode.
 export function init(): void {
-  loadBoardInfo();
   const flashOk = flashInit() == 0;
   if (flashOk) layoutInit(flashSize(), flashSectorSize(), flashBlockSize());
+  else layoutClear();
   bootDecide(flashOk);
   descriptorsInit();
   standardReset();

@@ -82,14 +82,15 @@ function place(sec: u32, used: i32, otherSec: u32): void {
 }
 
 // Read the record sector(s) (at boot, while the engine is idle) and classify the current record.
-export function recordLoad(): i32 {
+// `legacy`: look for (and move) a record in the old place when there is none (a write).
+export function recordLoad(legacy: bool = true): i32 {
   if (isDefined(QSPIBOOT_SIGNED)) return (state = loadEither());
   const sec = recordOffset();
   const used = usedSlots(sec);
   if (used < 0) return (state = RECORD_BAD);
   place(sec, used, sec);
   state = classify();
-  if (state == RECORD_NONE && legacyRecord()) state = legacyLoad();
+  if (state == RECORD_NONE && legacy && legacyRecord()) state = legacyLoad();
   return state;
 }
 

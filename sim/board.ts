@@ -13,9 +13,14 @@ import { BOARDS, type BoardName } from "./boards";
 import { makeFlash, type FlashTiming, type SimFlash } from "./flash-setup";
 import type { ChipName } from "./chips";
 
+// boot2's read (hal/rp2040/boot2.S), in boot/flash/cmd.ts's format: EBh on one line, 24-bit
+// address and mode byte A0h on four, 4 dummy clocks, data on four.
+const BOOT2_READ = (0xeb | (1 << 8) | (3 << 10) | (2 << 12) | (3 << 14) | (0xa0 << 16) | (4 << 24) | (3 << 29)) >>> 0;
+
 export interface CoreExports {
   memory: WebAssembly.Memory;
   _start(): void;
+  boot(): void;
   init(): void;
   poll(): number;
 }
@@ -141,6 +146,12 @@ export class SimBoard {
       ledReset(this.led, this.clock.now);
       this.appEntry = null;
       this.flash.bus.setSckHz(this.facts.flashSckHz.boot); // reset clocks
+      if (this.facts.mappedAtReset) {
+        // boot2 (hal/rp2040/boot2.S): one EBh read with mode bits A0h puts the chip in
+        // continuous-read mode, then XIP reads with address and mode bits only.
+        this.flash.bus.command(BOOT2_READ, 0, new Uint8Array(4));
+        this.flash.bus.mmap(BOOT2_READ);
+      }
       const instance = new WebAssembly.Instance(this.module, {
         hal: makeHalImports({
           facts: this.facts, usb: this.ep0, flash: this.flash.bus, clock: this.clock,
@@ -153,7 +164,7 @@ export class SimBoard {
       this.core = instance.exports as unknown as CoreExports;
       this.mode = "bootloader";
       this.history.push("boot");
-      const r = this.guard(() => { this.core._start(); this.core.init(); });
+      const r = this.guard(() => { this.core._start(); this.core.boot(); this.core.init(); });
       if (r !== "reset") return;
     }
   }

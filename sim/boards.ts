@@ -29,6 +29,7 @@ export const BOARDS: Record<BoardName, BoardFacts> = {
     ramStart: 0x20000000, ramEnd: 0x20042000,
     vid: 0x1209, pid: 0x0001, bcdDevice: 0x0100,
     recordOffset: 0xf000, legacyRecord: true, // the last sector of the bootloader's 64 KiB
+    mappedAtReset: true, // boot2 (hal/rp2040/boot2.S) leaves XIP on: board.h BOARD_MAPPED_AT_RESET
     uid: new Uint8Array(0), // the RP2040 has none: the serial comes from the flash chip (4Bh)
   },
 };

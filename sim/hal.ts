@@ -91,6 +91,7 @@ export function makeHalImports(ctx: HalContext) {
       const b = mappedOffset(addr, 4);
       return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) | 0;
     },
+    flash_mapped() { return facts.mappedAtReset ? 1 : 0; },
     time_us() {
       tick();
       if (ctx.resetAt && clock.now >= ctx.resetAt.t) { ctx.resetAt = undefined; throw new BoardHalt("reset"); }

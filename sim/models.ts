@@ -11,6 +11,7 @@ export interface BoardFacts {
   vid: number; pid: number; bcdDevice: number;
   recordOffset: number;     // 0 = last sector of the chip
   legacyRecord?: boolean;   // BoardInfo flag: the record used to be in the chip's last sector
+  mappedAtReset?: boolean;  // BoardInfo flag: the flash is memory-mapped when the core starts (the RP2040's boot2)
   /** A bootloader button the firmware reads at reset (WeAct K1). The Pico has none: BOOTSEL
    *  held at reset starts the RP2040 boot ROM's own USB mode before any flash code runs. */
   hasButton: boolean;

@@ -11,6 +11,7 @@ import { checkTools } from "./require-tools";
 import { BOARDS, type Board } from "./build/boards";
 import { sizeTable, printSizeTable } from "./build/size";
 import { makeBoot2 } from "./build/boot2";
+import { bootSetScript, checkBootSet } from "./build/boot-set";
 import { writeUf2File } from "./build/uf2";
 import { tuneGenerated } from "./build/tune-generated";
 import { publicKeyRaw } from "./cli/keys";
@@ -148,8 +149,10 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
   const linkArgs = [...cpu, ...COMMON_FLAGS, "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
     `-Wl,-Map=${relative(root, map)}`, "-T", relative(root, ld), ...objects.map((o) => relative(root, o)), "-o", relative(root, elf)];
   const uf2Writer = readFileSync(join(root, "tools/image/uf2.ts")); // makes the .uf2 in this step
-  rebuilt = cached(elf, hash(objects.map((o) => readFileSync(o).toString("hex")).join(), readFileSync(ld), linkArgs.join(" "), uf2Writer), () => {
-    run("arm-none-eabi-gcc", linkArgs);
+  const bootSetTool = readFileSync(join(root, "tools/build/boot-set.ts"));
+  rebuilt = cached(elf, hash(objects.map((o) => readFileSync(o).toString("hex")).join(), readFileSync(ld), linkArgs.join(" "), uf2Writer, bootSetTool), () => {
+    if (board.splitLoad) linkSplit(linkArgs, elf, out);
+    else run("arm-none-eabi-gcc", linkArgs);
     run("arm-none-eabi-objcopy", ["-O", "binary", relative(root, elf), relative(root, join(out, "qspiboot.bin"))]);
     run("arm-none-eabi-objcopy", ["-O", "ihex", relative(root, elf), relative(root, join(out, "qspiboot.hex"))]);
     if (board.uf2Family) writeUf2File(join(out, "qspiboot.bin"), board.flashOrigin, board.uf2Family, join(out, "qspiboot.uf2"));
@@ -161,6 +164,22 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
   if (image > counted) sizes["alignment padding"] = { flash: image - counted, ram: 0 };
   if (!opts.quiet) printSizeTable(board, sizes, rebuilt);
   return { board: board.name, elf, bin: join(out, "qspiboot.bin"), rebuilt, sizes };
+}
+
+/** A board whose boot path runs before DFU mode's code is loaded (the RP2040): link once to
+ *  read which functions the boot path reaches, again with those first (tools/build/boot-set.ts),
+ *  and check the result. Each process works in its own directory: tests build in parallel. */
+function linkSplit(linkArgs: string[], elf: string, out: string): void {
+  const dir = join(out, "boot-set", `p${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const script = join(dir, "boot-set.ld");
+  const withDir = ["-L", relative(root, dir), ...linkArgs];
+  const firstElf = join(dir, "first.elf"), firstMap = join(dir, "first.map");
+  writeFileSync(script, "/* first link: no boot set yet */\n");
+  run("arm-none-eabi-gcc", [...withDir.map((a) => a === relative(root, elf) ? relative(root, firstElf) : a.startsWith("-Wl,-Map=") ? `-Wl,-Map=${relative(root, firstMap)}` : a)]);
+  writeFileSync(script, bootSetScript(firstElf, firstMap));
+  run("arm-none-eabi-gcc", withDir);
+  checkBootSet(elf);
 }
 
 /** The example applications a board has: "example" (UART), and "example-usb" (a USB device

@@ -32,6 +32,11 @@ export function layoutInit(chipSize: u32, sector: u32, block: u32): void {
   readEnd = chipSize;
 }
 
+// No flash: nothing to read or write (boot.ts's bootMapped may have laid out a chip it assumed).
+export function layoutClear(): void {
+  appStart = 0; appEnd = 0; blockEnd = 0; readEnd = 0; recordOff = 0; recordOff2 = 0;
+}
+
 export function appStartOffset(): u32 { return appStart; }
 export function appEndOffset(): u32 { return appEnd; }
 export function recordOffset(): u32 { return recordOff; }

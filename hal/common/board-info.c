@@ -11,6 +11,7 @@
 #define BOARD_LEGACY_RECORD 0 // the record used to be in the chip's last sector
 #endif
 
+
 // The WebUSB landing page (`npm run build -- --web-url URL`): scheme 1 https://, 0 http://.
 #ifndef BOARD_WEB_URL
 #define BOARD_WEB_URL ""

@@ -204,6 +204,9 @@ u32 Z_halZ_flash_cmd(struct Z_hal_instance_t* h, u32 fmt, u32 addr, u32 buf, u32
   return (u32)-1; // a shape this driver does not send
 }
 
+// boot2 (boot2.S) leaves XIP on in continuous-read mode; the reset stub's loads keep it so.
+u32 Z_halZ_flash_mapped(struct Z_hal_instance_t* h) { (void)h; return 1; }
+
 u32 Z_halZ_flash_mmap(struct Z_hal_instance_t* h, u32 fmt) {
   struct cmd c;
   (void)h;

@@ -29,6 +29,9 @@ void hal_chip_init(void) {
   GPIOC_PUPDR = (GPIOC_PUPDR & ~(3u << (2 * K1_PIN))) | (2u << (2 * K1_PIN)); // pull-down: K1 pulls to 3V3
 }
 
+// The whole bootloader runs in place from the internal flash: nothing to load for DFU mode.
+void hal_load_rest(void) {}
+
 void hal_trap_reset(void) {
   RCC_AHB4ENR |= RCC_AHB4ENR_BKPRAMEN;
   PWR_CR1 |= PWR_CR1_DBP;

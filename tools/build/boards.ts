@@ -15,6 +15,9 @@ export interface Board {
   codeInRam: boolean;
   /** Builds a 256-byte second-stage loader with its CRC (RP2040). */
   boot2: boolean;
+  /** The reset stub loads only the boot path's code, DFU mode's after it (RP2040: the linker
+   *  script includes the generated boot-set.ld, tools/build/boot-set.ts). */
+  splitLoad?: boolean;
   uf2Family?: number;
   /** The example application: define for hal/app/qspiboot.h, linker script, where it runs, UF2 family. */
   example: { define: string; linkerScript: string; base: number; uf2Family: number };
@@ -30,7 +33,7 @@ export const BOARDS: Record<string, Board> = {
   rp2040: {
     name: "rp2040", halDir: "rp2040", linkerScript: "rp2040.ld",
     cpuFlags: ["-mcpu=cortex-m0plus", "-mthumb"],
-    flashOrigin: 0x10000000, flashBudget: 16 * 1024, flashRegion: 56 * 1024, codeInRam: true, boot2: true,
+    flashOrigin: 0x10000000, flashBudget: 16 * 1024, flashRegion: 56 * 1024, codeInRam: true, boot2: true, splitLoad: true,
     uf2Family: 0xe48bff56,
     example: { define: "QSPIBOOT_RP2040", linkerScript: "app-rp2040.ld", base: 0x10010000, uf2Family: 0xe48bff56 },
   },
