@@ -60,10 +60,9 @@ const MAPPED_CHIP_BYTES: u32 = 16 << 20;
 // common case (nothing asks to stay, the record names a valid image) is decided on reads through
 // that window alone: no command, no identification of the chip, no re-mapping, and none of DFU
 // mode's code needed yet (hal/rp2040/startup.c loads it only when this returns). Everything
-// else returns with nothing changed, and bootDecide(flashOk, false) starts over with the chip
+// else returns with nothing changed, and init()'s bootDecide starts over with the chip
 // identified. The record sector is the last 4 KiB of the bootloader's region (BoardInfo).
-// A variable, not a parameter: one copy of the decision serves both passes (a constant argument
-// had the compiler make two).
+// Set for the mapped pass only.
 let mapped: bool = false;
 // The flag word as this boot found it.
 let bootFlag: u32 = 0;

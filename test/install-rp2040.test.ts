@@ -11,12 +11,12 @@ import { Rp2040Emu } from "../sim/rp2040/emulator";
 import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 import { PicobootRom, PICOBOOT_MAGIC } from "../sim/rp2040/picoboot";
 import { SimUsbDevice } from "../tools/usb/sim-device";
-import { DfuDevice } from "../tools/dfu/client";
 import { PicobootDevice, PicobootError } from "../tools/picoboot/client";
 import { installPico, switchToQspiboot, checkPicoInstallable, RP2040_BOOT, hasQspiboot } from "../tools/picoboot/install";
 import { loadImage } from "../tools/image/load";
 import { SimPicoRom, switchFromBootsel, BOOTSEL_STILL_HELD } from "../tools/cli/pico-rom";
 import { crc32Mpeg2 } from "../tools/build/crc32-mpeg2";
+import { appEntry, dfuOn, picoFlashedOverDfu } from "./lib/pico";
 
 const ROOT = join(import.meta.dirname, "..");
 const BUILD = join(ROOT, "build", "rp2040");
@@ -40,14 +40,7 @@ async function picoboot(rom: PicobootRom) {
   return new PicobootDevice(new SimUsbDevice(rom)).open();
 }
 
-async function dfu(host: Rp2040UsbHost) {
-  return new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open();
-}
-
-function appEntry(emu: Rp2040Emu): number {
-  const d = emu.nor.data;
-  return (d[APP + 4] | (d[APP + 5] << 8) | (d[APP + 6] << 16) | (d[APP + 7] << 24)) & ~1;
-}
+const dfu = dfuOn;
 
 /** Let go of BOOTSEL and let the ROM's watchdog reboot happen. */
 function release(emu: Rp2040Emu, resets: number) {
@@ -88,13 +81,7 @@ test("install on a blank Pico: boot2 + qspiboot written and verified, the ROM re
 
 /** The flash of a Pico with qspiboot and the example application, flashed through qspiboot. */
 async function picoWithApp(): Promise<Uint8Array> {
-  const emu = new Rp2040Emu();
-  emu.program(0, firmware);
-  emu.powerOn();
-  const host = new Rp2040UsbHost(emu);
-  assert.ok(host.waitForDevice(500));
-  host.reset();
-  await (await dfu(host)).flash(example, { leave: true });
+  const { emu } = await picoFlashedOverDfu(firmware, example);
   assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 5_000_000), "the application runs");
   return emu.nor.data.slice();
 }

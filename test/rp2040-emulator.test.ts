@@ -11,13 +11,12 @@ import { BOOT2_SRAM } from "../sim/rp2040/boot-rom";
 import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 import { SimBoard } from "../sim/board";
 import { BOARDS } from "../sim/boards";
-import { SimUsbHost, type ControlHost } from "../sim/usb-host";
-import { SimUsbDevice } from "../tools/usb/sim-device";
-import { DfuDevice } from "../tools/dfu/client";
+import { SimUsbHost } from "../sim/usb-host";
 import { loadImage } from "../tools/image/load";
 import { assertSameDescriptors } from "./lib/descriptor-requests";
 import { usedSlots, SLOT } from "./lib/record";
 import { DfuRequests, ST, STATUS } from "./lib/dfu-requests";
+import { appEntry, dfuOn } from "./lib/pico";
 
 const BUILD = join(import.meta.dirname, "..", "build", "rp2040");
 const firmware = readFileSync(join(BUILD, "qspiboot.bin"));
@@ -34,14 +33,7 @@ function freshPico(): { emu: Rp2040Emu; host: Rp2040UsbHost } {
   return { emu, host: new Rp2040UsbHost(emu) };
 }
 
-async function dfu(host: ControlHost) {
-  return new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open();
-}
-
-function appEntry(emu: Rp2040Emu): number {
-  const d = emu.nor.data;
-  return (d[APP + 4] | (d[APP + 5] << 8) | (d[APP + 6] << 16) | (d[APP + 7] << 24)) & ~1;
-}
+const dfu = dfuOn;
 
 function checkBus(emu: Rp2040Emu, host: Rp2040UsbHost) {
   assert.equal(host.pidErrors, [], "every packet had the right DATA0/DATA1");

@@ -4,7 +4,7 @@
 // in the output: the same sources give byte-identical .bin files).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { buildCoreVariant, coreDir, root, type CoreVariant } from "./build-core";
 import { checkTools } from "./require-tools";
@@ -150,6 +150,7 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
     `-Wl,-Map=${relative(root, map)}`, "-T", relative(root, ld), ...objects.map((o) => relative(root, o)), "-o", relative(root, elf)];
   const uf2Writer = readFileSync(join(root, "tools/image/uf2.ts")); // makes the .uf2 in this step
   const bootSetTool = readFileSync(join(root, "tools/build/boot-set.ts"));
+  if (board.splitLoad && !existsSync(join(out, "boot-set", "first.elf"))) rmSync(elf + ".key", { force: true });
   rebuilt = cached(elf, hash(objects.map((o) => readFileSync(o).toString("hex")).join(), readFileSync(ld), linkArgs.join(" "), uf2Writer, bootSetTool), () => {
     if (board.splitLoad) linkSplit(linkArgs, elf, out);
     else run("arm-none-eabi-gcc", linkArgs);
@@ -180,6 +181,9 @@ function linkSplit(linkArgs: string[], elf: string, out: string): void {
   writeFileSync(script, bootSetScript(firstElf, firstMap));
   run("arm-none-eabi-gcc", withDir);
   checkBootSet(elf);
+  // The first link's image stays (test/rp2040-boot-path.test.ts checks that the check refuses it).
+  renameSync(firstElf, join(out, "boot-set", "first.elf"));
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** The example applications a board has: "example" (UART), and "example-usb" (a USB device

@@ -138,13 +138,19 @@ export function bootSetScript(elf: string, map: string): string {
 }
 
 /** The check on the final image: everything the boot path reaches lies before `__rest_start`,
- *  and DFU mode's code does not. Returns the boot path's code bytes (the loader excluded). */
+ *  and DFU mode's code does not. Returns the size of the first load after the loader (the boot
+ *  path's code, .rodata, .data) and of the second. */
 export function checkBootSet(elf: string): { bootBytes: number; restBytes: number } {
   const { names, funcs } = bootSet(elf);
+  const symbols = new Map<string, number>();
+  for (const line of tool("arm-none-eabi-nm", [elf]).split("\n")) {
+    const m = /^([0-9a-f]+) \S (\S+)$/.exec(line);
+    if (m) symbols.set(m[2], parseInt(m[1], 16));
+  }
   const sym = (n: string) => {
-    const m = new RegExp(`^([0-9a-f]+) [A-Za-z] ${n.replace(/[.$]/g, "\\$&")}$`, "m").exec(tool("arm-none-eabi-nm", [elf]));
-    if (!m) throw new Error(`boot set: no symbol ${n}`);
-    return parseInt(m[1], 16);
+    const v = symbols.get(n);
+    if (v === undefined) throw new Error(`boot set: no symbol ${n}`);
+    return v;
   };
   const loaderEnd = sym("__loader_end"), restStart = sym("__rest_start"), restEnd = sym("__rest_end");
   const late = funcs.filter((f) => names.has(f.name) && f.addr >= restStart && f.addr < restEnd).map((f) => f.name);
