@@ -1,11 +1,11 @@
 // The boot decision after every reset, and leaving DFU mode.
 import { flag_get, flag_set, button, jump, system_reset, crc32_phys, time_us, flash_mapped } from "./hal";
 import { flashBase, bootCrcCheck, doubleTapMs } from "./board";
-import { flashMapAndCheck, flashInit, flashReadMapped } from "./flash/engine";
+import { flashMapAndCheck, flashInit } from "./flash/engine";
 import { appStartOffset, layoutInit } from "./dfu/layout";
-import { recordLoad, recordStatus } from "./update";
+import { recordScan, recordLoad, recordLoadLegacy, recordStatus } from "./record-store";
 import { recordBase, recordLength, recordCrc, RECORD_NONE, RECORD_VALID } from "./record";
-import { vectorsPlausible } from "./vectors";
+import { vectorsScan, vectorsLookPlausible } from "./vectors";
 
 // Values of the reset-surviving flag word (RTC backup register / watchdog scratch).
 export const FLAG_STAY_IN_DFU: u32 = 0x51424446; // "FDBQ": the application asked for DFU mode
@@ -55,29 +55,53 @@ function start(): void {
 // What a 24-bit address reaches: the bound on a record's image while the chip is not identified
 // (a record is only ever written for an image the chip held).
 const MAPPED_CHIP_BYTES: u32 = 16 << 20;
+// The sector size it assumes (the record sector's place and its slots depend on it): the one
+// pico-sdk and the RP2040's boot ROM assume too (FLASH_SECTOR_SIZE, flash_range_erase).
+export const MAPPED_SECTOR_BYTES: u32 = 4096;
 
 // Where boot2 has left the flash memory-mapped (the RP2040), as the application will run it, the
 // common case (nothing asks to stay, the record names a valid image) is decided on reads through
-// that window alone: no command, no identification of the chip, no re-mapping, and none of DFU
-// mode's code needed yet (hal/rp2040/startup.c loads it only when this returns). Everything
-// else returns with nothing changed, and init()'s bootDecide starts over with the chip
-// identified. The record sector is the last 4 KiB of the bootloader's region (BoardInfo).
+// that window alone (boot-read.ts): no command, no identification of the chip, no re-mapping,
+// and none of DFU mode's code needed yet (hal/rp2040/startup.c loads it only when this
+// returns). Everything else returns with nothing changed, and init()'s bootDecide starts over
+// with the chip identified, on what this pass read. The record sector is the last 4 KiB of the
+// bootloader's region (BoardInfo).
 // Set for the mapped pass only.
 let mapped: bool = false;
 // The flag word as this boot found it.
 let bootFlag: u32 = 0;
 export function bootMapped(): void {
   if (!flash_mapped()) return;
-  layoutInit(MAPPED_CHIP_BYTES, 4096, 65536);
+  layoutInit(MAPPED_CHIP_BYTES, MAPPED_SECTOR_BYTES, 65536);
+  scan();
   mapped = true;
-  flashReadMapped(true); // until flashInit
-  bootDecide(true);
+  decide(true, recordLoad());
   mapped = false;
 }
 
-// After reset: returns when the bootloader should stay in DFU mode (bootReason says why).
-// While `mapped` (bootMapped): returns at the first sign of staying, having changed nothing.
+// What the decision reads from the flash, read once per reset (boot-read.ts).
+// (The vectors only where the full decision cannot read them itself: elsewhere it reads them
+// when there is no record, as an unrecorded image is the rare case.)
+function scan(): void {
+  recordScan();
+  if (flash_mapped()) vectorsScan();
+}
+
+// After reset, in init(): returns when the bootloader should stay in DFU mode (bootReason says
+// why). Only here may the record store write (a legacy record's move).
 export function bootDecide(flashOk: bool): void {
+  let rs = RECORD_NONE;
+  if (flashOk) {
+    if (!flash_mapped()) scan();
+    recordLoad();
+    rs = recordLoadLegacy();
+  }
+  decide(flashOk, rs);
+}
+
+// The decision on what was read. While `mapped` (bootMapped): returns at the first sign of
+// staying, having changed nothing.
+function decide(flashOk: bool, rs: i32): void {
   bootReason = STAY_NONE;
   const flag = bootFlag = flag_get();
   // The mapped pass leaves every flag to the full decision but its own request (kept set until
@@ -88,7 +112,6 @@ export function bootDecide(flashOk: bool): void {
   else if (flag == FLAG_DOUBLE_TAP) { bootReason = STAY_DOUBLE_TAP; }
   else if (button() != 0) { if (mapped) return; bootReason = STAY_BUTTON; }
   if (!flashOk) { bootReason = STAY_NO_FLASH; return; }
-  const rs = recordLoad(!mapped); // the legacy record's move is a write: not while mapped
   if (bootReason != STAY_NONE) return;
   if (rs == RECORD_VALID) {
     if (bootCrcCheck() && !imageCrcOk()) { bootReason = STAY_BAD_IMAGE; return; }
@@ -99,8 +122,11 @@ export function bootDecide(flashOk: bool): void {
   if (rs == RECORD_NONE) {
     // No record at all: an image put there by other means runs if it looks like one; not on a
     // board with a key, where only a verified (recorded) image runs. While mapped, only when
-    // the full decision asked: the record may still be in its old place (recordLoad's legacy read).
-    if (!isDefined(QSPIBOOT_SIGNED) && (!mapped || flag == FLAG_BOOT) && vectorsPlausible()) start();
+    // the full decision asked: the record may still be in its old place (recordLoadLegacy).
+    if (!isDefined(QSPIBOOT_SIGNED) && (!mapped || flag == FLAG_BOOT)) {
+      if (!flash_mapped()) vectorsScan();
+      if (vectorsLookPlausible()) start();
+    }
     bootReason = STAY_NO_IMAGE;
     return;
   }

@@ -1,14 +1,14 @@
 // Entry points: the C main loop (hal/common/main.c) and the simulator call boot() and init()
 // once after reset, then poll() forever.
 import { loadBoardInfo } from "./board";
-import { usb_init } from "./hal";
+import { usb_init, flash_mapped } from "./hal";
 import { ctrlPoll } from "./usb/control";
 import { standardReset } from "./usb/standard";
 import { descriptorsInit } from "./descriptors";
 import { dfuInit, dfuTick } from "./dfu/dfu";
 import { layoutInit, layoutClear } from "./dfu/layout";
 import { flashInit, flashSize, flashSectorSize, flashBlockSize } from "./flash/engine";
-import { bootDecide, bootMapped } from "./boot";
+import { bootDecide, bootMapped, MAPPED_SECTOR_BYTES } from "./boot";
 import { ledTick } from "./led";
 import { functionsInit, functionsTick } from "./functions";
 
@@ -21,9 +21,12 @@ export function boot(): void {
 
 // Decide: boot the application (hal.jump does not return) or stay in DFU mode.
 export function init(): void {
-  const flashOk = flashInit() == 0;
+  let flashOk = flashInit() == 0;
   if (flashOk) layoutInit(flashSize(), flashSectorSize(), flashBlockSize());
-  else layoutClear();
+  // On a board mapped at reset the boot path read the record sector where it lies on a chip of
+  // 4 KiB sectors (boot-read.ts, boot.ts's bootMapped); one laid out otherwise is not used.
+  if (flashOk && flash_mapped() && flashSectorSize() != MAPPED_SECTOR_BYTES) flashOk = false;
+  if (!flashOk) layoutClear();
   bootDecide(flashOk);
   descriptorsInit();
   standardReset();

@@ -8,6 +8,7 @@
 // Signed cores keep two such sectors: when one is full the next record goes into the other,
 // which is erased for it while the full one still holds the version floor.
 import { flashRead, flashEraseRequest } from "./flash/engine";
+import { bootRead } from "./boot-read";
 import { writerQueue, writerIdle, writerTakeError, RECORD_SLOT } from "./writer";
 import {
   record, recordClassify, recordSequence, recordFloor, recordFloorIntact,
@@ -47,10 +48,10 @@ function usedSlots(sec: u32): i32 {
   let lo: u32 = 0, hi = slots();
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (flashRead(sec + mid * SLOT_SIZE, probe, RECORD_SIZE) < 0) return -1;
+    if (bootRead(sec + mid * SLOT_SIZE, probe, RECORD_SIZE) < 0) return -1;
     if (erased(probe)) hi = mid; else lo = mid + 1;
   }
-  if (lo > 0 && flashRead(sec + (lo - 1) * SLOT_SIZE, record, RECORD_SIZE) < 0) return -1;
+  if (lo > 0 && bootRead(sec + (lo - 1) * SLOT_SIZE, record, RECORD_SIZE) < 0) return -1;
   if (lo == 0) memory.fill(record, 0xff, RECORD_SIZE);
   return <i32>lo;
 }
@@ -59,7 +60,7 @@ function usedSlots(sec: u32): i32 {
 // floor in the one before it).
 function sectorFloor(sec: u32, used: i32): u32 {
   for (let i = used - 1; i >= 0; i--) {
-    if (flashRead(sec + <u32>i * SLOT_SIZE, probe, RECORD_SIZE) < 0) return 0;
+    if (bootRead(sec + <u32>i * SLOT_SIZE, probe, RECORD_SIZE) < 0) return 0;
     memory.copy(keep, record, RECORD_SIZE);
     memory.copy(record, probe, RECORD_SIZE);
     const ok = recordFloorIntact();
@@ -81,16 +82,33 @@ function place(sec: u32, used: i32, otherSec: u32): void {
   next = <u32>used < slots() ? sec + <u32>used * SLOT_SIZE : otherSec;
 }
 
-// Read the record sector(s) (at boot, while the engine is idle) and classify the current record.
-// `legacy`: look for (and move) a record in the old place when there is none (a write).
-export function recordLoad(legacy: bool = true): i32 {
-  if (isDefined(QSPIBOOT_SIGNED)) return (state = loadEither());
+// What the record sector(s) held at reset: read once (boot-read.ts), and classified again when
+// a pass of the boot decision has another layout (the end of the application region it knew).
+let found: i32 = RECORD_NONE;
+let foundEnd: u32 = 0;
+
+// Read the record sector(s), at reset while the engine is idle.
+export function recordScan(): void {
+  found = isDefined(QSPIBOOT_SIGNED) ? loadEither() : loadOne();
+  foundEnd = appEndOffset();
+}
+
+function loadOne(): i32 {
   const sec = recordOffset();
   const used = usedSlots(sec);
-  if (used < 0) return (state = RECORD_BAD);
+  if (used < 0) return RECORD_BAD;
   place(sec, used, sec);
-  state = classify();
-  if (state == RECORD_NONE && legacy && legacyRecord()) state = legacyLoad();
+  return classify();
+}
+
+// The current record's status under the current layout (an image the chip assumed could hold
+// may not fit the chip there is).
+export function recordLoad(): i32 { return (state = intact(found) && foundEnd != appEndOffset() ? classify() : found); }
+
+// After recordLoad, in DFU mode's decision only (it may write): no record, but one in the old
+// place (legacyLoad).
+export function recordLoadLegacy(): i32 {
+  if (state == RECORD_NONE && legacyRecord()) state = legacyLoad();
   return state;
 }
 

@@ -17,7 +17,7 @@ import { sigBegin, sigChunk, sigFinish, sigVersion, sigAllowsDowngrade, sigRefus
 
 const chunk = memory.data(1024);
 
-export { recordLoad, recordStatus, recordVersionFloor } from "./record-store";
+export { recordStatus, recordVersionFloor } from "./record-store";
 
 // Before the first erase or write of a download: make sure no record calls the image valid.
 // The write is queued, so it reaches the flash before anything queued after it.

@@ -11,7 +11,7 @@ import type { BoardFacts, FlashBus } from "./models";
 import { Ep0Model } from "./usb-ep0";
 import { BOARDS, type BoardName } from "./boards";
 import { makeFlash, type FlashTiming, type SimFlash } from "./flash-setup";
-import type { ChipName } from "./chips";
+import type { ChipName, ChipParams } from "./chips";
 
 // boot2's read (hal/rp2040/boot2.S), in boot/flash/cmd.ts's format: EBh on one line, 24-bit
 // address and mode byte A0h on four, 4 dummy clocks, data on four.
@@ -28,8 +28,9 @@ export interface CoreExports {
 export interface SimBoardOptions {
   board?: BoardName;
   timing?: FlashTiming;
-  /** Another flash chip (default: the board's own), or a whole prepared flash. */
-  chip?: ChipName;
+  /** Another flash chip (default: the board's own: a name from sim/chips.ts, or a test's own
+   *  parameters), or a whole prepared flash. */
+  chip?: ChipName | ChipParams;
   flash?: SimFlash;
   /** Varies the MCU unique ID so several boards have different serial numbers. */
   serial?: number;

@@ -1,7 +1,7 @@
 // The flash a simulated board carries: its chip model behind a QSPI bus, and what tests and
 // the socket server read off it.
 import type { SimClock } from "./clock";
-import { CHIPS, type ChipName } from "./chips";
+import { CHIPS, type ChipName, type ChipParams } from "./chips";
 import { NorFlash, type FlashTiming, type FlashStats } from "./nor-flash";
 import { QspiBus } from "./qspi-bus";
 
@@ -31,7 +31,8 @@ export function wrapChip(chip: NorFlash, clock: SimClock): SimFlash {
 
 export const BOARD_CHIP: Record<string, ChipName> = { h750: "W25Q64JV", rp2040: "W25Q16JV" };
 
-export function makeFlash(board: string, clock: SimClock, timing: FlashTiming, serial = 0, chipName?: ChipName): SimFlash {
-  const chip = new NorFlash(CHIPS[chipName ?? BOARD_CHIP[board]], clock, timing, serial);
+export function makeFlash(board: string, clock: SimClock, timing: FlashTiming, serial = 0, chipName?: ChipName | ChipParams): SimFlash {
+  const params = typeof chipName === "object" ? chipName : CHIPS[chipName ?? BOARD_CHIP[board]];
+  const chip = new NorFlash(params, clock, timing, serial);
   return wrapChip(chip, clock);
 }

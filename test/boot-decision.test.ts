@@ -5,6 +5,7 @@ import * as assert from "uvu/assert";
 import { SimBoard } from "../sim/board";
 import { SimUsbHost } from "../sim/usb-host";
 import { crc32 } from "../sim/hal";
+import { CHIPS } from "../sim/chips";
 import { DfuRequests, ST } from "./lib/dfu-requests";
 import { fakeApp, pageSizeAt } from "./lib/images";
 import { usedSlots, SLOT } from "./lib/record";
@@ -138,6 +139,28 @@ test("no record at all: a plausible vector table boots, an implausible one does 
   new DataView(b.flash.data.buffer).setUint32(0, 0x30000000, true); // stack outside RAM
   b.powerOn();
   assert.is(b.mode, "bootloader");
+});
+
+test("Pico with a chip whose smallest erase is 64 KiB: the boot path reads the record where 4 KiB sectors put it, so that chip is not used", async () => {
+  const app = fakeApp("rp2040", 20_000, 12); // no record: on a chip of 4 KiB sectors it would run
+  const boots = [];
+  for (const erases of [CHIPS.SFDP_ONLY_4M.erases, [{ instr: 0xd8, size: 65536, typMs: 150, maxMs: 2000 }]]) {
+    // Known by its SFDP table only, and read as boot2 reads (EBh, 4 wait clocks, QE set): on a
+    // chip that boot2 does not suit, the bootloader itself could not run from XIP.
+    const chip = { ...CHIPS.SFDP_ONLY_4M, quadDummy: 4, qeDefault: true, erases };
+    const b = await SimBoard.create({ board: "rp2040", timing: "instant", chip });
+    b.flash.data.set(app, 0x10000);
+    const before = b.flash.data.slice();
+    b.powerOn();
+    boots.push(b.mode);
+    if (b.mode !== "bootloader") continue;
+    assert.equal(b.flash.data, before, "nothing erased or programmed");
+    const host = new SimUsbHost(b);
+    host.enumerate();
+    const info = host.control({ bmRequestType: 0xc1, bRequest: 0x49, wValue: 0, wIndex: 0, wLength: 48 });
+    assert.is(info.data[6], 3, "boot reason: no flash");
+  }
+  assert.equal(boots, ["app", "bootloader"], "4 KiB and 32 KiB erases: it runs; 64 KiB only: DFU mode");
 });
 
 test("double-tap window, when configured: a second reset inside it stays in DFU mode, none boots after the window", async () => {

@@ -115,6 +115,7 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
   const objDir = join(out, "obj");
   mkdirSync(objDir, { recursive: true });
   const cpu = board.cpuFlags;
+  const tune = board.tuneFlags ?? [];
   const includes = ["-I", gen, "-I", join(root, "hal/common"), "-I", join(root, "hal", board.halDir)];
   const defines = [`-DQSPIBOOT_MEMORY_BYTES=${memoryBytes}`, "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0",
     ...(uf2 ? ["-DQSPIBOOT_UF2=1"] : []),
@@ -140,13 +141,13 @@ export async function buildBoard(name: string, opts: { quiet?: boolean; outDir?:
   for (const u of units) {
     const obj = join(objDir, basename(u.src).replace(/\.[cS]$/, ".o"));
     objects.push(obj);
-    const args = [...cpu, ...COMMON_FLAGS, ...u.flags, ...defines, ...includes, "-c", relative(root, u.src), "-o", relative(root, obj)];
+    const args = [...cpu, ...tune, ...COMMON_FLAGS, ...u.flags, ...defines, ...includes, "-c", relative(root, u.src), "-o", relative(root, obj)];
     rebuilt = cached(obj, hash(readFileSync(u.src), hdrs, args.join(" ")), () => run("arm-none-eabi-gcc", args)) || rebuilt;
   }
   const elf = join(out, "qspiboot.elf");
   const map = join(out, "qspiboot.map");
   const ld = join(root, "link", board.linkerScript);
-  const linkArgs = [...cpu, ...COMMON_FLAGS, "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
+  const linkArgs = [...cpu, ...tune, ...COMMON_FLAGS, "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
     `-Wl,-Map=${relative(root, map)}`, "-T", relative(root, ld), ...objects.map((o) => relative(root, o)), "-o", relative(root, elf)];
   const uf2Writer = readFileSync(join(root, "tools/image/uf2.ts")); // makes the .uf2 in this step
   const bootSetTool = readFileSync(join(root, "tools/build/boot-set.ts"));

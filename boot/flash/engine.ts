@@ -33,7 +33,6 @@ const scratch = memory.data(<i32>READ_CHUNK);
 let ready: bool = false;
 
 export function flashInit(): i32 {
-  mappedReads = false; // commands from here on: the map is gone
   const r = chip.chipInit();
   ready = r == 0 && chip.chipSize / chip.sectorSize <= MAX_SECTORS;
   memory.fill(pending, 0, MAX_SECTORS / 8);
@@ -47,19 +46,7 @@ export function flashSectorSize(): u32 { return chip.sectorSize; }
 export function flashBlockSize(): u32 { return chip.blockSize; }
 export function flashJedecId(): u32 { return chip.jedecId; }
 export function flashUniqueId(out: usize): i32 { return ready ? chip.uniqueId(out) : 0; }
-export function flashRead(addr: u32, buf: usize, len: u32): i32 {
-  if (mappedReads) {
-    for (let i: u32 = 0; i < len; i += 4) store<u32>(buf + i, mem_read32(flashBase() + addr + i));
-    return 0;
-  }
-  return chip.read(addr, buf, len);
-}
-
-// Reads through the memory-mapped window instead of commands (whole words: the record store's
-// reads are), while the flash is still mapped as it was at reset (boot.ts's bootMapped), until
-// flashInit.
-let mappedReads: bool = false;
-export function flashReadMapped(on: bool): void { mappedReads = on; }
+export function flashRead(addr: u32, buf: usize, len: u32): i32 { return chip.read(addr, buf, len); }
 
 // ---- pending erases ----
 function bitOf(map: usize, s: u32): bool { return (load<u8>(map + (s >> 3)) & (<u8>1 << <u8>(s & 7))) != 0; }
