@@ -13,7 +13,7 @@ const root = join(import.meta.dirname, "..");
 
 /** Instructions from reset to the example application's first instruction, with the example
  *  flashed over DFU (by an emulator without the per-instruction hook, then handed over). */
-export async function h750Boot(bootCrc: boolean): Promise<{ instructions: number }> {
+export async function h750Boot(bootCrc: boolean): Promise<{ instructions: number; fetchWaits: number }> {
   const r = await buildBoard("h750", bootCrc ? { quiet: true, outDir: join(root, "build", "bench", "h750-bootcrc"), defines: ["BOARD_FLAGS=1"] } : { quiet: true });
   const bin = readFileSync(r.bin);
   const app = loadImage(buildExample("h750", { quiet: true }).elf).segments;
@@ -29,5 +29,5 @@ export async function h750Boot(bootCrc: boolean): Promise<{ instructions: number
   const entry = new DataView(app[0].data.buffer, app[0].data.byteOffset).getUint32(4, true);
   const n = emu.countUntil(entry, 20_000_000);
   if (n < 0) throw new Error("the application did not start");
-  return { instructions: n };
+  return { instructions: n, fetchWaits: emu.fetchWaits };
 }

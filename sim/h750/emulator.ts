@@ -30,7 +30,8 @@ export const H750_UID = Uint8Array.from([0x31, 0x00, 0x2e, 0x00, 0x12, 0x51, 0x3
 
 export interface H750Options {
   chip?: ChipName; timing?: FlashTiming;
-  /** Count every instruction through a code hook (slow: a JS call each), for countUntil(). */
+  /** Count every instruction through a code hook (slow: a JS call each), for countUntil(); and
+   *  the flash wait states their fetches would cost with nothing to hide them (`fetchWaits`). */
   exactCount?: boolean;
   /** Addresses whose execution is recorded in `executed` (a hook on each, cheap elsewhere). */
   watch?: number[];
@@ -57,7 +58,7 @@ export class H750Emu {
   private windowSize: number;
   /** Backup SRAM: kept through resets, lost at power-on (no battery on the WeAct board). */
   readonly backupSram = new Uint8Array(0x1000);
-  private exact: { count: number; target: number; hit: boolean } | null = null;
+  private exact: { count: number; target: number; hit: boolean; waits: number; beat: number } | null = null;
   /** For each watched address: how often the CPU executed it, and the reset it last did so after. */
   executed = new Map<number, { times: number; afterReset: number }>();
 
@@ -114,11 +115,19 @@ export class H750Emu {
       });
     }
     if (opts.exactCount) {
-      const ex = { count: 0, target: -1, hit: false as boolean };
+      const ex = { count: 0, target: -1, hit: false as boolean, waits: 0, beat: -1 };
       this.exact = ex;
       uc.hookCode(1, 0, (addr) => {
         if (addr === ex.target) { ex.hit = true; uc.stop(); return; }
         ex.count++;
+        // Instruction-fetch stalls, pessimistically: the core fetches 64 bits at a time over AXI
+        // (Cortex-M7 TRM, 2.3 "Prefetch Unit"); with the caches off, as at reset and through the
+        // boot path, each new 64-bit beat from the internal flash is taken to wait
+        // FLASH_ACR.LATENCY cycles (RM0433 4.3.8; reset value 7), none hidden by a read buffer,
+        // the prefetch or the pipeline. Data loads from the flash and bus latencies are not counted.
+        const beat = Math.floor(addr / 8);
+        if (addr >= FLASH && addr < FLASH + 0x20000 && beat !== ex.beat) ex.waits += this.m.acr.acr & 0xf;
+        ex.beat = beat;
       });
     }
     this.reset();
@@ -212,10 +221,15 @@ export class H750Emu {
   countUntil(address: number, max = 50_000_000): number {
     if (!this.exact) throw new Error("H750Emu: create it with { exactCount: true }");
     this.exact.count = 0;
+    this.exact.waits = 0;
+    this.exact.beat = -1;
     this.exact.target = (address & ~1) >>> 0;
     this.exact.hit = false;
     while (!this.exact.hit && this.exact.count < max) this.step();
     this.exact.target = -1;
     return this.exact.hit ? this.exact.count : -1;
   }
+  /** Flash wait states of the instruction fetches the last countUntil() counted (its comment
+   *  says what the bound assumes). */
+  get fetchWaits(): number { return this.exact?.waits ?? 0; }
 }
