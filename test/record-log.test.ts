@@ -15,12 +15,18 @@ import { geometry, type Geometry } from "./lib/safety";
 import { readBoardRecord, usedSlots } from "./lib/record";
 import { TEST_PRIVATE_KEY, TEST_PUBLIC_KEY } from "./lib/test-key";
 
-const BASE = 0x90000000;
-const pages = pageSizeAt("h750", 8 << 20);
+// The H750 keeps its record in the chip's last sector and reads it by command; the Pico in the
+// last sector of the bootloader's 64 KiB, read at every boot through the XIP window before the
+// chip is identified (boot/boot-read.ts), and DFU mode writes the next slot where that read said.
+const BOARDS = {
+  h750: { base: 0x90000000, at: 0, pages: pageSizeAt("h750", 8 << 20) },
+  rp2040: { base: 0x10010000, at: 0x10000, pages: pageSizeAt("rp2040", 2 << 20) },
+} as const;
+type Board = keyof typeof BOARDS;
 const SLOTS = 64;
 
-async function h750(signed: boolean) {
-  const b = await SimBoard.create({ board: "h750", timing: "instant", ...(signed ? { module: await loadCoreVariant({ signed: true }) } : {}) });
+async function make(board: Board, signed: boolean) {
+  const b = await SimBoard.create({ board, timing: "instant", ...(signed ? { module: await loadCoreVariant({ signed: true }) } : {}) });
   if (signed) b.facts.publicKey = TEST_PUBLIC_KEY;
   return b;
 }
@@ -33,9 +39,9 @@ function geometryOf(b: SimBoard): Geometry {
 }
 
 /** Image number i: small, different from its neighbours; signed with version i when `signed`. */
-function image(i: number, signed: boolean): Uint8Array {
-  const img = fakeApp("h750", 6000, 100 + (i % 7));
-  return signed ? signWithKey([{ address: BASE, data: img }], TEST_PRIVATE_KEY, { version: i })[0].data : img;
+function image(board: Board, i: number, signed: boolean): Uint8Array {
+  const img = fakeApp(board, 6000, 100 + (i % 7));
+  return signed ? signWithKey([{ address: BOARDS[board].base, data: img }], TEST_PRIVATE_KEY, { version: i })[0].data : img;
 }
 
 /** Erases and programs inside the record sectors. */
@@ -49,22 +55,24 @@ function recordOps(b: SimBoard, g: Geometry) {
   return counts;
 }
 
-for (const signed of [false, true]) {
-  const what = signed ? "signed" : "unsigned";
+for (const board of Object.keys(BOARDS) as Board[]) for (const signed of [false, true]) {
+  const what = `${board}, ${signed ? "signed" : "unsigned"}`;
+  const { base: BASE, at: AT, pages } = BOARDS[board];
+  const img = (i: number) => image(board, i, signed);
   test(`${what}: 140 updates add a slot each; the record sector is erased only when full; every image boots`, async () => {
-    const b = await h750(signed);
+    const b = await make(board, signed);
     const g = geometryOf(b);
     const ops = recordOps(b, g);
     let erasesSeen = 0;
     for (let i = 1; i <= 140; i++) {
       const before = { ...ops };
       b.powerOn({ button: true });
-      assert.ok(dfuUtilUpdate(b, BASE, image(i, signed), pages), `update ${i}`);
+      assert.ok(dfuUtilUpdate(b, BASE, img(i), pages), `update ${i}`);
       b.powerOn();
-      assert.ok(b.mode === "app" && imageIs(b, image(i, signed)), `image ${i} boots`);
+      assert.ok(b.mode === "app" && imageIs(b, img(i), AT), `image ${i} boots`);
       const rec = readBoardRecord(b.flash.data, g);
       assert.is(rec.kind, "valid");
-      assert.is(rec.crc, crc32(0, image(i, signed)));
+      assert.is(rec.crc, crc32(0, img(i)));
       if (signed) assert.is(rec.floor, i, `the floor follows the versions (${i})`);
       // One program for the invalidation and one for the new slot (the first update: an
       // UPDATING record and the VALID one); an erase only when a sector was full.
@@ -78,7 +86,7 @@ for (const signed of [false, true]) {
     if (signed) {
       assert.ok(usedSlots(b.flash.data, g.recordOffset) > 0 && usedSlots(b.flash.data, g.recordOffset2) > 0, "both sectors in use");
       b.powerOn({ button: true });
-      assert.not.ok(dfuUtilUpdate(b, BASE, image(139, true), pages), "an older version is still refused after the hand-overs");
+      assert.not.ok(dfuUtilUpdate(b, BASE, img(139), pages), "an older version is still refused after the hand-overs");
     }
   });
 
@@ -86,17 +94,17 @@ for (const signed of [false, true]) {
     // Updates until the next record needs an erase: 63 fill slots 0..63 of the sector; a signed
     // core goes on into its second sector (blank, no erase), full after 64 more.
     const fill = signed ? 127 : 63;
-    const t = await h750(signed);
+    const t = await make(board, signed);
     const g = geometryOf(t);
     for (let i = 1; i <= fill; i++) {
       t.powerOn({ button: true });
-      assert.ok(dfuUtilUpdate(t, BASE, image(i, signed), pages));
+      assert.ok(dfuUtilUpdate(t, BASE, img(i), pages));
     }
     const slotsNow = usedSlots(t.flash.data, readBoardRecord(t.flash.data, g).at - (readBoardRecord(t.flash.data, g).at % g.sector));
     assert.is(slotsNow, SLOTS, "the sector is full");
     const template = t.flash.data.slice();
-    const OLD = image(fill, signed), NEW = image(fill + 1, signed);
-    const fresh = async () => { const b = await h750(signed); b.flash.data.set(template); return b; };
+    const OLD = img(fill), NEW = img(fill + 1);
+    const fresh = async () => { const b = await make(board, signed); b.flash.data.set(template); return b; };
     const ref = await fresh();
     const ops = recordOps(ref, g);
     ref.powerOn({ button: true });
@@ -112,7 +120,7 @@ for (const signed of [false, true]) {
         b.flash.cutPowerAt(n, when);
         dfuUtilUpdate(b, BASE, NEW, pages);
         const where = `cut ${when} operation ${n} of ${total}`;
-        const outcome = outcomeAfterCut(b, BASE, OLD, NEW, where);
+        const outcome = outcomeAfterCut(b, BASE, OLD, NEW, where, AT);
         outcomes[outcome]++;
         b.flash.cutPowerAt(-1, "before");
         if (signed) {
@@ -122,7 +130,7 @@ for (const signed of [false, true]) {
         b.powerOn({ button: true });
         assert.ok(dfuUtilUpdate(b, BASE, NEW, pages), `${where}: the repeated update succeeds`);
         b.powerOn();
-        assert.ok(b.mode === "app" && imageIs(b, NEW), `${where}: the new image runs`);
+        assert.ok(b.mode === "app" && imageIs(b, NEW, AT), `${where}: the new image runs`);
       }
     }
     console.log(`${what} record-sector wrap: ${3 * total} cut points: ${outcomes.old} old, ${outcomes.new} new, ${outcomes.dfu} DFU mode`);

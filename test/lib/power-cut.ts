@@ -1,4 +1,4 @@
-// What the power-cut tests share (test/power-cut.test.ts, test/signed-power-cut.test.ts): a
+// What the power-cut tests share (power-cut, signed-power-cut, record-log): a
 // dfu-util style update that stops quietly when the board loses power, and what the board does
 // when power comes back.
 import * as assert from "uvu/assert";
@@ -7,8 +7,8 @@ import { SimUsbHost } from "../../sim/usb-host";
 import { DfuRequests, ST } from "./dfu-requests";
 
 /** Does the flash hold `img` from offset 0? */
-export function imageIs(b: SimBoard, img: Uint8Array): boolean {
-  const d = b.flash.data.subarray(0, img.length);
+export function imageIs(b: SimBoard, img: Uint8Array, at = 0): boolean {
+  const d = b.flash.data.subarray(at, at + img.length);
   return d.every((x, i) => x === img[i]);
 }
 
@@ -30,13 +30,13 @@ export function dfuUtilUpdate(b: SimBoard, base: number, img: Uint8Array, pages:
   }
 }
 
-/** After a cut: power on; the board runs the old or the new image intact, or is in DFU mode. */
-export function outcomeAfterCut(b: SimBoard, base: number, old: Uint8Array, next: Uint8Array, where: string): "old" | "new" | "dfu" {
+/** After a cut: power on; the board runs the old or the new image intact (at flash offset `at`), or is in DFU mode. */
+export function outcomeAfterCut(b: SimBoard, base: number, old: Uint8Array, next: Uint8Array, where: string, at = 0): "old" | "new" | "dfu" {
   b.powerOn();
   if (b.mode === "app") {
     assert.is(b.appEntry, base, where);
-    if (imageIs(b, next)) return "new";
-    if (imageIs(b, old)) return "old";
+    if (imageIs(b, next, at)) return "new";
+    if (imageIs(b, old, at)) return "old";
     assert.unreachable(`${where}: the board jumped into an image that is neither the old nor the new one`);
   }
   assert.is(b.mode, "bootloader", where);
