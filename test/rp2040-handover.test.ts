@@ -8,29 +8,19 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rp2040Emu } from "../sim/rp2040/emulator";
-import { Rp2040UsbHost } from "../sim/rp2040/usb-host";
 import { LockUp } from "../sim/rp2040/oscillators";
 import { accessMask, resetOf, vendorReg, vendorField, fieldMask } from "../sim/rp2040/vendor-regs";
-import { SimUsbDevice } from "../tools/usb/sim-device";
-import { DfuDevice } from "../tools/dfu/client";
+import { appEntry, picoFlashedOverDfu } from "./lib/pico";
 import { loadImage } from "../tools/image/load";
 
 const BUILD = join(import.meta.dirname, "..", "build", "rp2040");
 const firmware = readFileSync(join(BUILD, "qspiboot.bin"));
 const example = loadImage(join(BUILD, "example.elf")).segments;
 const exampleUsb = loadImage(join(BUILD, "example-usb.elf")).segments;
-const APP = 0x10010000;
 
 async function flashed(segments: typeof example) {
-  const emu = new Rp2040Emu();
-  emu.program(0, firmware);
-  emu.powerOn();
-  const host = new Rp2040UsbHost(emu);
-  assert.ok(host.waitForDevice(200), "qspiboot enumerates (DFU mode: its own clocks up, clk_usb 48 MHz)");
-  host.reset();
-  await (await new DfuDevice(new SimUsbDevice(host), { sleep: async (ms) => host.sleep(ms) }).open()).flash(segments, { leave: true });
-  const entry = new DataView(emu.nor.data.buffer, emu.nor.data.byteOffset).getUint32(APP - 0x10000000 + 4, true) & ~1;
-  assert.ok(emu.runUntil(() => emu.pc === entry, 20_000_000), "the CPU reaches the application's reset handler");
+  const { emu, host } = await picoFlashedOverDfu(firmware, segments);
+  assert.ok(emu.runUntil(() => emu.pc === appEntry(emu), 20_000_000), "the CPU reaches the application's reset handler");
   return { emu, host };
 }
 
@@ -67,7 +57,7 @@ test("the boot path waits for no crystal: from the watchdog reset that left DFU 
   assert.equal(emu.resets.slice(-1), ["watchdog"], "the chip went through a reset after DFU mode");
   assert.is(emu.oscillators.xoscStarts, 0, "no XOSC start on the boot path");
   emu.powerOn();
-  const entry = new DataView(emu.nor.data.buffer, emu.nor.data.byteOffset).getUint32(APP - 0x10000000 + 4, true) & ~1;
+  const entry = appEntry(emu);
   assert.ok(emu.runUntil(() => emu.pc === entry, 20_000_000));
   assert.is(emu.oscillators.xoscStarts, 0, "and none after a power-on either");
 });

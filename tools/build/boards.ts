@@ -35,10 +35,9 @@ export const BOARDS: Record<string, Board> = {
   rp2040: {
     name: "rp2040", halDir: "rp2040", linkerScript: "rp2040.ld",
     cpuFlags: ["-mcpu=cortex-m0plus", "-mthumb"],
-    // GCC's RTL loop-invariant motion: on the M0+, with its eight low registers, what it hoists
-    // out of a loop it mostly spills (npm run bench, 2026-12-07: -36 B, CPU per block 190.0k ->
-    // 189.7k cycles, boot 614 -> 603 us). Not on the H750: there it cost 2.1k instructions in the
-    // boot-CRC loop.
+    // Without GCC's RTL loop-invariant motion the M0+ build is smaller and no slower (2026-12-07:
+    // -28 B; npm run bench, CPU per block ~190.0k -> 189.7k cycles, boot 614 -> 603 us). Not on
+    // the H750: there it cost 2.1k instructions in the boot-CRC loop.
     tuneFlags: ["-fno-move-loop-invariants"],
     flashOrigin: 0x10000000, flashBudget: 16 * 1024, flashRegion: 56 * 1024, codeInRam: true, boot2: true, splitLoad: true,
     uf2Family: 0xe48bff56,
